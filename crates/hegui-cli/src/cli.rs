@@ -1,0 +1,48 @@
+//! Clap structures only: the top-level command and its subcommands. Each subcommand's own
+//! arguments live next to its implementation in `commands/<name>.rs`.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// hegui (合规): compliance infrastructure for generative-AI services in China.
+#[derive(Debug, Parser)]
+#[command(name = "hegui", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Every `hegui` subcommand.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Which obligations apply to a service, with citations, deadlines and gaps.
+    Assess(commands::assess::Args),
+
+    /// Browse and check rule packs.
+    #[command(subcommand)]
+    Rules(commands::rules::Command),
+
+    /// Scan text or a JSONL dataset with the feature library.
+    Scan(commands::scan::Args),
+
+    /// Check and compile a feature library (特征库).
+    #[command(subcommand)]
+    Lexicon(commands::lexicon::Command),
+
+    /// Write, read and verify GB 45438-2025 AIGC labels.
+    #[command(subcommand)]
+    Label(commands::label::Command),
+
+    /// Create the provider's signing key pair.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
+
+    /// Verify, export, trace and prune the audit ledger.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
+
+    /// Human genetic resources: classify materials, classify approval changes.
+    #[command(subcommand)]
+    Hgr(commands::hgr::Command),
+}

@@ -1,0 +1,29 @@
+//! One module per subcommand. Each exposes its clap arguments and a `run` function returning the
+//! process exit code; [`run`] dispatches.
+
+pub(crate) mod assess;
+pub(crate) mod audit;
+pub(crate) mod hgr;
+pub(crate) mod keys;
+pub(crate) mod label;
+pub(crate) mod lexicon;
+pub(crate) mod rules;
+pub(crate) mod scan;
+
+use std::process::ExitCode;
+
+use crate::cli::Command;
+
+/// Runs one parsed subcommand.
+pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Assess(inner) => assess::run(inner),
+        Command::Rules(inner) => rules::run(inner),
+        Command::Scan(inner) => scan::run(inner),
+        Command::Lexicon(inner) => lexicon::run(inner),
+        Command::Label(inner) => label::run(inner),
+        Command::Keys(inner) => keys::run(inner),
+        Command::Audit(inner) => audit::run(inner),
+        Command::Hgr(inner) => hgr::run(inner),
+    }
+}

@@ -1,0 +1,32 @@
+//! The `hegui` binary: parses the command line and hands each subcommand to its module in
+//! [`commands`]. All logic lives in the library crates; this crate only turns arguments into
+//! library calls and results into output (stdout) and diagnostics (stderr).
+//!
+//! Exit codes, shared by every subcommand: `0` success, `1` "found something" (a `block` hit in
+//! `scan`, a failed `verify`), `2` usage or input errors.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`hegui scan … | head`) is not an error for the user.
+            if err
+                .chain()
+                .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+                .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

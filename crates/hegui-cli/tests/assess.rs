@@ -1,0 +1,1 @@
+//! `hegui assess` tests (added with its issue).

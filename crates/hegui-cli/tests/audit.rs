@@ -1,0 +1,1 @@
+//! `hegui audit` tests (added with its issue).

@@ -1,0 +1,1 @@
+//! `hegui hgr` tests (added with its issue).

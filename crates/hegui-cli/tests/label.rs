@@ -1,0 +1,1 @@
+//! `hegui label` tests (added with its issue).

@@ -1,0 +1,1 @@
+//! `hegui lexicon` tests (added with its issue).

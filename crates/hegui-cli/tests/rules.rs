@@ -1,0 +1,1 @@
+//! `hegui rules` tests (added with its issue).

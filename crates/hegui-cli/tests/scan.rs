@@ -1,0 +1,1 @@
+//! `hegui scan` tests (added with its issue).

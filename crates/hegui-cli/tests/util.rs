@@ -1,0 +1,30 @@
+//! Helpers shared by the CLI tests: run the binary, capture exit code, stdout and stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The repository root (two levels above this crate).
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crate lives in crates/<name>")
+        .to_path_buf()
+}
+
+/// A `hegui` command run from the repository root.
+pub(crate) fn hegui() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("hegui").expect("the hegui binary is built");
+    cmd.current_dir(repo_root()).env("NO_COLOR", "1");
+    cmd
+}
+
+/// Exit code, stdout and stderr as one string, for snapshots.
+pub(crate) fn summary(output: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
