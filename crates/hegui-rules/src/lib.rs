@@ -56,6 +56,8 @@ pub mod value;
 
 pub use assess::{Report, Status, assess};
 pub use calendar::{Calendar, CalendarError};
+/// Re-exported so that callers name dates with the same type.
+pub use chrono;
 pub use diagnostic::{Diagnostics, Located, SourceFile};
 pub use lint::lint;
 pub use pack::{LoadError, Pack, embedded_ids};
