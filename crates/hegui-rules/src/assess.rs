@@ -237,6 +237,10 @@ pub struct DeadlineResult {
     pub due: Option<NaiveDate>,
     /// Why it cannot be computed.
     pub problem: Option<String>,
+    /// A caveat on a computed date: a day or month period ending in a year whose calendar is
+    /// not published gets its nominal end date, which art. 203 moves if that day turns out to be
+    /// an announced holiday.
+    pub caveat: Option<String>,
     /// The rule in English.
     pub rule_en: Option<String>,
     /// The rule in Chinese.
@@ -310,6 +314,8 @@ fn assess_one(
     let def = &obligation.def;
     let (truth, trace) = eval_condition(&obligation.condition, &profile.facts);
     let force = force_note(pack, obligation, as_of);
+    // As packs/FORMAT.md says: an obligation citing an instrument not in force on the date is
+    // listed as not in force, whatever its condition.
     let status = match (&force, truth) {
         (Some(_), _) => Status::NotInForce,
         (None, Truth::True) => Status::Applicable,
@@ -575,6 +581,7 @@ fn compute_deadline(
         calendar: calendar_id.clone(),
         due: None,
         problem: None,
+        caveat: None,
         rule_en: deadline.rule_en.clone(),
         rule_zh: deadline.rule_zh.clone(),
     };
@@ -603,6 +610,24 @@ fn compute_deadline(
     };
     match due {
         Ok(date) => result.due = Some(date),
+        Err(err @ CalendarError::NotPublished { .. }) if unit != DeadlineUnit::WorkingDays => {
+            // The nominal end is certain; only the holiday rule needs the calendar. Say so.
+            let nominal = match unit {
+                DeadlineUnit::Days => {
+                    anchor_date.checked_add_days(chrono::Days::new(u64::from(amount)))
+                }
+                _ => anchor_date.checked_add_months(chrono::Months::new(amount)),
+            };
+            match nominal {
+                Some(date) => {
+                    result.due = Some(date);
+                    result.caveat = Some(format!(
+                        "provisional: {err}; moves to the day after the holiday if {date} is in an announced off period"
+                    ));
+                }
+                None => result.problem = Some(CalendarError::OutOfRange.to_string()),
+            }
+        }
         Err(err) => result.problem = Some(err.to_string()),
     }
     result

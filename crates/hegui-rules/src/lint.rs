@@ -387,24 +387,7 @@ pub fn check_scenario(
                 continue;
             };
             if result.status != want {
-                let why = if result.needs.is_empty() {
-                    result
-                        .atoms
-                        .iter()
-                        .map(|a| format!("{} = {}", a.text, a.value))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                } else {
-                    format!(
-                        "needs {}",
-                        result
-                            .needs
-                            .iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
+                let why = crate::report::why(result);
                 out.push(file.error(
                     id.span(),
                     format!(

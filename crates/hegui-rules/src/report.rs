@@ -17,7 +17,8 @@
 //!     force: null | {instrument, state: "not_yet"|"no_longer", date},
 //!     citations: [{instrument, title_zh, title_en, version, article, item, confidence, reference}],
 //!     authority: null | {id, name_zh, name_en, role},
-//!     deadline: null | {amount, unit, param, anchor, anchor_date, calendar, due, problem, rule_en, rule_zh},
+//!     deadline: null | {amount, unit, param, anchor, anchor_date, calendar, due, problem, caveat,
+//!                       rule_en, rule_zh},
 //!     controls: [{id, summary_en, summary_zh, in_use}],
 //!     evidence_expected, evidence_given, coverage: null|"evidence"|"hegui"|"gap",
 //!     control_points, note_en, note_zh } ] }
@@ -95,7 +96,10 @@ pub fn deadline(result: &ObligationResult) -> String {
         _ => format!("after `{}`", deadline.anchor),
     };
     match (deadline.due, &deadline.problem) {
-        (Some(due), _) => format!("{due} ({rule})"),
+        (Some(due), _) => match &deadline.caveat {
+            Some(caveat) => format!("{due} ({rule}; {caveat})"),
+            None => format!("{due} ({rule})"),
+        },
         (None, Some(problem)) => format!("unknown: {problem} ({rule})"),
         (None, None) => rule,
     }

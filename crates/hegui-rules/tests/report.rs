@@ -142,3 +142,49 @@ fn pack_errors_point_at_the_line() {
     let err = Pack::from_files("mini", files).unwrap_err().to_string();
     insta::assert_snapshot!(err, @"mini/obligations/bad.toml:6:9: in `when` of `x`: cannot compare `set` with `string` using `==`");
 }
+
+#[test]
+fn month_deadlines_in_an_unpublished_year_are_provisional() {
+    let dir = fixtures().join("mini");
+    let mut files: Vec<(String, String)> =
+        ["pack.toml", "facts.toml", "params.toml", "controls.toml"]
+            .iter()
+            .map(|name| {
+                (
+                    (*name).to_string(),
+                    std::fs::read_to_string(dir.join(name)).unwrap(),
+                )
+            })
+            .collect();
+    files.push((
+        "obligations/report.toml".into(),
+        "[[obligation]]\nid = \"x.closing_report\"\nkind = \"report\"\nsummary_zh = \"x\"\nsummary_en = \"x\"\n\
+         [[obligation.cite]]\ninstrument = \"IM\"\narticle = \"14\"\nconfidence = \"verified\"\n\
+         [obligation.deadline]\namount = 6\nunit = \"months\"\nanchor = \"service.launch_date\"\n"
+            .into(),
+    ));
+    let pack = Pack::from_files("mini", files).unwrap();
+    let calendar = Calendar::cn_mainland().unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+    let cases = [
+        (
+            "2025-08-17",
+            "2026-02-24 (6 months after `service.launch_date`)",
+        ),
+        (
+            "2026-12-15",
+            "2027-06-15 (6 months after `service.launch_date`; provisional: calendar not published for 2027; moves to the day after the holiday if 2027-06-15 is in an announced off period)",
+        ),
+    ];
+    for (launch, want) in cases {
+        let file = SourceFile::new("p.toml", format!("[service]\nlaunch_date = {launch}\n"));
+        let profile = Profile::parse(&file, &pack).unwrap();
+        let report = assess(&pack, &profile, date, &calendar);
+        let result = report
+            .obligations
+            .iter()
+            .find(|o| o.id == "x.closing_report")
+            .unwrap();
+        assert_eq!(report::deadline(result), want);
+    }
+}

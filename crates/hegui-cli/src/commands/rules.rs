@@ -244,7 +244,9 @@ fn lint_dir(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{}: {} problems", dir.display(), problems.0.len());
+        let count = problems.0.len();
+        let plural = if count == 1 { "" } else { "s" };
+        println!("{}: {count} problem{plural}", dir.display());
         Ok(ExitCode::from(1))
     }
 }
