@@ -155,6 +155,13 @@ fn table(report: &Report) -> String {
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    // Without the terminal-size feature the table cannot measure the terminal: honour
+    // `COLUMNS` when the shell exports it, else assume a wide terminal.
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(160);
+    table.set_width(width);
     let mut header = vec![
         "status",
         "obligation",
@@ -167,12 +174,9 @@ fn table(report: &Report) -> String {
         header.push("evidence / gap");
     }
     table.set_header(header);
-    for status in [
-        Status::Applicable,
-        Status::Unknown,
-        Status::NotInForce,
-        Status::NotApplicable,
-    ] {
+    // Not-applicable obligations are listed by id under the table: on a terminal the rows that
+    // need action matter; the Markdown, JSON and HTML reports have every detail.
+    for status in [Status::Applicable, Status::Unknown, Status::NotInForce] {
         for o in report.obligations.iter().filter(|o| o.status == status) {
             let mut row = vec![
                 status.label_en().to_string(),
@@ -190,5 +194,18 @@ fn table(report: &Report) -> String {
     }
     out.push_str(&table.to_string());
     out.push('\n');
+    let not_applicable: Vec<&str> = report
+        .obligations
+        .iter()
+        .filter(|o| o.status == Status::NotApplicable)
+        .map(|o| o.id.as_str())
+        .collect();
+    if !not_applicable.is_empty() {
+        out.push_str(&format!(
+            "not applicable ({}): {}\n",
+            not_applicable.len(),
+            not_applicable.join(", ")
+        ));
+    }
     out
 }

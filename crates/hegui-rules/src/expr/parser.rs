@@ -461,3 +461,80 @@ mod tests {
         assert!(parse(&text).is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::parse;
+    use crate::expr::{CmpOp, Expr, ExprKind};
+    use proptest::prelude::*;
+
+    fn node(kind: ExprKind) -> Expr {
+        Expr { kind, span: 0..0 }
+    }
+
+    fn leaf() -> impl Strategy<Value = Expr> {
+        prop_oneof![
+            any::<bool>().prop_map(|b| node(ExprKind::Bool(b))),
+            (0i64..1000).prop_map(|n| node(ExprKind::Int(n))),
+            "[a-z]{1,3}".prop_map(|s| node(ExprKind::Str(s))),
+            "[a-z]{1,4}(\\.[a-z]{1,4}){0,2}"
+                .prop_filter("keywords", |p| !["true", "false", "in"]
+                    .contains(&p.as_str()))
+                .prop_map(|p| node(ExprKind::Fact(p))),
+            "[a-z]{1,4}\\.[a-z]{1,4}".prop_map(|p| node(ExprKind::Has(p))),
+            "[a-z_]{1,8}".prop_map(|id| node(ExprKind::Param { id, value: None })),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Expr> {
+        leaf().prop_recursive(5, 40, 3, |inner| {
+            let op = prop_oneof![
+                Just(CmpOp::Eq),
+                Just(CmpOp::Ne),
+                Just(CmpOp::Lt),
+                Just(CmpOp::Le),
+                Just(CmpOp::Gt),
+                Just(CmpOp::Ge)
+            ];
+            prop_oneof![
+                inner.clone().prop_map(|a| node(ExprKind::Not(Box::new(a)))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| node(ExprKind::And(Box::new(a), Box::new(b)))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| node(ExprKind::Or(Box::new(a), Box::new(b)))),
+                (op, inner.clone(), inner.clone()).prop_map(|(op, a, b)| node(ExprKind::Cmp(
+                    op,
+                    Box::new(a),
+                    Box::new(b)
+                ))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| node(ExprKind::In(Box::new(a), Box::new(b)))),
+                (inner.clone(), inner.clone(), inner.clone()).prop_map(|(a, b, c)| node(
+                    ExprKind::Cond(Box::new(a), Box::new(b), Box::new(c))
+                )),
+                prop::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|items| node(ExprKind::List(items))),
+                inner.prop_map(|a| node(ExprKind::Size(Box::new(a)))),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Printing then parsing gives back the same tree (compared through its printed form,
+        /// which ignores spans).
+        #[test]
+        fn print_parse_round_trip(expr in tree()) {
+            let printed = expr.to_string();
+            let parsed = parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {}", e.message)))?;
+            prop_assert_eq!(parsed.to_string(), printed);
+        }
+
+        /// Any input gives a tree or an error with a span inside the input, never a panic.
+        #[test]
+        fn arbitrary_input_never_panics(text in "[a-z0-9 .!&|=<>?:()\\[\\],\"'_-]{0,40}|\\PC{0,20}") {
+            if let Err(err) = parse(&text) {
+                prop_assert!(err.span.start <= err.span.end && err.span.end <= text.len());
+            }
+        }
+    }
+}
