@@ -2,7 +2,7 @@
 //!
 //! A condition is parsed by a hand-written lexer and a precedence-climbing parser into an
 //! [`Expr`], type-checked against the pack's facts and params when the pack loads
-//! ([`check`]), and evaluated against a profile with Kleene three-valued logic ([`eval`]): a fact the
+//! ([`check()`]), and evaluated against a profile with Kleene three-valued logic ([`eval_condition`]): a fact the
 //! profile does not give is *unknown*, never false, and `false && unknown` is still false.
 //!
 //! Every evaluation returns a [`Trace`] of its atoms (the comparisons, memberships and boolean

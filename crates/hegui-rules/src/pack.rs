@@ -4,7 +4,7 @@
 //!
 //! Loading checks what is needed to evaluate the pack safely (syntax, types, fact paths, params
 //! named in conditions). Cross-references and coverage (citations resolve, every control point
-//! and binding article is covered, scenarios pass) are [`crate::lint`]'s job.
+//! and binding article is covered, scenarios pass) are [`crate::lint()`]'s job.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
