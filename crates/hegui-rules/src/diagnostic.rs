@@ -193,6 +193,14 @@ impl Diagnostics {
     pub fn iter(&self) -> impl Iterator<Item = &Located> {
         self.0.iter()
     }
+
+    /// The problems in file order, then by position.
+    #[must_use]
+    pub fn sorted(mut self) -> Self {
+        self.0
+            .sort_by(|a, b| (a.file(), a.span.start).cmp(&(b.file(), b.span.start)));
+        self
+    }
 }
 
 impl fmt::Display for Diagnostics {

@@ -334,7 +334,7 @@ pub fn lint(pack: &Pack, calendar: &Calendar) -> Diagnostics {
     for scenario in &pack.scenarios {
         out.extend(check_scenario(pack, scenario, calendar));
     }
-    Diagnostics(out)
+    Diagnostics(out).sorted()
 }
 
 fn unique<'a>(

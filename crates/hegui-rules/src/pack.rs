@@ -260,7 +260,7 @@ impl Pack {
             scenarios: Vec::new(),
         };
         if !errors.is_empty() {
-            return Err(LoadError::Invalid(Diagnostics(errors)));
+            return Err(LoadError::Invalid(Diagnostics(errors).sorted()));
         }
 
         for file in scenario_files {
@@ -285,7 +285,7 @@ impl Pack {
         if errors.is_empty() {
             Ok(pack)
         } else {
-            Err(LoadError::Invalid(Diagnostics(errors)))
+            Err(LoadError::Invalid(Diagnostics(errors).sorted()))
         }
     }
 

@@ -86,7 +86,7 @@ impl Profile {
         if reader.errors.is_empty() {
             Ok(reader.profile)
         } else {
-            Err(Diagnostics(reader.errors))
+            Err(Diagnostics(reader.errors).sorted())
         }
     }
 }

@@ -188,3 +188,17 @@ fn month_deadlines_in_an_unpublished_year_are_provisional() {
         assert_eq!(report::deadline(result), want);
     }
 }
+
+#[test]
+fn reserved_tables_and_groups_are_checked() {
+    let pack = pack();
+    let text = "service = \"x\"\n[profile]\ntitle = \"x\"\n[hegui]\ncontrols = [\"gateway.output_gard\"]\n[evidence]\n\"im.art99.nothing\" = [\"x\"]\n";
+    let file = SourceFile::new("p.toml", text);
+    let errors = Profile::parse(&file, &pack).unwrap_err().to_string();
+    insta::assert_snapshot!(errors, @r"
+    p.toml:1:1: `service` is a group of facts, not a fact: write `service.<name> = …`
+    p.toml:3:1: unknown key `profile.title`: expected `name` or `description`
+    p.toml:5:13: unknown control `gateway.output_gard`, did you mean `gateway.output_guard`
+    p.toml:7:1: unknown obligation `im.art99.nothing` in `[evidence]`
+    ");
+}
