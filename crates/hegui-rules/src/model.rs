@@ -415,7 +415,7 @@ pub enum DeadlineUnit {
 impl fmt::Display for DeadlineUnit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            DeadlineUnit::WorkingDays => "working_days",
+            DeadlineUnit::WorkingDays => "working days",
             DeadlineUnit::Days => "days",
             DeadlineUnit::Months => "months",
         })

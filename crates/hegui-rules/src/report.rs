@@ -302,6 +302,19 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Escapes text for HTML and turns `code` spans into `<code>` elements.
+fn rich(text: &str) -> String {
+    let mut out = String::new();
+    for (index, part) in text.split('`').enumerate() {
+        if index % 2 == 1 {
+            let _ = write!(out, "<code>{}</code>", esc(part));
+        } else {
+            out.push_str(&esc(part));
+        }
+    }
+    out
+}
+
 const CSS: &str = "body{font-family:system-ui,'PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}\
 h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;margin-top:2rem}h3{font-size:1rem;margin-bottom:.2rem}\
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #ccc;padding:.3rem;text-align:left;vertical-align:top}\
@@ -373,7 +386,7 @@ pub fn html(report: &Report) -> String {
                 "<tr><td><code>{}</code><br>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&o.id),
                 esc(&o.summary_zh),
-                esc(&deadline(o)),
+                rich(&deadline(o)),
                 esc(rule.trim())
             );
         }
@@ -436,7 +449,7 @@ pub fn html(report: &Report) -> String {
             );
             let mut row = |zh: &str, en: &str, value: String| {
                 if !value.is_empty() {
-                    let _ = writeln!(out, "<dt>{zh} {en}</dt><dd>{}</dd>", esc(&value));
+                    let _ = writeln!(out, "<dt>{zh} {en}</dt><dd>{}</dd>", rich(&value));
                 }
             };
             row("理由", "why", why(o));
