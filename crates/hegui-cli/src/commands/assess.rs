@@ -1,12 +1,194 @@
-//! `hegui assess`: placeholder until its issue lands.
+//! `hegui assess`: which obligations of a rule pack apply to a service, with reasons, citations,
+//! authorities, deadlines, hegui controls and gaps.
+//!
+//! The profile is validated against the pack's facts schema; every problem is printed with its
+//! file, line and column, and the command exits with 2. A report is written to stdout, or with
+//! `-o FILE` to a temporary file renamed into place.
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use hegui_rules::chrono::{self, NaiveDate};
+use hegui_rules::report;
+use hegui_rules::{Calendar, Pack, Profile, Report, SourceFile, Status, assess};
+
+use super::rules::{render, report_load_error};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A table for terminals.
+    Table,
+    /// Markdown.
+    Md,
+    /// JSON (shape `hegui.assessment/1`, documented in `hegui_rules::report`).
+    Json,
+    /// One self-contained printable HTML page.
+    Html,
+}
 
 /// Arguments of `hegui assess`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// The service profile (TOML; format in packs/FORMAT.md).
+    profile: PathBuf,
+    /// A bundled rule pack.
+    #[arg(long, default_value = "cn-genai", conflicts_with = "pack_dir")]
+    pack: String,
+    /// Load the rule pack from this directory instead of the bundled ones.
+    #[arg(long, value_name = "DIR")]
+    pack_dir: Option<PathBuf>,
+    /// Evaluation date (YYYY-MM-DD); default: today in China (UTC+8).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
 /// Runs `hegui assess`.
-pub(crate) fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hegui assess` is not built yet")
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "every subcommand takes its arguments by value"
+)]
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let as_of = match &args.as_of {
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .with_context(|| format!("`--as-of {text}` is not a date in the form YYYY-MM-DD"))?,
+        None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
+    };
+    let pack = match &args.pack_dir {
+        Some(dir) => Pack::load_dir(dir),
+        None => Pack::embedded(&args.pack),
+    };
+    let pack = match pack {
+        Ok(pack) => pack,
+        Err(err) => {
+            if matches!(err, hegui_rules::LoadError::Invalid(_)) {
+                report_load_error(&err);
+                anyhow::bail!(
+                    "rule pack `{}` does not load",
+                    args.pack_dir
+                        .as_ref()
+                        .map_or(args.pack.clone(), |d| d.display().to_string())
+                );
+            }
+            return Err(err.into());
+        }
+    };
+    let text = std::fs::read_to_string(&args.profile)
+        .with_context(|| format!("cannot read profile `{}`", args.profile.display()))?;
+    let file = SourceFile::new(args.profile.display().to_string(), text);
+    let profile = match Profile::parse(&file, &pack) {
+        Ok(profile) => profile,
+        Err(found) => {
+            for located in found.iter() {
+                eprintln!("{}", render(located));
+            }
+            anyhow::bail!(
+                "profile `{}` has {} error{}",
+                args.profile.display(),
+                found.0.len(),
+                if found.0.len() == 1 { "" } else { "s" }
+            );
+        }
+    };
+    let calendar = Calendar::cn_mainland()?;
+    let report = assess(&pack, &profile, as_of, &calendar);
+    let rendered = match args.format {
+        Format::Table => table(&report),
+        Format::Md => report::markdown(&report),
+        Format::Json => report::json(&report),
+        Format::Html => report::html(&report),
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, &rendered)?,
+        None => std::io::stdout().write_all(rendered.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it into place.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text)
+        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot write `{}`", path.display())
+    })?;
+    Ok(())
+}
+
+fn table(report: &Report) -> String {
+    let mut out = String::new();
+    let name = report
+        .profile
+        .name
+        .as_deref()
+        .unwrap_or("(unnamed service)");
+    let s = &report.summary;
+    out.push_str(&format!(
+        "{name} — pack {} {} — as of {}\n{} applicable, {} unknown, {} not in force, {} not applicable{}\n",
+        report.pack.id,
+        report.pack.version,
+        report.as_of,
+        s.applicable,
+        s.unknown,
+        s.not_in_force,
+        s.not_applicable,
+        s.gaps.map(|g| format!(", {g} gaps")).unwrap_or_default()
+    ));
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    let mut header = vec![
+        "status",
+        "obligation",
+        "why",
+        "cites",
+        "deadline",
+        "controls",
+    ];
+    if report.tracks_gaps {
+        header.push("evidence / gap");
+    }
+    table.set_header(header);
+    for status in [
+        Status::Applicable,
+        Status::Unknown,
+        Status::NotInForce,
+        Status::NotApplicable,
+    ] {
+        for o in report.obligations.iter().filter(|o| o.status == status) {
+            let mut row = vec![
+                status.label_en().to_string(),
+                format!("{}\n{}", o.id, o.summary_zh),
+                report::why(o),
+                report::citations(o),
+                report::deadline(o),
+                report::controls(o),
+            ];
+            if report.tracks_gaps {
+                row.push(report::coverage(o));
+            }
+            table.add_row(row);
+        }
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+    out
 }

@@ -1,0 +1,190 @@
+//! Snapshots of the Markdown and JSON reports of the fixture pack, and profile error messages.
+
+use std::path::{Path, PathBuf};
+
+use hegui_rules::chrono::NaiveDate;
+use hegui_rules::{Calendar, Pack, Profile, SourceFile, assess, report};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn pack() -> Pack {
+    Pack::load_dir(&fixtures().join("mini")).unwrap()
+}
+
+fn profile(pack: &Pack, name: &str) -> Result<Profile, String> {
+    let path = fixtures().join("profiles").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file = SourceFile::new(format!("profiles/{name}"), text);
+    Profile::parse(&file, pack).map_err(|found| {
+        found
+            .iter()
+            .map(|l| format!("{l}\n{}", l.snippet()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn report_for(name: &str, as_of: &str) -> hegui_rules::Report {
+    let pack = pack();
+    let profile = profile(&pack, name).unwrap();
+    let date = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
+    assess(&pack, &profile, date, &Calendar::cn_mainland().unwrap())
+}
+
+#[test]
+fn markdown_report() {
+    insta::assert_snapshot!(report::markdown(&report_for("chatbot.toml", "2026-01-15")));
+}
+
+#[test]
+fn json_report() {
+    insta::assert_snapshot!(report::json(&report_for("chatbot.toml", "2026-01-15")));
+}
+
+#[test]
+fn html_report_is_self_contained() {
+    let html = report::html(&report_for("chatbot.toml", "2026-01-15"));
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<style>"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<link"));
+    assert!(html.contains("合规评估") && html.contains("Compliance assessment"));
+}
+
+#[test]
+fn role_resolves_to_the_authority_of_the_date() {
+    for (as_of, want) in [
+        ("2024-04-30", "MOST"),
+        ("2024-05-01", "NHC"),
+        ("2026-01-15", "NHC"),
+    ] {
+        let report = report_for("chatbot.toml", as_of);
+        let label = report
+            .obligations
+            .iter()
+            .find(|o| o.id == "lm.art5.implicit_label")
+            .unwrap();
+        assert_eq!(label.authority.as_ref().unwrap().id, want, "{as_of}");
+    }
+}
+
+#[test]
+fn obligations_before_their_instrument_are_not_in_force() {
+    let report = report_for("chatbot.toml", "2025-08-31");
+    let label = report
+        .obligations
+        .iter()
+        .find(|o| o.id == "lm.art5.implicit_label")
+        .unwrap();
+    assert_eq!(label.status, hegui_rules::Status::NotInForce);
+    assert_eq!(
+        report::why(label),
+        "`LM` not yet in force (from 2025-09-01)"
+    );
+    let report = report_for("chatbot.toml", "2025-09-01");
+    let label = report
+        .obligations
+        .iter()
+        .find(|o| o.id == "lm.art5.implicit_label")
+        .unwrap();
+    assert_eq!(label.status, hegui_rules::Status::Applicable);
+}
+
+#[test]
+fn profile_errors_point_at_the_line() {
+    let pack = pack();
+    insta::assert_snapshot!(profile(&pack, "bad-enum.toml").unwrap_err(), @r#"
+    profiles/bad-enum.toml:2:12: `service.audience`: `domestic` is not allowed, did you mean `domestic_public`; expected one of `domestic_public`, `enterprise_only`, `overseas_only`
+    2 | audience = "domestic"
+      |            ^^^^^^^^^^
+    profiles/bad-enum.toml:3:15: `service.launch_date`: expected a date such as 2026-03-01 (unquoted), found the string "2026-02-13"
+    3 | launch_date = "2026-02-13"
+      |               ^^^^^^^^^^^^
+    "#);
+    insta::assert_snapshot!(profile(&pack, "unknown-fact.toml").unwrap_err(), @r"
+    profiles/unknown-fact.toml:3:1: unknown fact `service.publc_opinion`, did you mean `service.public_opinion`
+    3 | publc_opinion = true
+      | ^^^^^^^^^^^^^
+    ");
+    insta::assert_snapshot!(profile(&pack, "malformed.toml").unwrap_err(), @r#"
+    profiles/malformed.toml:2:28: invalid basic string, expected `"`
+    2 | audience = "domestic_public
+      |                            ^
+    "#);
+}
+
+#[test]
+fn pack_errors_point_at_the_line() {
+    let dir = fixtures().join("mini");
+    let mut files: Vec<(String, String)> =
+        ["pack.toml", "facts.toml", "params.toml", "controls.toml"]
+            .iter()
+            .map(|name| {
+                (
+                    (*name).to_string(),
+                    std::fs::read_to_string(dir.join(name)).unwrap(),
+                )
+            })
+            .collect();
+    files.push((
+        "obligations/bad.toml".into(),
+        "[[obligation]]\nid = \"x\"\nkind = \"duty\"\nsummary_zh = \"x\"\nsummary_en = \"x\"\nwhen = 'service.generates == \"text\"'\nsevere = true\n".into(),
+    ));
+    let err = Pack::from_files("mini", files.clone())
+        .unwrap_err()
+        .to_string();
+    insta::assert_snapshot!(err, @"mini/obligations/bad.toml:7:1: unknown field `severe`, expected one of `id`, `kind`, `summary_zh`, `summary_en`, `when`, `authority`, `controls`, `evidence`, `control_points`, `note_en`, `note_zh`, `cite`, `deadline`");
+    if let Some(last) = files.last_mut() {
+        last.1 = last.1.replace("severe = true\n", "");
+    }
+    let err = Pack::from_files("mini", files).unwrap_err().to_string();
+    insta::assert_snapshot!(err, @"mini/obligations/bad.toml:6:9: in `when` of `x`: cannot compare `set` with `string` using `==`");
+}
+
+#[test]
+fn month_deadlines_in_an_unpublished_year_are_provisional() {
+    let dir = fixtures().join("mini");
+    let mut files: Vec<(String, String)> =
+        ["pack.toml", "facts.toml", "params.toml", "controls.toml"]
+            .iter()
+            .map(|name| {
+                (
+                    (*name).to_string(),
+                    std::fs::read_to_string(dir.join(name)).unwrap(),
+                )
+            })
+            .collect();
+    files.push((
+        "obligations/report.toml".into(),
+        "[[obligation]]\nid = \"x.closing_report\"\nkind = \"report\"\nsummary_zh = \"x\"\nsummary_en = \"x\"\n\
+         [[obligation.cite]]\ninstrument = \"IM\"\narticle = \"14\"\nconfidence = \"verified\"\n\
+         [obligation.deadline]\namount = 6\nunit = \"months\"\nanchor = \"service.launch_date\"\n"
+            .into(),
+    ));
+    let pack = Pack::from_files("mini", files).unwrap();
+    let calendar = Calendar::cn_mainland().unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+    let cases = [
+        (
+            "2025-08-17",
+            "2026-02-24 (6 months after `service.launch_date`)",
+        ),
+        (
+            "2026-12-15",
+            "2027-06-15 (6 months after `service.launch_date`; provisional: calendar not published for 2027; moves to the day after the holiday if 2027-06-15 is in an announced off period)",
+        ),
+    ];
+    for (launch, want) in cases {
+        let file = SourceFile::new("p.toml", format!("[service]\nlaunch_date = {launch}\n"));
+        let profile = Profile::parse(&file, &pack).unwrap();
+        let report = assess(&pack, &profile, date, &calendar);
+        let result = report
+            .obligations
+            .iter()
+            .find(|o| o.id == "x.closing_report")
+            .unwrap();
+        assert_eq!(report::deadline(result), want);
+    }
+}
