@@ -1,0 +1,1 @@
+//! Rendering an assessment [`Report`](crate::Report): Markdown, JSON and a self-contained HTML page.
