@@ -61,7 +61,7 @@ pub(crate) struct ChangeArgs {
 pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Classify(args) => classify(args),
-        Command::Change(args) => change(args),
+        Command::Change(args) => change(&args),
     }
 }
 
@@ -112,7 +112,7 @@ fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn change(args: ChangeArgs) -> anyhow::Result<ExitCode> {
+fn change(args: &ChangeArgs) -> anyhow::Result<ExitCode> {
     let name = args.approval.display().to_string();
     let text =
         std::fs::read_to_string(&args.approval).with_context(|| format!("cannot read `{name}`"))?;
