@@ -1,0 +1,1191 @@
+//! Is a change of an international-cooperation approval (or trial filing) major or not?
+//!
+//! Input is an `APPROVAL.toml`: the approval's kind, the approved quantity per HGR type, and its
+//! changes in order, earlier ones `declared` and new ones `proposed`. Each change is classified
+//! as needing no declaration, non-major or major, with reasons and citations. The rules are those
+//! of hgr.md §6–7 (secondary: Han Kun quoting the 细则 and the 2023 指南; 条例 23 verified):
+//!
+//! - under an **approval**: decreases and smaller unit specifications need no declaration; a new
+//!   HGR type is major; a change of partner, purpose, content or term is major (条例 23); for each
+//!   type, increases are added up against the **initially approved** quantity and stay non-major
+//!   while the cumulative increase is at most 10% ("不超过" includes exactly 10%); the change
+//!   that takes a type above 10% is major and declares all earlier non-major increases of that
+//!   type together with its own;
+//! - under a **filing** (国际合作临床试验备案) every change of type, quantity, use, partner,
+//!   protocol, content or purpose is major, whatever its size.
+//!
+//! Readings of our own, stated in the report where they matter: decreases never count against the
+//! 10% (so their order is irrelevant); after a major change is approved, the types it declared
+//! start a new base (the re-approved quantity) and a new cumulative count; a protocol or use
+//! change under an approval, and a larger unit specification, are treated as major because the
+//! 10% rule requires unchanged content and protocol.
+//!
+//! Quantities are integers (cases, tubes, samples): the 10% test is exact integer arithmetic,
+//! `cumulative × 100 ≤ base × 10`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::scope::{Cite, Confidence};
+
+/// The cumulative increase, in percent of the initial approval, above which a change is major.
+pub const NONMAJOR_CUMULATIVE_PCT: i64 = 10;
+
+/// What was granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalKind {
+    /// 国际合作科学研究审批: an approved international research cooperation.
+    Approval,
+    /// 国际合作临床试验备案: a filed international cooperation clinical trial.
+    Filing,
+}
+
+impl ApprovalKind {
+    /// Label in Chinese and English.
+    pub fn label(self) -> &'static str {
+        match self {
+            ApprovalKind::Approval => "国际合作科学研究审批 (approval)",
+            ApprovalKind::Filing => "国际合作临床试验备案 (filing)",
+        }
+    }
+}
+
+/// Whether a change was already declared or is being proposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Already declared (history).
+    Declared,
+    /// Proposed now.
+    #[default]
+    Proposed,
+}
+
+/// How a change must be handled, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeClass {
+    /// No declaration needed (decrease, smaller unit, no quantity change).
+    None,
+    /// Non-major change (非重大事项变更).
+    NonMajor,
+    /// Major change (重大事项变更): change approval, or a filing change.
+    Major,
+}
+
+impl ChangeClass {
+    /// Label in Chinese and English.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeClass::None => "无需申报 no declaration",
+            ChangeClass::NonMajor => "非重大变更 non-major",
+            ChangeClass::Major => "重大变更 major",
+        }
+    }
+}
+
+impl fmt::Display for ChangeClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ChangeClass::None => "none",
+            ChangeClass::NonMajor => "non_major",
+            ChangeClass::Major => "major",
+        })
+    }
+}
+
+/// A change of unit specification (单位规格).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitChange {
+    /// Smaller units (e.g. 5 ml tubes instead of 10 ml).
+    Smaller,
+    /// Larger units.
+    Larger,
+}
+
+// ------------------------------------------------------------------------------- input model
+
+/// `APPROVAL.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalFile {
+    /// The approval or filing.
+    pub approval: ApprovalHeader,
+    /// Initially approved quantities, one per HGR type.
+    #[serde(rename = "resource")]
+    pub resources: Vec<Resource>,
+    /// Changes, in the order they were (or will be) declared.
+    #[serde(default, rename = "change")]
+    pub changes: Vec<Change>,
+}
+
+/// `[approval]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalHeader {
+    /// Approval or filing.
+    pub kind: ApprovalKind,
+    /// Approval or filing number.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Project title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Date granted.
+    #[serde(default)]
+    pub date: Option<toml::value::Datetime>,
+}
+
+/// `[[resource]]`: one HGR type and its initially approved quantity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// Type key, e.g. `whole_blood`.
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    /// Display name, e.g. `全血`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Initially approved quantity.
+    pub quantity: Spanned<i64>,
+    /// Unit, e.g. `例` or `tubes`.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// `[[change]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// Id shown in reports (default `#n`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Date declared or planned.
+    #[serde(default)]
+    pub date: Option<toml::value::Datetime>,
+    /// Declared (history) or proposed.
+    #[serde(default)]
+    pub status: Status,
+    /// For a declared change: how it was declared.
+    #[serde(default)]
+    pub declared_as: Option<Spanned<ChangeClass>>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Partner changed (合作方).
+    #[serde(default)]
+    pub partner: bool,
+    /// Purpose changed (研究目的).
+    #[serde(default)]
+    pub purpose: bool,
+    /// Content changed (研究内容).
+    #[serde(default)]
+    pub content: bool,
+    /// Protocol changed (研究方案).
+    #[serde(default)]
+    pub protocol: bool,
+    /// Use of the HGR changed (用途).
+    #[serde(default, rename = "use")]
+    pub use_changed: bool,
+    /// Cooperation term changed (合作期限).
+    #[serde(default)]
+    pub term: bool,
+    /// Quantity and unit changes per type.
+    #[serde(default, rename = "item")]
+    pub items: Vec<ChangeItem>,
+}
+
+/// `[[change.item]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeItem {
+    /// Type key; a key not among the resources adds a new type.
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    /// Change of quantity: positive increases, negative decreases.
+    #[serde(default)]
+    pub delta: Option<Spanned<i64>>,
+    /// Change of unit specification.
+    #[serde(default)]
+    pub unit: Option<UnitChange>,
+}
+
+// ------------------------------------------------------------------------------------ errors
+
+/// A problem in an `APPROVAL.toml`, with its position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct InputError {
+    /// File name as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why an `APPROVAL.toml` could not be classified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// One or more problems, each with its line.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<InputError>),
+}
+
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |tail| tail.chars().count())
+        + 1;
+    (line, column)
+}
+
+struct Located<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<InputError>,
+}
+
+impl Located<'_> {
+    fn push(&mut self, span: Range<usize>, message: String) {
+        let (line, column) = position(self.text, span.start);
+        self.errors.push(InputError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message,
+        });
+    }
+}
+
+// ------------------------------------------------------------------------------------ report
+
+/// One reason for a classification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// The class this reason leads to.
+    pub class: ChangeClass,
+    /// English.
+    pub en: String,
+    /// Chinese.
+    pub zh: String,
+    /// Sources.
+    pub cite: Vec<Cite>,
+}
+
+/// An earlier increase declared together with the change that crosses 10%.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contribution {
+    /// Change id.
+    pub change: String,
+    /// Its increase.
+    pub delta: i64,
+}
+
+/// The outcome for one type within a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemOutcome {
+    /// Type key.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Quantity change, if any.
+    pub delta: Option<i64>,
+    /// Unit change, if any.
+    pub unit: Option<UnitChange>,
+    /// Class of this item alone.
+    pub class: ChangeClass,
+    /// Base the 10% is measured against (initial approval, or the last re-approval).
+    pub base: Option<i64>,
+    /// Cumulative non-major increase after this change (before any reset).
+    pub cumulative: Option<i64>,
+    /// Cumulative increase in hundredths of a percent of the base (1234 = 12.34%), rounded down.
+    pub cumulative_bp: Option<i64>,
+    /// For the change that crosses 10%: the increases declared together (earlier ones and this).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub declare_together: Vec<Contribution>,
+}
+
+/// The outcome for one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeOutcome {
+    /// Change id.
+    pub id: String,
+    /// Date, if given.
+    pub date: Option<String>,
+    /// Declared or proposed.
+    pub status: Status,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The classification.
+    pub class: ChangeClass,
+    /// How it was declared, for history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_as: Option<ChangeClass>,
+    /// Why.
+    pub reasons: Vec<Reason>,
+    /// Per type.
+    pub items: Vec<ItemOutcome>,
+}
+
+/// Where a type stands after all changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceSummary {
+    /// Type key.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Unit.
+    pub unit: Option<String>,
+    /// Initially approved (or first declared, for a type added later).
+    pub initial: i64,
+    /// Current base of the 10% rule.
+    pub base: i64,
+    /// Quantity on file: base plus declared non-major increases.
+    pub on_file: i64,
+    /// Non-major increases since the base, summed.
+    pub cumulative: i64,
+    /// Decreases (never declared), summed.
+    pub decreased: i64,
+    /// Added by a change (a new type).
+    pub added_by: Option<String>,
+}
+
+/// A problem found in the history, e.g. a change declared as non-major that the rule makes major.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Change id.
+    pub change: String,
+    /// English.
+    pub en: String,
+    /// Chinese.
+    pub zh: String,
+}
+
+/// The whole classification of an `APPROVAL.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeReport {
+    /// Approval or filing.
+    pub kind: ApprovalKind,
+    /// Number.
+    pub number: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Per type, after all changes.
+    pub resources: Vec<ResourceSummary>,
+    /// Per change, in order.
+    pub changes: Vec<ChangeOutcome>,
+    /// History problems (the CLI exits 1 when there are any).
+    pub findings: Vec<Finding>,
+}
+
+// ---------------------------------------------------------------------------------- citations
+
+fn guide_cite(document: &str, item: &str) -> Cite {
+    Cite {
+        instrument: "GUIDE".into(),
+        article: document.into(),
+        item: Some(item.into()),
+        confidence: Confidence::Secondary,
+        reference: Some("hgr.md §6–7 (HK, seed 004)".into()),
+    }
+}
+
+fn approval_guide() -> Cite {
+    guide_cite("国际合作科学研究审批服务指南", "变更")
+}
+
+fn filing_guide() -> Cite {
+    guide_cite("国际合作临床试验备案范围和程序", "变更")
+}
+
+fn article_23() -> Cite {
+    Cite {
+        instrument: "HGRR".into(),
+        article: "23".into(),
+        item: None,
+        confidence: Confidence::Verified,
+        reference: Some("hgr.md §6".into()),
+    }
+}
+
+fn reason(class: ChangeClass, en: String, zh: String, cite: Vec<Cite>) -> Reason {
+    Reason {
+        class,
+        en,
+        zh,
+        cite,
+    }
+}
+
+fn percent(bp: i64) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+// ------------------------------------------------------------------------------- classifying
+
+#[derive(Debug, Clone)]
+struct TypeState {
+    name: Option<String>,
+    unit: Option<String>,
+    initial: i64,
+    base: i64,
+    contributions: Vec<Contribution>,
+    decreased: i64,
+    added_by: Option<String>,
+}
+
+impl TypeState {
+    fn cumulative(&self) -> i64 {
+        self.contributions.iter().map(|c| c.delta).sum()
+    }
+}
+
+/// Reads and classifies an `APPROVAL.toml`; `file` names it in errors.
+///
+/// # Errors
+///
+/// [`ChangeError::Invalid`] with every problem and its line.
+pub fn classify_file(file: &str, text: &str) -> Result<ChangeReport, ChangeError> {
+    let mut located = Located {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    let parsed: ApprovalFile = match toml::from_str(text) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            let span = err.span().unwrap_or(0..0);
+            located.push(span, err.message().to_string());
+            return Err(ChangeError::Invalid(located.errors));
+        }
+    };
+    validate(&parsed, &mut located);
+    if !located.errors.is_empty() {
+        return Err(ChangeError::Invalid(located.errors));
+    }
+    Ok(classify(&parsed))
+}
+
+fn validate(file: &ApprovalFile, located: &mut Located<'_>) {
+    let mut known: BTreeMap<String, ()> = BTreeMap::new();
+    if file.resources.is_empty() {
+        located.push(
+            0..0,
+            "no `[[resource]]`: give each approved HGR type and its quantity".into(),
+        );
+    }
+    for resource in &file.resources {
+        let kind = resource.kind.get_ref();
+        if kind.trim().is_empty() {
+            located.push(resource.kind.span(), "resource `type` is empty".into());
+        }
+        if known.insert(kind.clone(), ()).is_some() {
+            located.push(
+                resource.kind.span(),
+                format!("resource type `{kind}` is listed twice"),
+            );
+        }
+        if *resource.quantity.get_ref() <= 0 {
+            located.push(
+                resource.quantity.span(),
+                format!(
+                    "approved quantity of `{kind}` must be positive, found `{}`",
+                    resource.quantity.get_ref()
+                ),
+            );
+        }
+    }
+    let mut ids: BTreeMap<String, ()> = BTreeMap::new();
+    for (index, change) in file.changes.iter().enumerate() {
+        let id = change_id(change, index);
+        if ids.insert(id.clone(), ()).is_some() {
+            let span = change.items.first().map(|i| i.kind.span()).unwrap_or(0..0);
+            located.push(span, format!("change id `{id}` is used twice"));
+        }
+        let flags = change.partner
+            || change.purpose
+            || change.content
+            || change.protocol
+            || change.use_changed
+            || change.term;
+        if change.items.is_empty() && !flags {
+            // No span for a table header in toml's Spanned model; point at the declared_as if any.
+            let span = change
+                .declared_as
+                .as_ref()
+                .map(Spanned::span)
+                .unwrap_or(0..0);
+            located.push(span, format!("change `{id}` changes nothing: give `[[change.item]]` or a flag (partner, purpose, content, protocol, use, term)"));
+        }
+        if let Some(declared) = &change.declared_as
+            && change.status == Status::Proposed
+        {
+            located.push(
+                declared.span(),
+                format!(
+                    "change `{id}` is proposed but has `declared_as`; set `status = \"declared\"`"
+                ),
+            );
+        }
+        for item in &change.items {
+            let kind = item.kind.get_ref();
+            match (&item.delta, item.unit) {
+                (None, None) => located.push(item.kind.span(), format!("change `{id}`, type `{kind}`: give `delta` or `unit`")),
+                (Some(delta), _) if !known.contains_key(kind) && *delta.get_ref() <= 0 => located.push(
+                    delta.span(),
+                    format!("change `{id}` adds the new type `{kind}` with a non-positive quantity `{}`", delta.get_ref()),
+                ),
+                (None, Some(_)) if !known.contains_key(kind) => located.push(
+                    item.kind.span(),
+                    format!("change `{id}` changes the unit of `{kind}`, which is not an approved type"),
+                ),
+                _ => {}
+            }
+            if item.delta.as_ref().is_some_and(|d| *d.get_ref() > 0) {
+                known.insert(kind.clone(), ());
+            }
+        }
+    }
+}
+
+fn change_id(change: &Change, index: usize) -> String {
+    change
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("#{}", index + 1))
+}
+
+/// Classifies a parsed, valid `APPROVAL.toml`.
+pub fn classify(file: &ApprovalFile) -> ChangeReport {
+    let mut state: BTreeMap<String, TypeState> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for resource in &file.resources {
+        let kind = resource.kind.get_ref().clone();
+        let quantity = *resource.quantity.get_ref();
+        order.push(kind.clone());
+        state.insert(
+            kind,
+            TypeState {
+                name: resource.name.clone(),
+                unit: resource.unit.clone(),
+                initial: quantity,
+                base: quantity,
+                contributions: Vec::new(),
+                decreased: 0,
+                added_by: None,
+            },
+        );
+    }
+    let mut outcomes = Vec::new();
+    let mut findings = Vec::new();
+    for (index, change) in file.changes.iter().enumerate() {
+        let id = change_id(change, index);
+        let outcome = match file.approval.kind {
+            ApprovalKind::Approval => classify_approval_change(&id, change, &state),
+            ApprovalKind::Filing => classify_filing_change(&id, change, &state),
+        };
+        let declared = change.declared_as.as_ref().map(|d| *d.get_ref());
+        // Declaring more than needed is harmless; declaring less is a finding.
+        if let Some(declared) = declared
+            && declared < outcome.class
+        {
+            findings.push(Finding {
+                change: id.clone(),
+                en: format!(
+                    "declared as {declared} but the rule makes it {}: declare it again as required",
+                    outcome.class
+                ),
+                zh: format!(
+                    "已按「{}」申报，但按规则应为「{}」，应按规定重新申报",
+                    declared.label(),
+                    outcome.class.label()
+                ),
+            });
+        }
+        // What is on file follows what was actually declared, when the history says so.
+        let effective = declared.unwrap_or(outcome.class);
+        apply(&id, change, effective, &mut state, &mut order);
+        outcomes.push(ChangeOutcome {
+            declared_as: declared,
+            ..outcome
+        });
+    }
+    let resources = order
+        .iter()
+        .filter_map(|kind| {
+            state.get(kind).map(|s| ResourceSummary {
+                kind: kind.clone(),
+                name: s.name.clone(),
+                unit: s.unit.clone(),
+                initial: s.initial,
+                base: s.base,
+                on_file: s.base + s.cumulative(),
+                cumulative: s.cumulative(),
+                decreased: s.decreased,
+                added_by: s.added_by.clone(),
+            })
+        })
+        .collect();
+    ChangeReport {
+        kind: file.approval.kind,
+        number: file.approval.number.clone(),
+        title: file.approval.title.clone(),
+        resources,
+        changes: outcomes,
+        findings,
+    }
+}
+
+fn new_outcome(id: &str, change: &Change) -> ChangeOutcome {
+    ChangeOutcome {
+        id: id.to_string(),
+        date: change.date.as_ref().map(ToString::to_string),
+        status: change.status,
+        description: change.description.clone(),
+        class: ChangeClass::None,
+        declared_as: None,
+        reasons: Vec::new(),
+        items: Vec::new(),
+    }
+}
+
+fn flag_names(change: &Change) -> Vec<(&'static str, &'static str)> {
+    let mut flags = Vec::new();
+    if change.partner {
+        flags.push(("partner", "合作方"));
+    }
+    if change.purpose {
+        flags.push(("purpose", "研究目的"));
+    }
+    if change.content {
+        flags.push(("content", "研究内容"));
+    }
+    if change.protocol {
+        flags.push(("protocol", "研究方案"));
+    }
+    if change.use_changed {
+        flags.push(("use", "用途"));
+    }
+    if change.term {
+        flags.push(("term", "合作期限"));
+    }
+    flags
+}
+
+fn classify_approval_change(
+    id: &str,
+    change: &Change,
+    state: &BTreeMap<String, TypeState>,
+) -> ChangeOutcome {
+    let mut outcome = new_outcome(id, change);
+    for (en, zh) in flag_names(change) {
+        let (text_en, text_zh, cite) = match en {
+            "partner" | "purpose" | "content" | "term" => (
+                format!("change of {en}: a major change (条例 23)"),
+                format!("{zh}变更属于重大事项变更（条例第二十三条）"),
+                vec![article_23()],
+            ),
+            _ => (
+                format!(
+                    "change of {en}: the 10% non-major rule needs unchanged content and protocol, so hegui treats it as major (our reading; the 细则 list of non-major changes was not read)"
+                ),
+                format!(
+                    "{zh}变更：非重大变更须研究内容和方案不变，本工具按重大变更处理（我们的理解，细则原文未读到）"
+                ),
+                vec![article_23(), approval_guide()],
+            ),
+        };
+        outcome
+            .reasons
+            .push(reason(ChangeClass::Major, text_en, text_zh, cite));
+    }
+    for item in &change.items {
+        let kind = item.kind.get_ref();
+        let delta = item.delta.as_ref().map(|d| *d.get_ref());
+        let mut item_outcome = ItemOutcome {
+            kind: kind.clone(),
+            delta,
+            unit: item.unit,
+            class: ChangeClass::None,
+            base: None,
+            cumulative: None,
+            cumulative_bp: None,
+            declare_together: Vec::new(),
+        };
+        let Some(current) = state.get(kind) else {
+            item_outcome.class = ChangeClass::Major;
+            outcome.reasons.push(reason(
+                ChangeClass::Major,
+                format!("`{kind}` is a new HGR type: adding a type is a major change"),
+                format!("新增人类遗传资源类型「{kind}」，按重大事项变更申报"),
+                vec![approval_guide()],
+            ));
+            outcome.items.push(item_outcome);
+            continue;
+        };
+        item_outcome.base = Some(current.base);
+        match item.unit {
+            Some(UnitChange::Smaller) => outcome.reasons.push(reason(
+                ChangeClass::None,
+                format!("`{kind}`: smaller unit specification needs no declaration"),
+                format!("「{kind}」单位规格变小，无需申报"),
+                vec![approval_guide()],
+            )),
+            Some(UnitChange::Larger) => {
+                item_outcome.class = ChangeClass::Major;
+                outcome.reasons.push(reason(
+                    ChangeClass::Major,
+                    format!("`{kind}`: a larger unit specification is not covered by the non-major rule; treated as major (our reading)"),
+                    format!("「{kind}」单位规格变大不属于非重大变更情形，按重大变更处理（我们的理解）"),
+                    vec![approval_guide()],
+                ));
+            }
+            None => {}
+        }
+        match delta {
+            Some(delta) if delta < 0 => outcome.reasons.push(reason(
+                ChangeClass::None,
+                format!("`{kind}`: decrease of {} needs no declaration (decreases never count towards the 10%)", -delta),
+                format!("「{kind}」减少{}，减少已获批数量无需申报", -delta),
+                vec![approval_guide()],
+            )),
+            Some(0) => outcome.reasons.push(reason(
+                ChangeClass::None,
+                format!("`{kind}`: quantity unchanged"),
+                format!("「{kind}」数量不变"),
+                Vec::new(),
+            )),
+            Some(delta) => {
+                let before = current.cumulative();
+                let cumulative = before + delta;
+                let bp = cumulative.saturating_mul(10_000) / current.base.max(1);
+                item_outcome.cumulative = Some(cumulative);
+                item_outcome.cumulative_bp = Some(bp);
+                let within = cumulative.saturating_mul(100) <= current.base.saturating_mul(NONMAJOR_CUMULATIVE_PCT);
+                if within {
+                    item_outcome.class = item_outcome.class.max(ChangeClass::NonMajor);
+                    outcome.reasons.push(reason(
+                        ChangeClass::NonMajor,
+                        format!(
+                            "`{kind}`: +{delta}, cumulative increase {cumulative} of {} = {} ≤ 10%: non-major",
+                            current.base,
+                            percent(bp)
+                        ),
+                        format!("「{kind}」增加{delta}，累计增加{cumulative}，占获批量{}的{}，不超过10%，属于非重大变更", current.base, percent(bp)),
+                        vec![approval_guide()],
+                    ));
+                } else {
+                    item_outcome.class = ChangeClass::Major;
+                    let mut together = current.contributions.clone();
+                    together.push(Contribution {
+                        change: id.to_string(),
+                        delta,
+                    });
+                    let listed = together
+                        .iter()
+                        .map(|c| format!("{} +{}", c.change, c.delta))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    outcome.reasons.push(reason(
+                        ChangeClass::Major,
+                        if current.contributions.is_empty() {
+                            format!("`{kind}`: +{delta} = {} of the approved {} > 10%: major", percent(bp), current.base)
+                        } else {
+                            format!(
+                                "`{kind}`: cumulative increase {cumulative} = {} of the approved {} > 10%: major; declare all earlier non-major increases together ({listed})",
+                                percent(bp),
+                                current.base
+                            )
+                        },
+                        format!("「{kind}」累计增加{cumulative}，占获批量{}的{}，超过10%，应将历次非重大变更量累加后按重大事项变更申报（{listed}）", current.base, percent(bp)),
+                        vec![approval_guide()],
+                    ));
+                    item_outcome.declare_together = together;
+                }
+            }
+            None => {}
+        }
+        outcome.items.push(item_outcome);
+    }
+    outcome.class = outcome
+        .reasons
+        .iter()
+        .map(|r| r.class)
+        .max()
+        .unwrap_or(ChangeClass::None);
+    outcome
+}
+
+fn classify_filing_change(
+    id: &str,
+    change: &Change,
+    state: &BTreeMap<String, TypeState>,
+) -> ChangeOutcome {
+    let mut outcome = new_outcome(id, change);
+    let cite = || vec![filing_guide()];
+    for (en, zh) in flag_names(change) {
+        let (text_en, text_zh) = if en == "term" {
+            (
+                "change of term under a filing: not in the filing's list of changes; treated as major to be safe (our reading)".to_string(),
+                "备案项下合作期限变更不在列举范围内，稳妥起见按重大变更处理（我们的理解）".to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "change of {en} under a trial filing: every such change is major and needs a filing change"
+                ),
+                format!("国际合作临床试验备案中{zh}变更属于重大事项变更，须办理备案变更"),
+            )
+        };
+        outcome
+            .reasons
+            .push(reason(ChangeClass::Major, text_en, text_zh, cite()));
+    }
+    for item in &change.items {
+        let kind = item.kind.get_ref();
+        let delta = item.delta.as_ref().map(|d| *d.get_ref());
+        let current = state.get(kind);
+        let (en, zh) = match (current, delta, item.unit) {
+            (None, _, _) => (
+                format!("`{kind}` is a new HGR type: major under a filing"),
+                format!("新增人类遗传资源类型「{kind}」，属于重大事项变更"),
+            ),
+            (Some(current), Some(delta), _) if delta != 0 => {
+                let bp = delta.saturating_mul(10_000) / current.base.max(1);
+                (
+                    format!(
+                        "`{kind}`: quantity change {delta:+} ({} of the filed {}): under a filing every quantity change is major, whatever its size (the 10% rule does not apply; decreases included, our reading)",
+                        percent(bp.abs()),
+                        current.base
+                    ),
+                    format!(
+                        "「{kind}」数量变更{delta:+}：国际合作备案不适用非重大变更规则，任何数量变更均属重大事项变更"
+                    ),
+                )
+            }
+            (Some(_), _, Some(unit)) => (
+                format!(
+                    "`{kind}`: unit specification {} under a filing: a change of quantity, major (our reading)",
+                    if unit == UnitChange::Smaller {
+                        "smaller"
+                    } else {
+                        "larger"
+                    }
+                ),
+                format!(
+                    "「{kind}」单位规格变更：备案项下按数量变更处理，属于重大事项变更（我们的理解）"
+                ),
+            ),
+            (Some(_), _, None) => {
+                outcome.reasons.push(reason(
+                    ChangeClass::None,
+                    format!("`{kind}`: quantity unchanged"),
+                    format!("「{kind}」数量不变"),
+                    Vec::new(),
+                ));
+                outcome.items.push(ItemOutcome {
+                    kind: kind.clone(),
+                    delta,
+                    unit: item.unit,
+                    class: ChangeClass::None,
+                    base: current.map(|c| c.base),
+                    cumulative: None,
+                    cumulative_bp: None,
+                    declare_together: Vec::new(),
+                });
+                continue;
+            }
+        };
+        outcome
+            .reasons
+            .push(reason(ChangeClass::Major, en, zh, cite()));
+        outcome.items.push(ItemOutcome {
+            kind: kind.clone(),
+            delta,
+            unit: item.unit,
+            class: ChangeClass::Major,
+            base: current.map(|c| c.base),
+            cumulative: None,
+            cumulative_bp: None,
+            declare_together: Vec::new(),
+        });
+    }
+    outcome.class = outcome
+        .reasons
+        .iter()
+        .map(|r| r.class)
+        .max()
+        .unwrap_or(ChangeClass::None);
+    outcome
+}
+
+/// Updates what is on file after a change handled as `class`.
+fn apply(
+    id: &str,
+    change: &Change,
+    class: ChangeClass,
+    state: &mut BTreeMap<String, TypeState>,
+    order: &mut Vec<String>,
+) {
+    for item in &change.items {
+        let kind = item.kind.get_ref();
+        let delta = item.delta.as_ref().map_or(0, |d| *d.get_ref());
+        let Some(current) = state.get_mut(kind) else {
+            if delta > 0 {
+                order.push(kind.clone());
+                state.insert(
+                    kind.clone(),
+                    TypeState {
+                        name: None,
+                        unit: None,
+                        initial: delta,
+                        base: delta,
+                        contributions: Vec::new(),
+                        decreased: 0,
+                        added_by: Some(id.to_string()),
+                    },
+                );
+            }
+            continue;
+        };
+        if delta < 0 {
+            // Never declared, never counted: the approved quantity on file is unchanged.
+            current.decreased += -delta;
+            continue;
+        }
+        if delta == 0 {
+            continue;
+        }
+        match class {
+            // A major change is approved (or filed) as a whole: the type starts a new base.
+            ChangeClass::Major => {
+                current.base += current.cumulative() + delta;
+                current.contributions.clear();
+            }
+            ChangeClass::NonMajor | ChangeClass::None => current.contributions.push(Contribution {
+                change: id.to_string(),
+                delta,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(text: &str) -> ChangeReport {
+        classify_file("APPROVAL.toml", text).expect("valid input")
+    }
+
+    fn classes(report: &ChangeReport) -> Vec<ChangeClass> {
+        report.changes.iter().map(|c| c.class).collect()
+    }
+
+    const HEADER: &str =
+        "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 1000\n";
+
+    fn with_changes(kind: &str, deltas: &[i64]) -> String {
+        let mut text = HEADER.replace("\"approval\"\n[[", &format!("\"{kind}\"\n[["));
+        for (i, delta) in deltas.iter().enumerate() {
+            text.push_str(&format!(
+                "[[change]]\nid = \"c{}\"\n[[change.item]]\ntype = \"blood\"\ndelta = {delta}\n",
+                i + 1
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn seed_four_five_three_percent() {
+        let r = report(&with_changes("approval", &[40, 50, 30]));
+        assert_eq!(
+            classes(&r),
+            [
+                ChangeClass::NonMajor,
+                ChangeClass::NonMajor,
+                ChangeClass::Major
+            ]
+        );
+        let crossing = &r.changes[2].items[0];
+        assert_eq!(crossing.cumulative, Some(120));
+        assert_eq!(
+            crossing
+                .declare_together
+                .iter()
+                .map(|c| (c.change.as_str(), c.delta))
+                .collect::<Vec<_>>(),
+            [("c1", 40), ("c2", 50), ("c3", 30)]
+        );
+        // After the major change is approved, the new base is 1120 and counting restarts.
+        assert_eq!(r.resources[0].base, 1120);
+        assert_eq!(r.resources[0].cumulative, 0);
+    }
+
+    #[test]
+    fn boundary_exactly_ten_percent_is_non_major() {
+        let table: &[(&[i64], &[ChangeClass])] = &[
+            (&[100], &[ChangeClass::NonMajor]),
+            (&[101], &[ChangeClass::Major]),
+            (&[50, 50], &[ChangeClass::NonMajor, ChangeClass::NonMajor]),
+            (&[50, 51], &[ChangeClass::NonMajor, ChangeClass::Major]),
+            (&[-200], &[ChangeClass::None]),
+            (&[-200, 100], &[ChangeClass::None, ChangeClass::NonMajor]),
+            (&[0], &[ChangeClass::None]),
+        ];
+        for (deltas, expected) in table {
+            let r = report(&with_changes("approval", deltas));
+            assert_eq!(&classes(&r), expected, "deltas {deltas:?}");
+        }
+    }
+
+    #[test]
+    fn filing_makes_every_change_major() {
+        let r = report(&with_changes("filing", &[40, -10, 1]));
+        assert_eq!(classes(&r), [ChangeClass::Major; 3]);
+    }
+
+    #[test]
+    fn new_type_and_flags() {
+        let text = format!(
+            "{HEADER}[[change]]\nid = \"n\"\n[[change.item]]\ntype = \"tissue\"\ndelta = 10\n\
+             [[change]]\nid = \"u\"\n[[change.item]]\ntype = \"blood\"\nunit = \"smaller\"\n\
+             [[change]]\nid = \"p\"\npartner = true\n\
+             [[change]]\nid = \"t\"\n[[change.item]]\ntype = \"tissue\"\ndelta = 1\n"
+        );
+        let r = report(&text);
+        // The new type is major; a 10% rule starts for it at 10 (1 of 10 = 10%: non-major).
+        assert_eq!(
+            classes(&r),
+            [
+                ChangeClass::Major,
+                ChangeClass::None,
+                ChangeClass::Major,
+                ChangeClass::NonMajor
+            ]
+        );
+        assert_eq!(r.resources[1].added_by.as_deref(), Some("n"));
+    }
+
+    #[test]
+    fn declared_history_mismatch_is_a_finding() {
+        let text = format!(
+            "{HEADER}[[change]]\nid = \"c1\"\nstatus = \"declared\"\ndeclared_as = \"non_major\"\n[[change.item]]\ntype = \"blood\"\ndelta = 150\n\
+             [[change]]\nid = \"c2\"\n[[change.item]]\ntype = \"blood\"\ndelta = 10\n"
+        );
+        let r = report(&text);
+        assert_eq!(classes(&r), [ChangeClass::Major, ChangeClass::Major]);
+        assert_eq!(r.findings.len(), 1);
+        // c1 stayed on file as non-major, so c2 must declare both.
+        assert_eq!(r.changes[1].items[0].declare_together.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "[approval]\nkind = \"permit\"\n",
+                "APPROVAL.toml:2:8: unknown variant `permit`, expected `approval` or `filing`",
+            ),
+            (
+                "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 0\n",
+                "APPROVAL.toml:5:12: approved quantity of `blood` must be positive, found `0`",
+            ),
+            (
+                "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 10\n[[change]]\n[[change.item]]\ntype = \"saliva\"\ndelta = -3\n",
+                "APPROVAL.toml:9:9: change `#1` adds the new type `saliva` with a non-positive quantity `-3`",
+            ),
+            (
+                "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 10\nextra = 1\n",
+                "APPROVAL.toml:6:1: unknown field `extra`, expected one of `type`, `name`, `quantity`, `unit`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = classify_file("APPROVAL.toml", text).expect_err("invalid");
+            assert_eq!(err.to_string(), *expected);
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Decreases never change how the increases are classified, wherever they sit.
+            #[test]
+            fn decreases_do_not_matter(increases in proptest::collection::vec(1i64..80, 1..8), decreases in proptest::collection::vec(-300i64..-1, 0..5), seed in any::<u64>()) {
+                let only = report(&with_changes("approval", &increases));
+                let mut mixed: Vec<i64> = increases;
+                let mut s = seed;
+                for d in &decreases {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let at = usize::try_from(s >> 33).unwrap_or(0) % (mixed.len() + 1);
+                    mixed.insert(at, *d);
+                }
+                let with = report(&with_changes("approval", &mixed));
+                let increase_classes: Vec<ChangeClass> = with.changes.iter().zip(&mixed).filter(|(_, d)| **d > 0).map(|(c, _)| c.class).collect();
+                prop_assert_eq!(increase_classes, classes(&only));
+                for (c, d) in with.changes.iter().zip(&mixed) {
+                    if *d < 0 { prop_assert_eq!(c.class, ChangeClass::None); }
+                }
+            }
+
+            /// The cumulative rule against a straightforward model: running sum since the last
+            /// major change, compared with 10% of the base at that time.
+            #[test]
+            fn cumulative_rule_matches_model(increases in proptest::collection::vec(1i64..150, 1..12)) {
+                let r = report(&with_changes("approval", &increases));
+                let (mut base, mut sum) = (1000i64, 0i64);
+                for (delta, outcome) in increases.iter().zip(&r.changes) {
+                    let cumulative = sum + delta;
+                    let expected = if cumulative * 100 <= base * 10 { ChangeClass::NonMajor } else { ChangeClass::Major };
+                    prop_assert_eq!(outcome.class, expected);
+                    if expected == ChangeClass::Major {
+                        let declared: i64 = outcome.items[0].declare_together.iter().map(|c| c.delta).sum();
+                        prop_assert_eq!(declared, cumulative);
+                        base += cumulative;
+                        sum = 0;
+                    } else {
+                        sum = cumulative;
+                    }
+                }
+            }
+
+            /// Under a filing, every non-zero change is major.
+            #[test]
+            fn filing_is_always_major(deltas in proptest::collection::vec(prop_oneof![-100i64..-1, 1i64..100], 1..8)) {
+                let r = report(&with_changes("filing", &deltas));
+                prop_assert!(r.changes.iter().all(|c| c.class == ChangeClass::Major));
+            }
+        }
+    }
+
+    #[test]
+    fn position_counts_lines_and_chars() {
+        assert_eq!(position("a\nbc\n全d", 8), (3, 2));
+        assert_eq!(position("", 5), (1, 1));
+    }
+
+    #[test]
+    fn dates_are_kept() {
+        let text = format!(
+            "{HEADER}[[change]]\ndate = 2024-03-01\n[[change.item]]\ntype = \"blood\"\ndelta = 5\n"
+        );
+        let r = report(&text);
+        assert_eq!(r.changes[0].date.as_deref(), Some("2024-03-01"));
+    }
+}
