@@ -550,9 +550,6 @@ impl Core {
             let start = base + i;
             let end = start + c.len_utf8();
             let class = class_of(c);
-            if !self.pending.is_empty() {
-                self.resolve_right(m, start, Some(class));
-            }
             if is_sentence_end(c) && !self.combos.is_empty() {
                 self.combos.clear();
             }
@@ -563,8 +560,11 @@ impl Core {
                 }
             }
             let left = self.prev_class;
+            let before = self.n;
+            let mut mapped_any = false;
             match m.map.get(c) {
                 Mapped::One(ch) => {
+                    mapped_any = true;
                     if let Some(ch) = self.st.step(&m.opts, Some(ch)) {
                         self.emit(m, &mut stepper, ch, start, end, left);
                     }
@@ -576,6 +576,7 @@ impl Core {
                 }
                 Mapped::Many(chars) => {
                     for &ch in chars {
+                        mapped_any = true;
                         if let Some(ch) = self.st.step(&m.opts, Some(ch)) {
                             self.emit(m, &mut stepper, ch, start, end, left);
                         }
@@ -583,10 +584,25 @@ impl Core {
                 }
                 Mapped::Owned(chars) => {
                     for ch in chars {
+                        mapped_any = true;
                         if let Some(ch) = self.st.step(&m.opts, Some(ch)) {
                             self.emit(m, &mut stepper, ch, start, end, left);
                         }
                     }
+                }
+            }
+            if !self.pending.is_empty() {
+                if mapped_any && self.n == before {
+                    // A collapsed repeat of the previous character: it extends a hit that ends
+                    // just before it (`ass` in `kick ass` ends after both `s`), and is not the
+                    // right neighbour of that hit.
+                    for p in &mut self.pending {
+                        if p.right != Boundary::None && p.end == start {
+                            p.end = end;
+                        }
+                    }
+                } else {
+                    self.resolve_right(m, start, Some(class));
                 }
             }
             self.prev_class = class;
