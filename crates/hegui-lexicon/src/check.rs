@@ -31,6 +31,7 @@ impl RiskCoverage {
 /// A lint finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Finding {
     /// The same pattern, written the same way, more than once.
     Duplicate {
