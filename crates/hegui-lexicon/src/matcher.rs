@@ -468,12 +468,6 @@ pub(crate) fn sort_hits(hits: &mut [Hit]) {
     hits.sort_by_key(|h| (h.start, h.end, h.rule.id));
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    ch: char,
-    start: usize,
-    left: u8,
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Pending {
@@ -501,9 +495,14 @@ struct ComboState {
 pub(crate) struct Core {
     st: NormState,
     n: u64,
-    ring: Vec<Slot>,
+    /// Ring of the last normalized characters (as `u32`), the original character before each
+    /// (for the left word boundary) and each one's original start offset. Three zero-initialised
+    /// arrays, so that a scan of a short line costs no more than a calloc.
+    ring_ch: Vec<u32>,
+    ring_prev: Vec<u32>,
+    ring_start: Vec<usize>,
     mask: usize,
-    prev_class: u8,
+    prev_char: char,
     pub(crate) offset: usize,
     pending: Vec<Pending>,
     combos: Vec<ComboState>,
@@ -518,16 +517,11 @@ impl Core {
         Core {
             st: NormState::default(),
             n: 0,
-            ring: vec![
-                Slot {
-                    ch: GAP,
-                    start: 0,
-                    left: 0
-                };
-                size
-            ],
+            ring_ch: vec![0; size],
+            ring_prev: vec![0; size],
+            ring_start: vec![0; size],
             mask: size - 1,
-            prev_class: 0,
+            prev_char: '\0',
             offset: 0,
             pending: Vec::new(),
             combos: Vec::new(),
@@ -543,14 +537,14 @@ impl Core {
         let mut stepper = m.pma.find_overlapping_stepper();
         let keep = self.n.min(m.max_len as u64 - 1);
         for i in self.n - keep..self.n {
-            stepper.consume(self.ring[i as usize & self.mask].ch);
+            let ch = char::from_u32(self.ring_ch[i as usize & self.mask]).unwrap_or(GAP);
+            stepper.consume(ch);
         }
         let pii_on = m.pii.enabled;
         for (i, c) in text.char_indices() {
             let start = base + i;
             let end = start + c.len_utf8();
-            let class = class_of(c);
-            if is_sentence_end(c) && !self.combos.is_empty() {
+            if !self.combos.is_empty() && is_sentence_end(c) {
                 self.combos.clear();
             }
             if pii_on {
@@ -559,7 +553,7 @@ impl Core {
                     self.take_findings(m);
                 }
             }
-            let left = self.prev_class;
+            let left = self.prev_char;
             let before = self.n;
             let mut mapped_any = false;
             match m.map.get(c) {
@@ -602,10 +596,10 @@ impl Core {
                         }
                     }
                 } else {
-                    self.resolve_right(m, start, Some(class));
+                    self.resolve_right(m, start, Some(class_of(c)));
                 }
             }
-            self.prev_class = class;
+            self.prev_char = c;
         }
         self.offset = base + text.len();
     }
@@ -628,7 +622,7 @@ impl Core {
         let mut safe = self.offset;
         let keep = self.n.min(m.max_len as u64 - 1);
         if keep > 0 {
-            safe = safe.min(self.ring[(self.n - keep) as usize & self.mask].start);
+            safe = safe.min(self.ring_start[(self.n - keep) as usize & self.mask]);
         }
         for p in &self.pending {
             safe = safe.min(p.start);
@@ -702,9 +696,12 @@ impl Core {
         ch: char,
         start: usize,
         end: usize,
-        left: u8,
+        left: char,
     ) {
-        self.ring[self.n as usize & self.mask] = Slot { ch, start, left };
+        let at = self.n as usize & self.mask;
+        self.ring_ch[at] = u32::from(ch);
+        self.ring_prev[at] = u32::from(left);
+        self.ring_start[at] = start;
         self.n += 1;
         stepper.consume(ch);
         let mut allow_from: Option<u64> = None;
@@ -713,19 +710,23 @@ impl Core {
                 continue;
             };
             let hs = self.n.saturating_sub(u64::from(info.len));
-            let slot = self.ring[hs as usize & self.mask];
+            let slot_at = hs as usize & self.mask;
+            let slot_start = self.ring_start[slot_at];
             let from = info.t_start as usize;
             let to = from + info.t_len as usize;
             for target in m.targets.get(from..to).unwrap_or(&[]) {
                 match *target {
                     Target::Rule(rule) => {
-                        if info.boundary.blocked_by(slot.left) {
-                            continue;
+                        if info.boundary != Boundary::None {
+                            let left = char::from_u32(self.ring_prev[slot_at]).unwrap_or('\0');
+                            if info.boundary.blocked_by(class_of(left)) {
+                                continue;
+                            }
                         }
                         self.pending.push(Pending {
                             hs,
                             final_at: self.n + u64::from(info.wait),
-                            start: slot.start,
+                            start: slot_start,
                             end,
                             rule,
                             right: info.boundary,
@@ -735,7 +736,7 @@ impl Core {
                         allow_from = Some(allow_from.map_or(hs, |a| a.min(hs)));
                     }
                     Target::Part { combo, bit } => {
-                        self.combo_part(m, combo, bit, hs, slot.start, end);
+                        self.combo_part(m, combo, bit, hs, slot_start, end);
                     }
                 }
             }
