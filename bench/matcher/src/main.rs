@@ -186,6 +186,8 @@ fn child(engine: &str, n: usize, o: &Options) {
     let base_rss = current_rss_mb();
     let mut hits = 0usize;
     let (build, scan);
+    let mut heap = 0usize;
+    let after_build;
     match engine {
         "hegui" => {
             let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
@@ -204,6 +206,8 @@ fn child(engine: &str, n: usize, o: &Options) {
             drop(lex);
             drop(tsv);
             build = t.elapsed().as_secs_f64();
+            heap = m.heap_bytes();
+            after_build = current_rss_mb();
             let t = Instant::now();
             for &i in &order {
                 hits += m.find_all(base_lines[i]).len();
@@ -219,7 +223,10 @@ fn child(engine: &str, n: usize, o: &Options) {
                 .collect();
             let pma =
                 daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(set.iter()).expect("daachorse");
+            drop(set);
             build = t.elapsed().as_secs_f64();
+            heap = pma.heap_bytes();
+            after_build = current_rss_mb();
             let t = Instant::now();
             for &i in &order {
                 hits += pma.find_overlapping_iter(&normalized[i]).count();
@@ -237,7 +244,10 @@ fn child(engine: &str, n: usize, o: &Options) {
                 .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .build(set.iter())
                 .expect("aho-corasick");
+            drop(set);
             build = t.elapsed().as_secs_f64();
+            heap = ac.memory_usage();
+            after_build = current_rss_mb();
             let t = Instant::now();
             for &i in &order {
                 hits += ac.find_overlapping_iter(normalized[i].as_str()).count();
@@ -253,6 +263,7 @@ fn child(engine: &str, n: usize, o: &Options) {
             }
             let m = b.build().expect("matcher_rs");
             build = t.elapsed().as_secs_f64();
+            after_build = current_rss_mb();
             let t = Instant::now();
             for &i in &order {
                 hits += m.process(base_lines[i]).len();
@@ -262,25 +273,34 @@ fn child(engine: &str, n: usize, o: &Options) {
         other => panic!("unknown engine `{other}`"),
     }
     println!(
-        "RESULT {engine} {n} {build:.4} {scan:.4} {} {hits} {:.1} {base_rss:.1}",
+        "RESULT {engine} {n} {build:.4} {scan:.4} {} {hits} {:.1} {base_rss:.1} {:.1} {:.1}",
         bytes,
-        peak_rss_mb()
+        peak_rss_mb(),
+        after_build - base_rss,
+        heap as f64 / (1024.0 * 1024.0)
     );
 }
 
 struct Row {
     engine: String,
     rules: usize,
+    round: usize,
     build: f64,
     scan: f64,
     bytes: usize,
     hits: usize,
     rss: f64,
-    base: f64,
+    steady: f64,
+    heap: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         let engine = args[1].clone();
         let n: usize = args[2].parse().expect("rules");
@@ -288,79 +308,103 @@ fn main() {
         child(&engine, n, &o);
         return;
     }
+    let mut rounds = 3;
+    if let Some(i) = args.iter().position(|a| a == "--rounds") {
+        rounds = args.get(i + 1).and_then(|v| v.parse().ok()).expect("--rounds N");
+        args.drain(i..i + 2);
+    }
     let o = parse_args(&args);
     let exe = std::env::current_exe().expect("current exe");
     let mut rows = Vec::new();
     for &n in &o.rules {
-        for engine in &o.engines {
-            let out = Command::new(&exe)
-                .arg("--child")
-                .arg(engine)
-                .arg(n.to_string())
-                .args(&args)
-                .output()
-                .expect("child");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let Some(line) = stdout.lines().find(|l| l.starts_with("RESULT ")) else {
+        // Engines interleaved, round after round, so that a burst of load from other processes
+        // hits every engine alike; figures are medians over the rounds.
+        for round in 0..rounds {
+            for engine in &o.engines {
+                let out = Command::new(&exe)
+                    .arg("--child")
+                    .arg(engine)
+                    .arg(n.to_string())
+                    .args(&args)
+                    .output()
+                    .expect("child");
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let Some(line) = stdout.lines().find(|l| l.starts_with("RESULT ")) else {
+                    eprintln!(
+                        "{engine} at {n} rules failed:\n{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    continue;
+                };
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let row = Row {
+                    engine: f[1].to_string(),
+                    rules: f[2].parse().unwrap_or(0),
+                    round,
+                    build: f[3].parse().unwrap_or(0.0),
+                    scan: f[4].parse().unwrap_or(0.0),
+                    bytes: f[5].parse().unwrap_or(0),
+                    hits: f[6].parse().unwrap_or(0),
+                    rss: f[7].parse().unwrap_or(0.0),
+                    steady: f[9].parse().unwrap_or(0.0),
+                    heap: f[10].parse().unwrap_or(0.0),
+                };
                 eprintln!(
-                    "{engine} at {n} rules failed:\n{}",
-                    String::from_utf8_lossy(&out.stderr)
+                    "round {round}: {:<13} {:>7} rules: {:>7.1} MB/s",
+                    row.engine,
+                    row.rules,
+                    row.bytes as f64 / 1e6 / row.scan
                 );
-                continue;
-            };
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let row = Row {
-                engine: f[1].to_string(),
-                rules: f[2].parse().unwrap_or(0),
-                build: f[3].parse().unwrap_or(0.0),
-                scan: f[4].parse().unwrap_or(0.0),
-                bytes: f[5].parse().unwrap_or(0),
-                hits: f[6].parse().unwrap_or(0),
-                rss: f[7].parse().unwrap_or(0.0),
-                base: f[8].parse().unwrap_or(0.0),
-            };
-            eprintln!(
-                "{:<13} {:>7} rules: {:>7.1} MB/s",
-                row.engine,
-                row.rules,
-                row.bytes as f64 / 1e6 / row.scan
-            );
-            rows.push(row);
+                rows.push(row);
+            }
         }
     }
     println!(
-        "| engine | rules | text MB | find-all MB/s | build s | peak RSS MiB | RSS above text MiB | hits |"
+        "| engine | rules | text MB | find-all MB/s (median of {rounds}) | build s | peak RSS MiB | RSS after build, above text MiB | structure heap MiB | hits |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
-        println!(
-            "| {} | {} | {:.1} | {:.1} | {:.3} | {:.1} | {:.1} | {} |",
-            r.engine,
-            r.rules,
-            r.bytes as f64 / 1e6,
-            r.bytes as f64 / 1e6 / r.scan,
-            r.build,
-            r.rss,
-            r.rss - r.base,
-            r.hits
-        );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mbps = |r: &Row| r.bytes as f64 / 1e6 / r.scan;
+    for &n in &o.rules {
+        for engine in &o.engines {
+            let mine: Vec<&Row> = rows.iter().filter(|r| &r.engine == engine && r.rules == n).collect();
+            let Some(first) = mine.first() else { continue };
+            let heap = median(mine.iter().map(|r| r.heap).collect());
+            println!(
+                "| {} | {} | {:.1} | {:.1} | {:.3} | {:.1} | {:.1} | {} | {} |",
+                engine,
+                n,
+                first.bytes as f64 / 1e6,
+                median(mine.iter().map(|r| mbps(r)).collect()),
+                median(mine.iter().map(|r| r.build).collect()),
+                median(mine.iter().map(|r| r.rss).collect()),
+                median(mine.iter().map(|r| r.steady).collect()),
+                if heap > 0.0 { format!("{heap:.1}") } else { "-".to_string() },
+                first.hits
+            );
+        }
     }
     println!();
     for &n in &o.rules {
-        let mbps = |e: &str| {
-            rows.iter()
-                .find(|r| r.engine == e && r.rules == n)
-                .map(|r| r.bytes as f64 / 1e6 / r.scan)
+        // Ratio per round (same load conditions), then the median.
+        let ratio = |a: &str, b: &str| {
+            let v: Vec<f64> = (0..rounds)
+                .filter_map(|round| {
+                    let x = rows.iter().find(|r| r.engine == a && r.rules == n && r.round == round)?;
+                    let y = rows.iter().find(|r| r.engine == b && r.rules == n && r.round == round)?;
+                    Some(mbps(x) / mbps(y))
+                })
+                .collect();
+            (!v.is_empty()).then(|| median(v))
         };
-        if let Some(h) = mbps("hegui") {
-            for other in ["matcher_rs", "daachorse", "aho-corasick"] {
-                if let Some(x) = mbps(other) {
-                    println!("{n} rules: hegui / {other} throughput = {:.2}", h / x);
-                }
+        for (a, b) in [
+            ("hegui", "matcher_rs"),
+            ("hegui", "daachorse"),
+            ("hegui", "aho-corasick"),
+            ("daachorse", "aho-corasick"),
+        ] {
+            if let Some(r) = ratio(a, b) {
+                println!("{n} rules: {a} / {b} throughput = {r:.2} (median of per-round ratios)");
             }
-        }
-        if let (Some(d), Some(a)) = (mbps("daachorse"), mbps("aho-corasick")) {
-            println!("{n} rules: daachorse / aho-corasick throughput = {:.2}", d / a);
         }
     }
 }

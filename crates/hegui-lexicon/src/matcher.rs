@@ -409,6 +409,30 @@ impl Matcher {
         }
     }
 
+    /// Approximate heap bytes owned by this matcher: the automaton, the pattern and rule tables
+    /// and the shared character table (counted in full).
+    pub fn heap_bytes(&self) -> usize {
+        let rules: usize = self
+            .rules
+            .iter()
+            .map(|r| {
+                std::mem::size_of::<Rule>()
+                    + 2 * std::mem::size_of::<usize>()
+                    + r.pattern.capacity()
+                    + r.risk.capacity()
+                    + r.note.capacity()
+                    + r.source.as_ref().map_or(0, |s| s.file.capacity())
+            })
+            .sum();
+        self.pma.heap_bytes()
+            + self.pats.capacity() * std::mem::size_of::<PatInfo>()
+            + self.targets.capacity() * std::mem::size_of::<Target>()
+            + self.combos.capacity() * std::mem::size_of::<ComboInfo>()
+            + self.rules.capacity() * std::mem::size_of::<Arc<Rule>>()
+            + rules
+            + self.map.heap_bytes()
+    }
+
     /// The most original text a [`crate::Scanner`] can hold back before releasing it: the longest
     /// pattern, where each normalized character may stand for `max-repeat` repeated originals
     /// each followed by up to `max-gap` skip characters, plus one open PII token.
@@ -467,7 +491,6 @@ pub(crate) fn pii_rules(level: Level) -> Vec<Arc<Rule>> {
 pub(crate) fn sort_hits(hits: &mut [Hit]) {
     hits.sort_by_key(|h| (h.start, h.end, h.rule.id));
 }
-
 
 #[derive(Debug, Clone, Copy)]
 struct Pending {

@@ -179,6 +179,11 @@ impl CharMap {
             .clone()
     }
 
+    /// Heap bytes of the table.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.bmp.len() * 4 + self.many.iter().map(|m| m.len() * 4 + 16).sum::<usize>()
+    }
+
     fn new(opts: NormalizeOptions) -> Self {
         let mut bmp = vec![SKIP; 0x1_0000].into_boxed_slice();
         let mut many = Vec::new();
