@@ -221,8 +221,8 @@ fn child(engine: &str, n: usize, o: &Options) {
                 .map(|p| opts.normalize(p))
                 .filter(|p| !p.is_empty())
                 .collect();
-            let pma =
-                daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(set.iter()).expect("daachorse");
+            let pma = daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(set.iter())
+                .expect("daachorse");
             drop(set);
             build = t.elapsed().as_secs_f64();
             heap = pma.heap_bytes();
@@ -259,7 +259,11 @@ fn child(engine: &str, n: usize, o: &Options) {
             let t = Instant::now();
             let mut b = SimpleMatcherBuilder::new();
             for (id, p) in patterns.iter().enumerate() {
-                b = b.add_word(ProcessType::VariantNormDeleteNormalize, id as u32, p.as_str());
+                b = b.add_word(
+                    ProcessType::VariantNormDeleteNormalize,
+                    id as u32,
+                    p.as_str(),
+                );
             }
             let m = b.build().expect("matcher_rs");
             build = t.elapsed().as_secs_f64();
@@ -310,7 +314,10 @@ fn main() {
     }
     let mut rounds = 3;
     if let Some(i) = args.iter().position(|a| a == "--rounds") {
-        rounds = args.get(i + 1).and_then(|v| v.parse().ok()).expect("--rounds N");
+        rounds = args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .expect("--rounds N");
         args.drain(i..i + 2);
     }
     let o = parse_args(&args);
@@ -366,7 +373,10 @@ fn main() {
     let mbps = |r: &Row| r.bytes as f64 / 1e6 / r.scan;
     for &n in &o.rules {
         for engine in &o.engines {
-            let mine: Vec<&Row> = rows.iter().filter(|r| &r.engine == engine && r.rules == n).collect();
+            let mine: Vec<&Row> = rows
+                .iter()
+                .filter(|r| &r.engine == engine && r.rules == n)
+                .collect();
             let Some(first) = mine.first() else { continue };
             let heap = median(mine.iter().map(|r| r.heap).collect());
             println!(
@@ -378,7 +388,11 @@ fn main() {
                 median(mine.iter().map(|r| r.build).collect()),
                 median(mine.iter().map(|r| r.rss).collect()),
                 median(mine.iter().map(|r| r.steady).collect()),
-                if heap > 0.0 { format!("{heap:.1}") } else { "-".to_string() },
+                if heap > 0.0 {
+                    format!("{heap:.1}")
+                } else {
+                    "-".to_string()
+                },
                 first.hits
             );
         }
@@ -389,8 +403,12 @@ fn main() {
         let ratio = |a: &str, b: &str| {
             let v: Vec<f64> = (0..rounds)
                 .filter_map(|round| {
-                    let x = rows.iter().find(|r| r.engine == a && r.rules == n && r.round == round)?;
-                    let y = rows.iter().find(|r| r.engine == b && r.rules == n && r.round == round)?;
+                    let x = rows
+                        .iter()
+                        .find(|r| r.engine == a && r.rules == n && r.round == round)?;
+                    let y = rows
+                        .iter()
+                        .find(|r| r.engine == b && r.rules == n && r.round == round)?;
                     Some(mbps(x) / mbps(y))
                 })
                 .collect();
