@@ -1,16 +1,167 @@
-//! `hegui lexicon`: placeholder until its issue lands.
+//! `hegui lexicon check DIR`: coverage of a feature library against the TC260 minimums
+//! (≥ 10,000 keywords; ≥ 200 per A.1 risk, ≥ 100 per A.2 risk), duplicates, patterns that
+//! normalize to the same string or to nothing. Exit code 1 when a minimum is not met.
+//!
+//! `hegui lexicon build DIR -o FILE`: the compiled form, which `hegui scan --lexicon FILE` and
+//! the gateway load without rebuilding the automaton.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use hegui_lexicon::{CheckReport, Finding, Lexicon, Matcher};
+
+use super::scan::write_output;
 
 /// `hegui lexicon` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
-    /// Not built yet.
-    #[command(hide = true)]
-    Pending,
+    /// Coverage against the TC260 minimums, duplicates, dead patterns.
+    Check {
+        /// Lexicon directory (with `lexicon.toml`).
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+        format: CheckFormat,
+        /// Write the report to FILE instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Compile a lexicon directory into one file that loads fast.
+    Build {
+        /// Lexicon directory (with `lexicon.toml`).
+        dir: PathBuf,
+        /// The compiled file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+/// Formats of `lexicon check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Human-readable table.
+    Table,
+    /// JSON.
+    Json,
 }
 
 /// Runs `hegui lexicon`.
-pub(crate) fn run(_command: Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`hegui lexicon` is not built yet")
+pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Check {
+            dir,
+            format,
+            output,
+        } => {
+            let lexicon = Lexicon::from_dir(&dir)
+                .with_context(|| format!("cannot load the lexicon `{}`", dir.display()))?;
+            let report = lexicon.check();
+            let text = match format {
+                CheckFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+                CheckFormat::Table => table(&report),
+            };
+            write_output(output.as_deref(), &text)?;
+            Ok(if report.meets_minimums() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Build { dir, output } => {
+            let started = Instant::now();
+            let lexicon = Lexicon::from_dir(&dir)
+                .with_context(|| format!("cannot load the lexicon `{}`", dir.display()))?;
+            let matcher = Matcher::build(&lexicon)?;
+            let bytes = matcher.to_bytes();
+            let tmp = output.with_file_name(format!(
+                ".{}.tmp{}",
+                output
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default(),
+                std::process::id()
+            ));
+            std::fs::write(&tmp, &bytes)
+                .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+            std::fs::rename(&tmp, &output)
+                .with_context(|| format!("cannot write `{}`", output.display()))?;
+            let stats = matcher.stats();
+            println!(
+                "{}: {} rules, {} patterns, {} states, {} bytes",
+                output.display(),
+                stats.rules,
+                stats.patterns,
+                stats.states,
+                bytes.len()
+            );
+            eprintln!("built in {:.2} s", started.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn table(r: &CheckReport) -> String {
+    let mut out = format!(
+        "lexicon {} {}: {} entries ({} in A.1/A.2; TC260 minimum {}), {} allow phrases\n\n",
+        r.name, r.version, r.total, r.keyword_total, r.minimum_total, r.allow
+    );
+    out.push_str(&format!(
+        "  {:<8} {:>7} {:>7}  {:<4} name\n",
+        "risk", "entries", "minimum", "ok"
+    ));
+    for row in &r.risks {
+        out.push_str(&format!(
+            "  {:<8} {:>7} {:>7}  {:<4} {}\n",
+            row.risk,
+            row.count,
+            row.minimum.map_or("-".to_string(), |m| m.to_string()),
+            if row.meets_minimum() { "yes" } else { "NO" },
+            row.name_zh.unwrap_or("(custom)")
+        ));
+    }
+    let short: Vec<&str> = r
+        .risks
+        .iter()
+        .filter(|row| !row.meets_minimum())
+        .map(|row| row.risk.as_str())
+        .collect();
+    out.push('\n');
+    if r.meets_minimums() {
+        out.push_str("meets the TC260 keyword-library minimums\n");
+    } else {
+        out.push_str(&format!(
+            "does NOT meet the TC260 minimums: total {} of {}; short risks: {}\n",
+            r.total,
+            r.minimum_total,
+            if short.is_empty() {
+                "none".to_string()
+            } else {
+                short.join(", ")
+            }
+        ));
+    }
+    if !r.findings.is_empty() {
+        out.push_str(&format!("\n{} findings:\n", r.findings.len()));
+        for f in &r.findings {
+            match f {
+                Finding::Duplicate { pattern, at } => {
+                    out.push_str(&format!("  duplicate `{pattern}` at {}\n", at.join(", ")));
+                }
+                Finding::SameNormalized {
+                    normalized,
+                    patterns,
+                } => out.push_str(&format!(
+                    "  same normalized form `{normalized}`: {}\n",
+                    patterns.join(", ")
+                )),
+                Finding::Empty { pattern, at } => {
+                    out.push_str(&format!("  `{pattern}` at {at} normalizes to nothing\n"));
+                }
+                _ => out.push_str(&format!("  {f:?}\n")),
+            }
+        }
+    }
+    out
 }

@@ -1,0 +1,228 @@
+//! `hegui lexicon check`: coverage against the TC260 minimums and lint findings (duplicates,
+//! patterns that normalize to the same string, patterns that normalize to nothing).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::lexicon::{Lexicon, Source};
+use crate::taxonomy;
+
+/// Count of entries for one risk, against its TC260 minimum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RiskCoverage {
+    /// Risk code.
+    pub risk: String,
+    /// Chinese name, for Appendix A codes.
+    pub name_zh: Option<&'static str>,
+    /// Entries with this risk.
+    pub count: usize,
+    /// TC260 minimum (A.1: 200, A.2: 100), if any.
+    pub minimum: Option<usize>,
+}
+
+impl RiskCoverage {
+    /// Whether the minimum (if any) is met.
+    pub fn meets_minimum(&self) -> bool {
+        self.minimum.is_none_or(|m| self.count >= m)
+    }
+}
+
+/// A lint finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Finding {
+    /// The same pattern, written the same way, more than once.
+    Duplicate {
+        /// The pattern.
+        pattern: String,
+        /// Where it appears (`file:line`).
+        at: Vec<String>,
+    },
+    /// Different spellings that normalize to the same string (one is redundant).
+    SameNormalized {
+        /// The normalized form.
+        normalized: String,
+        /// The patterns and where they are.
+        patterns: Vec<String>,
+    },
+    /// A pattern that normalizes to nothing (only punctuation or symbols): it never matches.
+    Empty {
+        /// The pattern.
+        pattern: String,
+        /// Where it is.
+        at: String,
+    },
+}
+
+/// The result of checking a lexicon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Lexicon name.
+    pub name: String,
+    /// Lexicon version.
+    pub version: String,
+    /// All entries.
+    pub total: usize,
+    /// Entries in A.1 and A.2 (the 17 keyword risks).
+    pub keyword_total: usize,
+    /// TC260 minimum for the whole library.
+    pub minimum_total: usize,
+    /// Allow-list phrases.
+    pub allow: usize,
+    /// One row per Appendix A risk (all 31, in order), then custom risks.
+    pub risks: Vec<RiskCoverage>,
+    /// Lint findings.
+    pub findings: Vec<Finding>,
+}
+
+impl CheckReport {
+    /// Whether the library meets every TC260 minimum.
+    pub fn meets_minimums(&self) -> bool {
+        self.total >= self.minimum_total && self.risks.iter().all(RiskCoverage::meets_minimum)
+    }
+}
+
+fn at(s: &Source) -> String {
+    s.to_string()
+}
+
+impl Lexicon {
+    /// Coverage and lint report.
+    pub fn check(&self) -> CheckReport {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &self.entries {
+            *counts.entry(e.risk.as_str()).or_default() += 1;
+        }
+        let mut risks: Vec<RiskCoverage> = taxonomy::RISKS
+            .iter()
+            .map(|r| RiskCoverage {
+                risk: r.code.to_string(),
+                name_zh: Some(r.name_zh),
+                count: counts.get(r.code).copied().unwrap_or(0),
+                minimum: taxonomy::minimum_keywords(r.code),
+            })
+            .collect();
+        for (code, count) in &counts {
+            if taxonomy::risk(code).is_none() {
+                risks.push(RiskCoverage {
+                    risk: code.to_string(),
+                    name_zh: None,
+                    count: *count,
+                    minimum: None,
+                });
+            }
+        }
+        let keyword_total = self
+            .entries
+            .iter()
+            .filter(|e| e.risk.starts_with("A.1.") || e.risk.starts_with("A.2."))
+            .count();
+
+        let opts = self.manifest.normalize;
+        let mut findings = Vec::new();
+        let mut raw: HashMap<&str, Vec<&Source>> = HashMap::new();
+        let mut normalized: BTreeMap<String, Vec<(&str, &Source)>> = BTreeMap::new();
+        for e in &self.entries {
+            raw.entry(e.pattern.as_str()).or_default().push(&e.source);
+            let norm: Vec<String> = e.parts().iter().map(|p| opts.normalize(p)).collect();
+            if norm.iter().any(String::is_empty) {
+                findings.push(Finding::Empty {
+                    pattern: e.pattern.clone(),
+                    at: at(&e.source),
+                });
+                continue;
+            }
+            normalized
+                .entry(norm.join("&"))
+                .or_default()
+                .push((e.pattern.as_str(), &e.source));
+        }
+        let mut dups: Vec<_> = raw.into_iter().filter(|(_, v)| v.len() > 1).collect();
+        dups.sort_by(|a, b| a.1[0].cmp(b.1[0]));
+        for (pattern, sources) in dups {
+            findings.push(Finding::Duplicate {
+                pattern: pattern.to_string(),
+                at: sources.into_iter().map(at).collect(),
+            });
+        }
+        for (norm, list) in normalized {
+            let mut spellings: Vec<&str> = list.iter().map(|(p, _)| *p).collect();
+            spellings.sort_unstable();
+            spellings.dedup();
+            if spellings.len() > 1 {
+                findings.push(Finding::SameNormalized {
+                    normalized: norm,
+                    patterns: list
+                        .iter()
+                        .map(|(p, s)| format!("{p} ({})", at(s)))
+                        .collect(),
+                });
+            }
+        }
+        CheckReport {
+            name: self.manifest.name.clone(),
+            version: self.manifest.version.clone(),
+            total: self.entries.len(),
+            keyword_total,
+            minimum_total: taxonomy::MINIMUM_TOTAL_KEYWORDS,
+            allow: self.allow.len(),
+            risks,
+            findings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_duplicates_collisions_and_empties() {
+        let lex = Lexicon::from_sources(
+            "name = \"t\"\nversion = \"1\"\n",
+            &[(
+                "t.tsv",
+                "pattern\trisk\tlevel\tnote\n赌博\tA.1.h\tblock\n賭博\tA.1.h\tblock\n赌博\tA.1.h\tflag\n！！\tA.1.h\tflag\n",
+            )],
+            None,
+        )
+        .unwrap();
+        let report = lex.check();
+        assert_eq!(report.total, 4);
+        assert_eq!(
+            report
+                .risks
+                .iter()
+                .find(|r| r.risk == "A.1.h")
+                .unwrap()
+                .count,
+            4
+        );
+        assert!(!report.meets_minimums());
+        insta::assert_debug_snapshot!(report.findings, @r#"
+        [
+            Empty {
+                pattern: "！！",
+                at: "t.tsv:5",
+            },
+            Duplicate {
+                pattern: "赌博",
+                at: [
+                    "t.tsv:2",
+                    "t.tsv:4",
+                ],
+            },
+            SameNormalized {
+                normalized: "赌博",
+                patterns: [
+                    "赌博 (t.tsv:2)",
+                    "賭博 (t.tsv:3)",
+                    "赌博 (t.tsv:4)",
+                ],
+            },
+        ]
+        "#);
+    }
+}
