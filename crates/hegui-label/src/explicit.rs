@@ -78,6 +78,16 @@ pub fn label_text(text: &str, notice: &str, position: Position) -> Result<String
     Ok(out)
 }
 
+/// Adds a text notice to a Markdown document, keeping any front matter first.
+pub fn label_markdown(text: &str, notice: &str, position: Position) -> Result<String, LabelError> {
+    let head = crate::codec::markdown::front_matter_len(text);
+    Ok(format!(
+        "{}{}",
+        &text[..head],
+        label_text(&text[head..], notice, position)?
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +122,9 @@ mod tests {
         }
         assert!(label_text("x", "由机器写的", Position::Start).is_err());
         assert!(has_required_elements("AI合成"));
+        assert_eq!(
+            label_markdown("---\na: 1\n---\n正文\n", "AI生成", Position::Start).unwrap(),
+            "---\na: 1\n---\nAI生成\n正文\n"
+        );
     }
 }

@@ -170,6 +170,22 @@ pub fn read_label_as(bytes: &[u8], format: Format) -> Result<Option<Found>, Labe
     Ok(Some(first))
 }
 
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced and renamed
+/// into place: a crash leaves either the old file or the new one, never half of one.
+pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Verifies the label of a file (format sniffed) against trusted keys.
 pub fn verify(bytes: &[u8], keys: &KeyRing) -> Result<Verdict, LabelError> {
     verify_as(bytes, sniff(bytes)?, keys)

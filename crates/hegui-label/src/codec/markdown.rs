@@ -100,6 +100,16 @@ pub(crate) fn parse_value(text: &str) -> Result<(Label, Form, Vec<String>), Labe
     Ok((label, Form::Lines, warnings))
 }
 
+/// Length of the front matter block (delimiters included), 0 when there is none.
+pub(crate) fn front_matter_len(text: &str) -> usize {
+    let parts = split(text);
+    if parts.body.is_some() {
+        text.len() - parts.rest.len()
+    } else {
+        0
+    }
+}
+
 fn text_of(bytes: &[u8]) -> Result<&str, LabelError> {
     std::str::from_utf8(bytes)
         .map_err(|e| LabelError::corrupt("markdown", e.valid_up_to(), "not UTF-8"))
