@@ -270,6 +270,6 @@ fn corrupt_and_unknown_files_are_input_errors() {
     exit: 2
     --- stdout
     --- stderr
-    error: `[TMP]/x.bin`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)
+    error: `[TMP]/x.bin`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, Ogg, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)
     ");
 }

@@ -19,6 +19,7 @@ pub(crate) mod jpeg;
 pub(crate) mod markdown;
 pub(crate) mod mp3;
 pub(crate) mod mp4;
+pub(crate) mod ogg;
 #[cfg(feature = "ooxml")]
 pub(crate) mod ooxml;
 pub(crate) mod pdf;
@@ -47,7 +48,7 @@ pub enum Carrier {
     RiffChunk,
     /// ID3v2 `TXXX` frame, description `AIGC` (MP3).
     Id3Txxx,
-    /// Vorbis comment `AIGC` (FLAC).
+    /// Vorbis comment `AIGC` (FLAC, Ogg Vorbis, Ogg Opus).
     VorbisComment,
     /// MP4 `mdta` key `AIGC` in `keys` + `ilst` (ffmpeg `use_metadata_tags`).
     Mp4Mdta,
@@ -128,6 +129,7 @@ pub(crate) fn codec(format: Format) -> Result<&'static dyn Codec, LabelError> {
         Format::Wav => &riff::Wav,
         Format::Mp3 => &mp3::Mp3,
         Format::Flac => &flac::Flac,
+        Format::Ogg => &ogg::Ogg,
         Format::Mp4 => &mp4::Mp4,
         Format::Pdf => &pdf::Pdf,
         #[cfg(feature = "ooxml")]

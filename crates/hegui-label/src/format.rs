@@ -20,6 +20,8 @@ pub enum Format {
     Mp3,
     /// FLAC: Vorbis comment `AIGC`.
     Flac,
+    /// Ogg Vorbis and Ogg Opus: comment header `AIGC`.
+    Ogg,
     /// MP4, MOV, M4A: `moov/udta/meta` `mdta` key `AIGC`.
     Mp4,
     /// PDF: `/AIGC` in the Info dictionary, by incremental update.
@@ -32,13 +34,14 @@ pub enum Format {
 
 impl Format {
     /// Every format, for listings.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Png,
         Format::Jpeg,
         Format::Webp,
         Format::Wav,
         Format::Mp3,
         Format::Flac,
+        Format::Ogg,
         Format::Mp4,
         Format::Pdf,
         Format::Ooxml,
@@ -54,6 +57,7 @@ impl Format {
             Format::Wav => "wav",
             Format::Mp3 => "mp3",
             Format::Flac => "flac",
+            Format::Ogg => "ogg",
             Format::Mp4 => "mp4",
             Format::Pdf => "pdf",
             Format::Ooxml => "ooxml",
@@ -82,6 +86,8 @@ impl Format {
             Some(Format::Mp3)
         } else if at(0, b"fLaC") {
             Some(Format::Flac)
+        } else if at(0, b"OggS") {
+            Some(Format::Ogg)
         } else if at(4, b"ftyp")
             || at(4, b"moov")
             || at(4, b"mdat")
@@ -111,6 +117,7 @@ impl Format {
             "wav" | "wave" => Format::Wav,
             "mp3" => Format::Mp3,
             "flac" => Format::Flac,
+            "ogg" | "oga" | "opus" => Format::Ogg,
             "mp4" | "m4a" | "m4v" | "mov" | "3gp" => Format::Mp4,
             "pdf" => Format::Pdf,
             "docx" | "xlsx" | "pptx" | "docm" | "xlsm" | "pptm" | "dotx" | "xltx" | "potx" => {

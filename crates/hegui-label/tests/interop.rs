@@ -119,6 +119,8 @@ fn ffprobe_reads_hegui_labels_and_media_is_unchanged() {
         "audio.m4a",
         "audio.mp3",
         "audio.flac",
+        "audio.ogg",
+        "audio.opus",
     ] {
         let (path, id) = labeled(dir.path(), name);
         let tags = run(Command::new("ffprobe")
@@ -126,7 +128,7 @@ fn ffprobe_reads_hegui_labels_and_media_is_unchanged() {
                 "-v",
                 "error",
                 "-show_entries",
-                "format_tags=AIGC",
+                "format_tags=AIGC:stream_tags=AIGC",
                 "-of",
                 "default=nw=1",
             ])
@@ -143,6 +145,8 @@ fn ffprobe_reads_hegui_labels_and_media_is_unchanged() {
         "audio.m4a",
         "audio.mp3",
         "audio.flac",
+        "audio.ogg",
+        "audio.opus",
         "audio.wav",
         "image.png",
         "image.jpg",
@@ -163,7 +167,9 @@ fn hegui_reads_labels_written_by_ffmpeg_and_exiftool() {
     let value = r#"{"AIGC":{"Label":"1","ContentProducer":"001191440300708461136T1XGW3","ProduceID":"by-tool"}}"#;
     let dir = tempfile::tempdir().unwrap();
     if tool("ffmpeg") {
-        let cases: [(&str, &[&str], Carrier); 4] = [
+        let cases: [(&str, &[&str], Carrier); 6] = [
+            ("audio.ogg", &[], Carrier::VorbisComment),
+            ("audio.opus", &[], Carrier::VorbisComment),
             (
                 "video.mp4",
                 &["-movflags", "use_metadata_tags"],

@@ -61,7 +61,7 @@ fn tamper(name: &str, bytes: &[u8]) -> Vec<u8> {
                 .unwrap();
             flip(&mut out, at + 12);
         }
-        "wav" | "mp3" | "flac" => flip(&mut out, len - 1),
+        "wav" | "mp3" | "flac" | "ogg" | "opus" => flip(&mut out, len - 1),
         "mp4" | "m4a" | "mov" => flip(&mut out, find(bytes, b"mdat") + 12),
         "pdf" => flip(&mut out, find(bytes, b"(fixture)") + 3),
         "md" => out[find(bytes, b"# ")] = b'=',

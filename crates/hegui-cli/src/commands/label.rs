@@ -144,7 +144,7 @@ fn is_text(path: &Path) -> bool {
 fn detect(path: &Path, bytes: &[u8]) -> anyhow::Result<Format> {
     let extension = path.extension().and_then(|e| e.to_str());
     Format::detect(bytes, extension)
-        .with_context(|| format!("`{}`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)", path.display()))
+        .with_context(|| format!("`{}`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, Ogg, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)", path.display()))
 }
 
 /// Writes through a temporary file and a rename.
