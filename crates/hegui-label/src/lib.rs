@@ -33,7 +33,7 @@
 //! | WebP | `XMP ` chunk + `VP8X` flag | EXIF `UserComment` |
 //! | WAV | RIFF `AIGC` chunk after `fmt ` | |
 //! | MP3 | ID3v2 `TXXX` `AIGC` | |
-//! | FLAC | Vorbis comment `AIGC` | |
+//! | FLAC, Ogg Vorbis/Opus | Vorbis comment `AIGC` | |
 //! | MP4/MOV/M4A | `moov/udta/meta` `mdta` key `AIGC` | freeform `----:…:AIGC`, `uuid` XMP, `aigc` box |
 //! | PDF | `/AIGC` in the Info dictionary (incremental update) | XMP metadata |
 //! | DOCX/XLSX/PPTX | `docProps/custom.xml` property `AIGC` | |
@@ -93,6 +93,9 @@ pub fn write_label(
     key: Option<&SigningKey>,
 ) -> Result<Vec<u8>, LabelError> {
     let codec = codec::codec(format)?;
+    // Walk the metadata the reader will walk, so that a file we cannot read back is refused
+    // here rather than labeled.
+    codec.find(bytes)?;
     let mut label = label.clone().first_write();
     if let Some(key) = key {
         let digest = content_digest_with(codec, bytes)?;
@@ -125,14 +128,23 @@ pub fn read_label(bytes: &[u8]) -> Result<Option<Found>, LabelError> {
     read_label_as(bytes, sniff(bytes)?)
 }
 
-/// Every label candidate in a file of `format`, parsed. Unparseable candidates are errors.
+/// Every label candidate in a file of `format`, parsed. A candidate that does not parse is
+/// reported as a warning on the others; when no candidate parses, its error is returned.
 pub fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Found>, LabelError> {
     let raws = codec::codec(format)?.find(bytes)?;
     let mut out = Vec::with_capacity(raws.len());
+    let mut errors = Vec::new();
     for raw in raws {
-        let (label, variant, mut warnings) = match format {
-            Format::Markdown => codec::markdown::parse_value(&raw.value)?,
-            _ => Label::parse(&raw.value)?,
+        let parsed = match format {
+            Format::Markdown => codec::markdown::parse_value(&raw.value),
+            _ => Label::parse(&raw.value),
+        };
+        let (label, variant, mut warnings) = match parsed {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                errors.push((raw.carrier, err));
+                continue;
+            }
         };
         warnings.extend(raw.warnings);
         out.push(Found {
@@ -142,6 +154,21 @@ pub fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Found>, LabelError> 
             variant,
             warnings,
         });
+    }
+    match out.first_mut() {
+        Some(first) => {
+            for (carrier, err) in &errors {
+                first.warnings.push(format!(
+                    "another label candidate in `{}` does not parse: {err}",
+                    carrier.name()
+                ));
+            }
+        }
+        None => {
+            if let Some((_, err)) = errors.into_iter().next() {
+                return Err(err);
+            }
+        }
     }
     Ok(out)
 }

@@ -86,6 +86,7 @@ fn exiftool_reads_hegui_labels() {
         "video.mp4",
         "video-faststart.mp4",
         "document.pdf",
+        "document-xrefstream.pdf",
     ] {
         let (path, id) = labeled(dir.path(), name);
         let text = run(Command::new("exiftool")

@@ -95,6 +95,11 @@ pub(crate) fn merge(existing: Option<&str>, value: &str) -> String {
         return packet(value);
     };
     let cleaned = remove_aigc(existing);
+    if cleaned.contains("AIGC") || cleaned.contains("<!") {
+        // A broken old property (no closing tag) or a DTD: keeping the packet would leave a
+        // second, unparseable label, so start a fresh packet instead.
+        return packet(value);
+    }
     match cleaned.rfind("</rdf:RDF>") {
         Some(at) => format!("{}{}{}", &cleaned[..at], description(value), &cleaned[at..]),
         None => packet(value),
