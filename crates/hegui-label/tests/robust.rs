@@ -38,7 +38,8 @@ fn exercise(format: Format, bytes: &[u8]) {
     let _ = verify_as(bytes, format, &hegui_keys::KeyRing::new());
     if let Ok(out) = write_label(bytes, format, &Label::new("P", "2"), None) {
         // Whatever we accept, we must be able to read back.
-        let found = read_label_as(&out, format).unwrap_or_else(|e| panic!("{format}: our own output does not parse: {e}"));
+        let found = read_label_as(&out, format)
+            .unwrap_or_else(|e| panic!("{format}: our own output does not parse: {e}"));
         assert_eq!(
             found.map(|f| f.label.produce_id),
             Some("2".into()),

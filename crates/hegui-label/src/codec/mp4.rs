@@ -335,10 +335,9 @@ impl Codec for Mp4 {
         if moovs.next().is_some() {
             return Err(LabelError::corrupt("mp4", 0, "more than one `moov` box"));
         }
-        if top.iter().any(|b| &b.kind == b"moof")
-            && top
-                .iter()
-                .any(|b| &b.kind == b"moof" && b.start > moov.start)
+        if top
+            .iter()
+            .any(|b| &b.kind == b"moof" && b.start > moov.start)
         {
             return Err(LabelError::unsupported(
                 "mp4",

@@ -167,6 +167,23 @@ fn dict_ref(dict: &[u8], key: &[u8]) -> Option<(u64, u64)> {
     }
 }
 
+/// The index just past the literal string that opens at `at` (escapes and nesting honoured).
+fn skip_literal(bytes: &[u8], at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut j = at + 1;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'\\' => j += 1,
+            b'(' => depth += 1,
+            b')' if depth == 0 => return j + 1,
+            b')' => depth -= 1,
+            _ => {}
+        }
+        j += 1;
+    }
+    bytes.len()
+}
+
 /// The `<<…>>` starting at `at`, with nested dictionaries balanced.
 fn dict_at(bytes: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
     let start = find_from(bytes, b"<<", at)?;
@@ -185,16 +202,7 @@ fn dict_at(bytes: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
                     return Some(start..i);
                 }
             }
-            (b'(', _) => {
-                // Skip strings, which may contain `>>`.
-                let s = parse_string(bytes, i)?;
-                i += 2 + s.len();
-                let mut j = i.saturating_sub(1);
-                while j < bytes.len() && bytes[j] != b')' {
-                    j += 1;
-                }
-                i = j + 1;
-            }
+            (b'(', _) => i = skip_literal(bytes, i),
             _ => i += 1,
         }
     }
@@ -245,13 +253,15 @@ fn trailer(bytes: &[u8]) -> Result<Trailer, LabelError> {
 /// The dictionary text of object `n g` if it is a plain object in the file (the last definition).
 fn object_dict(bytes: &[u8], n: u64, g: u64) -> Option<Vec<u8>> {
     let header = format!("{n} {g} obj");
-    let mut at = find_last(bytes, header.as_bytes())?;
-    // Must start a token: preceded by whitespace or the file start.
-    if at > 0 && !bytes[at - 1].is_ascii_whitespace() {
-        at = bytes[..at]
-            .windows(header.len())
-            .rposition(|w| w == header.as_bytes())?;
-    }
+    let mut end = bytes.len();
+    // The last definition whose header starts a token (not `14 0 obj` for `4 0 obj`).
+    let at = loop {
+        let at = find_last(&bytes[..end], header.as_bytes())?;
+        if at == 0 || bytes[at - 1].is_ascii_whitespace() {
+            break at;
+        }
+        end = at;
+    };
     let range = dict_at(bytes, at + header.len())?;
     Some(bytes[range].to_vec())
 }
@@ -260,9 +270,9 @@ fn object_dict(bytes: &[u8], n: u64, g: u64) -> Option<Vec<u8>> {
 fn without_aigc(dict: &[u8]) -> Vec<u8> {
     let mut out = dict.to_vec();
     while let Some(p) = find_last(&out, b"/AIGC") {
-        let Some(s) = parse_string(&out, p + 5) else {
+        if parse_string(&out, p + 5).is_none() {
             break;
-        };
+        }
         // Find the end of the string token.
         let mut i = p + 5;
         while out.get(i).is_some_and(u8::is_ascii_whitespace) {
@@ -271,21 +281,7 @@ fn without_aigc(dict: &[u8]) -> Vec<u8> {
         let end = if out.get(i) == Some(&b'<') {
             find_from(&out, b">", i).map_or(out.len(), |e| e + 1)
         } else {
-            // Walk the literal with escapes and nesting.
-            let mut depth = 0usize;
-            let mut j = i + 1;
-            while j < out.len() {
-                match out[j] {
-                    b'\\' => j += 1,
-                    b'(' => depth += 1,
-                    b')' if depth == 0 => break,
-                    b')' => depth -= 1,
-                    _ => {}
-                }
-                j += 1;
-            }
-            let _ = s;
-            (j + 1).min(out.len())
+            skip_literal(&out, i)
         };
         out.drain(p..end);
     }
