@@ -173,8 +173,8 @@ pub fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Found>, LabelError> 
     Ok(out)
 }
 
-/// Reads the label of a file of `format`: the first one found, with a warning when there are
-/// several (agreeing duplicates are non-compliant, §6.1 c ◐) and a problem when they disagree.
+/// Reads the label of a file of `format`: the first one found, with a problem when there are
+/// several (even agreeing duplicates are non-compliant, §6.1 c ◐) and another when they disagree.
 pub fn read_label_as(bytes: &[u8], format: Format) -> Result<Option<Found>, LabelError> {
     let mut all = read_all(bytes, format)?;
     if all.is_empty() {
@@ -185,7 +185,8 @@ pub fn read_label_as(bytes: &[u8], format: Format) -> Result<Option<Found>, Labe
     let disagree = all.iter().skip(1).any(|f| f.label != first_label);
     let mut first = all.swap_remove(0);
     if others > 0 {
-        first.warnings.push(format!(
+        // §6.1 c ◐: one label per file; even agreeing duplicates are non-compliant (AigcTotal).
+        first.problems.push(format!(
             "{others} more label(s) in the file; one label per file is required"
         ));
     }

@@ -215,3 +215,62 @@ fn invalid_labels_are_refused() {
     let err = write_label(&png, Format::Png, &Label::new("豆包", ""), None).unwrap_err();
     insta::assert_snapshot!(err, @"invalid label: `ContentProducer` contains '豆' (U+8C46), outside the Annex E character set; `ProduceID` is empty; `ContentPropagator` contains '豆' (U+8C46), outside the Annex E character set");
 }
+
+/// The Doubao variant: a raw `tEXt AIGC` chunk next to XMP. Both are read, the duplicate is a
+/// problem, and writing leaves exactly one label.
+#[test]
+fn png_text_chunk_variant_and_duplicates() {
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut c = 0xffff_ffffu32;
+        for &b in kind.iter().chain(data) {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        out.extend_from_slice(&(c ^ 0xffff_ffff).to_be_bytes());
+        out
+    }
+    let png = hegui_label::testdata::png();
+    let bare = br#"AIGC\0{"Label":"1","ContentProducer":"doubao-code","ProduceID":"x1"}"#.to_vec();
+    let bare: Vec<u8> = String::from_utf8(bare)
+        .unwrap()
+        .replace("\\0", "\0")
+        .into_bytes();
+    let mut with_text = png[..33].to_vec();
+    with_text.extend_from_slice(&chunk(b"tEXt", &bare));
+    with_text.extend_from_slice(&png[33..]);
+    let found = read_label_as(&with_text, Format::Png).unwrap().unwrap();
+    assert_eq!(
+        (
+            found.carrier,
+            found.variant,
+            found.label.produce_id.as_str()
+        ),
+        (hegui_label::Carrier::PngText, hegui_label::Form::Bare, "x1")
+    );
+    assert!(found.problems.is_empty());
+
+    let xmp = write_label(&png, Format::Png, &Label::new("doubao-code", "x1"), None).unwrap();
+    let mut both = xmp[..33].to_vec();
+    both.extend_from_slice(&chunk(b"tEXt", &bare));
+    both.extend_from_slice(&xmp[33..]);
+    let found = read_label_as(&both, Format::Png).unwrap().unwrap();
+    assert_eq!(
+        found.problems,
+        [
+            "1 more label(s) in the file; one label per file is required",
+            "the file holds labels that disagree"
+        ]
+    );
+
+    let rewritten = write_label(&both, Format::Png, &Label::new("P", "2"), None).unwrap();
+    assert_eq!(read_all(&rewritten, Format::Png).unwrap().len(), 1);
+}
