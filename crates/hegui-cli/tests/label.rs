@@ -1,1 +1,275 @@
-//! `hegui label` tests (added with its issue).
+//! `hegui label add | read | verify`.
+
+use std::path::Path;
+
+use crate::util::{hegui, summary};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    crate::util::repo_root()
+        .join("crates/hegui-label/tests/fixtures")
+        .join(name)
+}
+
+fn keys(dir: &Path) {
+    let output = hegui()
+        .args(["keys", "generate", "-o"])
+        .arg(dir.join("p"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+/// Replaces the temp dir and key ids so snapshots are stable.
+fn clean(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "[TMP]");
+    let mut out = String::new();
+    for word in text.split_inclusive(|c: char| c.is_whitespace()) {
+        let trimmed = word.trim_end();
+        if trimmed.len() == 16 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+            out.push_str(&word.replacen(trimmed, "[KEYID]", 1));
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+#[test]
+fn add_then_verify_then_tamper() {
+    let dir = tempfile::tempdir().unwrap();
+    keys(dir.path());
+    let out = dir.path().join("cat.png");
+    let add = hegui()
+        .args(["label", "add"])
+        .arg(fixture("image.png"))
+        .args([
+            "--producer",
+            "001191440300708461136T1XGW3",
+            "--produce-id",
+            "audit-42",
+            "--key",
+        ])
+        .arg(dir.path().join("p.key"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(clean(&summary(&add), dir.path()), @r"
+    exit: 0
+    --- stdout
+    [TMP]/cat.png	png	audit-42	signed
+    --- stderr
+    labeled 1 file(s), 0 failed
+    ");
+    let verify = hegui()
+        .args(["label", "verify"])
+        .arg(&out)
+        .arg("--pubkey")
+        .arg(dir.path().join("p.pub"))
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(clean(&summary(&verify), dir.path()), @r"
+    exit: 0
+    --- stdout
+    intact	[TMP]/cat.png	key [KEYID]
+    1 of 1 file(s) intact
+    --- stderr
+    ");
+    let read = hegui().args(["label", "read"]).arg(&out).output().unwrap();
+    insta::assert_snapshot!(clean(&summary(&read), dir.path()), @r"
+    exit: 0
+    --- stdout
+    [TMP]/cat.png	png	png-xmp	Label=1 ContentProducer=001191440300708461136T1XGW3 ProduceID=audit-42	signed	valid
+    --- stderr
+    1 file(s): 1 labeled, 0 without a label, 0 unreadable
+    ");
+    // Change one byte of the image data: verification fails with exit 1.
+    let mut bytes = std::fs::read(&out).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"IDAT").unwrap() + 8;
+    bytes[at] ^= 1;
+    std::fs::write(&out, bytes).unwrap();
+    let unlabeled = fixture("image.jpg");
+    let verify = hegui()
+        .args(["label", "verify"])
+        .arg(&out)
+        .arg(&unlabeled)
+        .arg("--pubkey")
+        .arg(dir.path().join("p.pub"))
+        .output()
+        .unwrap();
+    let text = clean(&summary(&verify), dir.path())
+        .replace(&crate::util::repo_root().display().to_string(), "[REPO]");
+    insta::assert_snapshot!(text, @r"
+    exit: 1
+    --- stdout
+    tampered-content	[TMP]/cat.png
+    absent	[REPO]/crates/hegui-label/tests/fixtures/image.jpg	no label (possibly stripped)
+    0 of 2 file(s) intact
+    --- stderr
+    ");
+}
+
+#[test]
+fn directories_are_walked_and_mirrored() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::copy(fixture("audio.wav"), src.join("a.wav")).unwrap();
+    std::fs::copy(fixture("document.md"), src.join("sub/b.md")).unwrap();
+    std::fs::write(src.join("notes.bin"), b"ignored").unwrap();
+    let add = hegui()
+        .args(["label", "add"])
+        .arg(&src)
+        .args(["--producer", "P1", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(add.status.code(), Some(0), "{}", summary(&add));
+    let read = hegui()
+        .args(["label", "read", "--json"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(read.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    let carriers: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"]["carrier"].as_str().unwrap())
+        .collect();
+    assert_eq!(carriers, ["riff-chunk", "front-matter"]);
+    assert!(
+        json[0]["label"]["label"]["ProduceID"]
+            .as_str()
+            .unwrap()
+            .starts_with("sm3-")
+    );
+}
+
+#[test]
+fn explicit_labels_and_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("a.txt");
+    std::fs::write(&txt, "生成的回答").unwrap();
+    let no = hegui()
+        .args(["label", "add"])
+        .arg(&txt)
+        .args(["--producer", "P", "--in-place"])
+        .output()
+        .unwrap();
+    assert_eq!(no.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&no.stderr).contains("plain text has no implicit-label carrier")
+    );
+    let yes = hegui()
+        .args(["label", "add"])
+        .arg(&txt)
+        .args([
+            "--producer",
+            "P",
+            "--in-place",
+            "--explicit",
+            "--position",
+            "both",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(yes.status.code(), Some(0), "{}", summary(&yes));
+    assert_eq!(
+        std::fs::read_to_string(&txt).unwrap(),
+        "【本内容由人工智能（AI）生成】\n生成的回答\n【本内容由人工智能（AI）生成】"
+    );
+
+    let png = dir.path().join("big.png");
+    std::fs::write(&png, hegui_png(200, 100)).unwrap();
+    let out = hegui()
+        .args(["label", "add"])
+        .arg(&png)
+        .args(["--producer", "P", "--in-place", "--explicit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", summary(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+caption"));
+}
+
+/// A decodable grey PNG of the given size (stored zlib blocks), big enough for a caption; the
+/// fixtures are too small for a 5 % caption to fit.
+fn hegui_png(width: u32, height: u32) -> Vec<u8> {
+    // Uncompressed (stored) zlib PNG, greyscale.
+    let row = 1 + width as usize;
+    let raw: Vec<u8> = (0..height)
+        .flat_map(|_| std::iter::once(0).chain(std::iter::repeat_n(0x80, width as usize)))
+        .collect();
+    assert_eq!(raw.len(), row * height as usize);
+    let mut z = vec![0x78, 0x01];
+    for (i, block) in raw.chunks(65535).enumerate() {
+        let last = (i + 1) * 65535 >= raw.len();
+        z.push(u8::from(last));
+        let len = block.len() as u16;
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&(!len).to_le_bytes());
+        z.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in &raw {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut c = 0xffff_ffffu32;
+        for &byte in kind.iter().chain(data) {
+            c ^= u32::from(byte);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        out.extend_from_slice(&(c ^ 0xffff_ffff).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &z);
+    chunk(b"IEND", &[]);
+    out
+}
+
+#[test]
+fn corrupt_and_unknown_files_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.png");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR").unwrap();
+    let out = hegui().args(["label", "read"]).arg(&bad).output().unwrap();
+    insta::assert_snapshot!(clean(&summary(&out), dir.path()), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: `[TMP]/broken.png`: corrupt png at byte 16: needs 13 bytes, only 0 left
+    1 file(s): 0 labeled, 0 without a label, 1 unreadable
+    ");
+    let unknown = dir.path().join("x.bin");
+    std::fs::write(&unknown, b"hello").unwrap();
+    let out = hegui()
+        .args(["label", "add"])
+        .arg(&unknown)
+        .args(["--producer", "P", "--in-place"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(clean(&summary(&out), dir.path()), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: `[TMP]/x.bin`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, Ogg, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)
+    ");
+}

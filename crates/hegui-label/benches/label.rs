@@ -1,0 +1,68 @@
+//! Labeling cost versus a plain file copy, on 20 MB PNG, JPEG and MP4 files (DESIGN.md quality
+//! bar: an implicit label costs no more than 2× a copy). Each iteration goes through the file
+//! system the way `hegui label add` does: read, label, write a temp file, rename.
+//!
+//! Run: `cargo bench -p hegui-label --bench label`.
+
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hegui_keys::{Algorithm, SigningKey};
+use hegui_label::{Format, Label, testdata, write_label};
+
+const SIZE: usize = 20 << 20;
+
+/// The faststart MP4 fixture with its `mdat` (the last box) grown to about 20 MB, so that
+/// labeling must also shift every chunk offset.
+fn mp4() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/video-faststart.mp4");
+    let mut bytes = std::fs::read(path).expect("fixture");
+    let at = bytes.windows(4).rposition(|w| w == b"mdat").expect("mdat") - 4;
+    bytes.resize(SIZE, 0);
+    let size = u32::try_from(bytes.len() - at).expect("fits");
+    bytes[at..at + 4].copy_from_slice(&size.to_be_bytes());
+    bytes
+}
+
+fn label_file(src: &Path, dst: &Path, format: Format, key: Option<&SigningKey>) {
+    let bytes = std::fs::read(src).expect("read");
+    let label = Label::new("001191440300708461136T1XGW3", "audit-0001");
+    let out = write_label(&bytes, format, &label, key).expect("label");
+    let tmp = dst.with_extension("tmp");
+    std::fs::write(&tmp, out).expect("write");
+    std::fs::rename(&tmp, dst).expect("rename");
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = SigningKey::generate(Algorithm::Sm2);
+    let files = [
+        ("png", Format::Png, testdata::png_sized(SIZE)),
+        ("jpeg", Format::Jpeg, testdata::jpeg_sized(SIZE)),
+        ("mp4", Format::Mp4, mp4()),
+    ];
+    for (name, format, bytes) in files {
+        let src = dir.path().join(format!("in.{name}"));
+        let dst = dir.path().join(format!("out.{name}"));
+        std::fs::write(&src, &bytes).expect("write source");
+        let mut group = c.benchmark_group(format!("20MB-{name}"));
+        group.sample_size(10);
+        group.measurement_time(std::time::Duration::from_secs(3));
+        group.bench_function("copy", |b| {
+            b.iter(|| std::fs::copy(black_box(&src), &dst).expect("copy"));
+        });
+        group.bench_function("label-unsigned", |b| {
+            b.iter(|| label_file(black_box(&src), &dst, format, None));
+        });
+        group.bench_function("label-signed-sm2", |b| {
+            b.iter(|| label_file(black_box(&src), &dst, format, Some(&key)));
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,244 @@
+//! The shared codec trait and the byte-level helpers every codec uses.
+//!
+//! Each format lives in its own module and implements [`Codec`]: `find` returns every label
+//! candidate with its carrier, `write` returns the file with exactly one label (replacing any
+//! old one), and `content` feeds the bytes covered by the integrity code. The invariant tying
+//! them together, tested per codec: `content(write(x, v)) == content(x)` for every `x` and `v`.
+//!
+//! Most codecs are hand-written chunk/box walkers of a few hundred lines: the crates that exist
+//! either re-encode (the `png` encoder), pull a large tree for one field (`lofty`, `lopdf`), or
+//! cannot edit in place (`mp4`). A walker that copies untouched bytes verbatim is what guarantees
+//! the media is never re-encoded.
+
+use serde::Serialize;
+
+use crate::{Format, LabelError};
+
+pub(crate) mod flac;
+pub(crate) mod jpeg;
+pub(crate) mod markdown;
+pub(crate) mod mp3;
+pub(crate) mod mp4;
+pub(crate) mod ogg;
+#[cfg(feature = "ooxml")]
+pub(crate) mod ooxml;
+pub(crate) mod pdf;
+pub(crate) mod png;
+pub(crate) mod riff;
+pub(crate) mod tiff;
+pub(crate) mod webp;
+pub(crate) mod xmp;
+
+/// Where a label was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Carrier {
+    /// XMP `TC260:AIGC` in a JPEG APP1 segment.
+    JpegXmp,
+    /// EXIF `UserComment` (JPEG APP1 or WebP `EXIF` chunk).
+    ExifUserComment,
+    /// XMP in a PNG `iTXt` chunk (`XML:com.adobe.xmp`).
+    PngXmp,
+    /// A PNG `tEXt`, `zTXt` or `iTXt` chunk with keyword `AIGC`.
+    PngText,
+    /// XMP in a WebP `XMP ` chunk.
+    WebpXmp,
+    /// A RIFF `AIGC` chunk (WAV).
+    RiffChunk,
+    /// ID3v2 `TXXX` frame, description `AIGC` (MP3).
+    Id3Txxx,
+    /// Vorbis comment `AIGC` (FLAC, Ogg Vorbis, Ogg Opus).
+    VorbisComment,
+    /// MP4 `mdta` key `AIGC` in `keys` + `ilst` (ffmpeg `use_metadata_tags`).
+    Mp4Mdta,
+    /// MP4 `ilst` freeform item `----:…:AIGC`.
+    Mp4Freeform,
+    /// MP4 top-level `uuid` XMP box.
+    Mp4UuidXmp,
+    /// A literal MP4 `aigc` box.
+    Mp4AigcBox,
+    /// `/AIGC` in a PDF Info dictionary.
+    PdfInfo,
+    /// XMP in a PDF metadata stream.
+    PdfXmp,
+    /// `docProps/custom.xml` property `AIGC` (OOXML).
+    OoxmlCustom,
+    /// Markdown front matter `AIGC:`.
+    FrontMatter,
+}
+
+impl Carrier {
+    /// Short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Carrier::JpegXmp => "jpeg-xmp",
+            Carrier::ExifUserComment => "exif-user-comment",
+            Carrier::PngXmp => "png-xmp",
+            Carrier::PngText => "png-text",
+            Carrier::WebpXmp => "webp-xmp",
+            Carrier::RiffChunk => "riff-chunk",
+            Carrier::Id3Txxx => "id3-txxx",
+            Carrier::VorbisComment => "vorbis-comment",
+            Carrier::Mp4Mdta => "mp4-mdta",
+            Carrier::Mp4Freeform => "mp4-freeform",
+            Carrier::Mp4UuidXmp => "mp4-uuid-xmp",
+            Carrier::Mp4AigcBox => "mp4-aigc-box",
+            Carrier::PdfInfo => "pdf-info",
+            Carrier::PdfXmp => "pdf-xmp",
+            Carrier::OoxmlCustom => "ooxml-custom",
+            Carrier::FrontMatter => "front-matter",
+        }
+    }
+}
+
+/// One label candidate as found in a file, before JSON parsing.
+#[derive(Debug)]
+pub(crate) struct Raw {
+    pub(crate) carrier: Carrier,
+    pub(crate) value: String,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Raw {
+    pub(crate) fn new(carrier: Carrier, value: impl Into<String>) -> Raw {
+        Raw {
+            carrier,
+            value: value.into(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// One file format's label carrier.
+pub(crate) trait Codec {
+    /// Every label candidate in the file.
+    fn find(&self, bytes: &[u8]) -> Result<Vec<Raw>, LabelError>;
+    /// The file with `value` as its only label; media bytes copied verbatim.
+    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError>;
+    /// Feeds the bytes the integrity code covers: everything except label carriers.
+    fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError>;
+}
+
+/// The codec for a format.
+pub(crate) fn codec(format: Format) -> Result<&'static dyn Codec, LabelError> {
+    Ok(match format {
+        Format::Png => &png::Png,
+        Format::Jpeg => &jpeg::Jpeg,
+        Format::Webp => &webp::Webp,
+        Format::Wav => &riff::Wav,
+        Format::Mp3 => &mp3::Mp3,
+        Format::Flac => &flac::Flac,
+        Format::Ogg => &ogg::Ogg,
+        Format::Mp4 => &mp4::Mp4,
+        Format::Pdf => &pdf::Pdf,
+        #[cfg(feature = "ooxml")]
+        Format::Ooxml => &ooxml::Ooxml,
+        #[cfg(not(feature = "ooxml"))]
+        Format::Ooxml => {
+            return Err(LabelError::unsupported(
+                "ooxml",
+                "built without the `ooxml` feature",
+            ));
+        }
+        Format::Markdown => &markdown::Markdown,
+    })
+}
+
+/// Bounds-checked big- and little-endian reads that turn a short input into a `Corrupt` error.
+pub(crate) struct Bytes<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) format: &'static str,
+}
+
+impl<'a> Bytes<'a> {
+    pub(crate) fn new(data: &'a [u8], format: &'static str) -> Self {
+        Bytes { data, format }
+    }
+    pub(crate) fn slice(&self, start: usize, len: usize) -> Result<&'a [u8], LabelError> {
+        start
+            .checked_add(len)
+            .and_then(|end| self.data.get(start..end))
+            .ok_or_else(|| {
+                LabelError::corrupt(
+                    self.format,
+                    start,
+                    format!(
+                        "needs {len} bytes, only {} left",
+                        self.data.len().saturating_sub(start)
+                    ),
+                )
+            })
+    }
+    pub(crate) fn u8(&self, at: usize) -> Result<u8, LabelError> {
+        Ok(self.slice(at, 1)?[0])
+    }
+    pub(crate) fn be16(&self, at: usize) -> Result<u16, LabelError> {
+        let b = self.slice(at, 2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+    pub(crate) fn be32(&self, at: usize) -> Result<u32, LabelError> {
+        let b = self.slice(at, 4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    pub(crate) fn be64(&self, at: usize) -> Result<u64, LabelError> {
+        let b = self.slice(at, 8)?;
+        let mut a = [0; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+    pub(crate) fn le32(&self, at: usize) -> Result<u32, LabelError> {
+        let b = self.slice(at, 4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[n] = c;
+        n += 1;
+    }
+    table
+};
+
+/// CRC-32 (ISO 3309, as PNG uses it).
+pub(crate) fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for part in parts {
+        for &b in *part {
+            c = CRC_TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8);
+        }
+    }
+    c ^ 0xffff_ffff
+}
+
+/// Latin-1 bytes to a string.
+pub(crate) fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Inflates zlib data with a size cap, so that a decompression bomb is an error, not an OOM.
+pub(crate) fn inflate(data: &[u8], format: &'static str) -> Result<Vec<u8>, LabelError> {
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, 16 << 20)
+        .map_err(|e| LabelError::corrupt(format, 0, format!("bad compressed text: {e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crc32_check_value() {
+        assert_eq!(super::crc32(&[b"123456789"]), 0xcbf4_3926);
+    }
+}
