@@ -16,7 +16,7 @@
 //! over SM3 already. SM3 costs more CPU than SHA-256 with SHA-NI; the verification benchmark in
 //! BENCHMARKS.md shows it still meets the target.
 
-// EXPORT-PENDING pub mod export;
+pub mod export;
 mod prune;
 mod verify;
 

@@ -336,3 +336,58 @@ async fn several_writers(db: &TestDb) {
     b.close().await;
 }
 both!(several_writers_share_one_chain, several_writers);
+
+async fn export_round_trip(db: &TestDb) {
+    use hegui_store::ledger::export::{self, ExportFilter};
+    let key = key();
+    let options = WriterOptions {
+        key: Some(key.clone()),
+        checkpoint_every: 10,
+        ..WriterOptions::default()
+    };
+    let store = db.open().await;
+    fill(&store, 20, &options).await;
+    fill(&store, 5, &options).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.jsonl");
+    let filter = ExportFilter {
+        user: Some("u1".into()),
+        ..ExportFilter::default()
+    };
+    // Records up to 25 but the last checkpoint is at 20: without a key, the tail cannot be
+    // covered.
+    assert!(store.export(&filter, None, &file).await.is_err());
+    let manifest = store.export(&filter, Some(&key), &file).await.unwrap();
+    assert_eq!(manifest.records, 9); // u1 = i % 3 == 1 for i in 0..20 and 0..5
+    assert_eq!((manifest.start.seq, manifest.end.seq), (0, 25));
+    let report = export::verify_export(&file, &ring(&key)).unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!((report.lines, report.records), (25, 9));
+    // Only the public key is needed, and another key fails.
+    let report = export::verify_export(&file, &key_ring_other()).unwrap();
+    assert!(report.broken.unwrap().reason.contains("signature"));
+    // A changed record: the file digest no longer matches; with the digest "fixed" too, the
+    // chain no longer reaches the checkpoint.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let tampered = text.replacen("answer 1\"", "answer X\"", 1);
+    assert_ne!(text, tampered);
+    std::fs::write(&file, &tampered).unwrap();
+    let report = export::verify_export(&file, &ring(&key)).unwrap();
+    assert!(report.broken.unwrap().reason.contains("SM3"));
+    let manifest_file = export::manifest_path(&file);
+    let mut m: export::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_file).unwrap()).unwrap();
+    m.file_sm3 = hex::encode(hegui_keys::sm3(tampered.as_bytes()));
+    let report = export::check_export(&m, tampered.as_bytes(), &ring(&key)).unwrap();
+    assert_eq!(report.broken.unwrap().seq, 2);
+    // A later export for a time window starts from a signed checkpoint, not the genesis.
+    let filter = ExportFilter {
+        user: Some("u2".into()),
+        since_ms: Some(0),
+        until_ms: None,
+    };
+    let manifest = store.export(&filter, Some(&key), &file).await.unwrap();
+    assert_eq!(manifest.start.seq, 0);
+    store.close().await;
+}
+both!(export_round_trip_works, export_round_trip);
