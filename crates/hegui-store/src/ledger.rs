@@ -388,6 +388,53 @@ pub(crate) mod hex32 {
     }
 }
 
+/// Parses a time for the CLI: RFC 3339 (`2026-05-01T08:00:00+08:00`) or a date (`2026-05-01`,
+/// midnight UTC). Returns milliseconds since the Unix epoch.
+pub fn parse_time(text: &str) -> Result<i64, crate::StoreError> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_millis());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+        .ok_or_else(|| crate::StoreError::Invalid {
+            what: "time",
+            reason: format!("`{text}` is neither a date `YYYY-MM-DD` nor an RFC 3339 time"),
+        })
+}
+
+/// Finds the GB 45438 `ProduceID` in a labeled file's bytes, wherever the label JSON sits
+/// (text, XMP with `&quot;` or `\"` escaping, metadata chunks stored uncompressed). Returns the
+/// first non-empty value.
+pub fn find_produce_id(bytes: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"ProduceID";
+    let mut from = 0;
+    while let Some(pos) = bytes.get(from..)?.windows(KEY.len()).position(|w| w == KEY) {
+        let start = from + pos + KEY.len();
+        let tail = bytes.get(start..bytes.len().min(start + 300))?;
+        let text = String::from_utf8_lossy(tail)
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace('\\', "");
+        // `"` (end of the key), then `:` or `=`, then `"`, the value, and `"`.
+        let rest = text.strip_prefix('"').unwrap_or(&text).trim_start();
+        let value = rest
+            .strip_prefix([':', '='])
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('"'))
+            .and_then(|r| r.split_once('"'))
+            .map(|(value, _)| value)
+            .filter(|v| !v.chars().any(char::is_control))
+            .unwrap_or("");
+        if !value.is_empty() {
+            return Some(value.to_owned());
+        }
+        from = start;
+    }
+    None
+}
+
 /// The record columns in canonical order, then `hash`.
 pub(crate) const RECORD_COLUMNS: &str = "seq, id, time_ms, kind, tenant, end_user, client_addr, model, request_digest, request_text, response_digest, response_text, verdicts, label, latency_ms, outcome, hash";
 
@@ -516,6 +563,27 @@ mod tests {
         assert!(cp.verify(&ring).is_ok());
         cp.seq = 8;
         assert!(cp.verify(&ring).is_err());
+    }
+
+    #[test]
+    fn produce_id_is_found_in_any_wrapping() {
+        for (bytes, want) in [
+            (&br#"{"AIGC":{"Label":"1","ContentProducer":"p","ProduceID":"abc123"}}"#[..], Some("abc123")),
+            (&br#"<TC260:AIGC>{&quot;Label&quot;:&quot;1&quot;,&quot;ProduceID&quot;:&quot;x9&quot;}</TC260:AIGC>"#[..], Some("x9")),
+            (&br#"AIGC="{\"Label\":\"1\",\"ProduceID\": \"q-1\"}""#[..], Some("q-1")),
+            (&b"\x89PNG....tEXtAIGC\0{\"ProduceID\":\"\",\"ProduceID\":\"second\"}"[..], Some("second")),
+            (&b"no label here"[..], None),
+            (&b"ProduceID"[..], None),
+        ] {
+            assert_eq!(find_produce_id(bytes).as_deref(), want, "{}", String::from_utf8_lossy(bytes));
+        }
+    }
+
+    #[test]
+    fn times_parse() {
+        assert_eq!(parse_time("1970-01-02").unwrap(), 86_400_000);
+        assert_eq!(parse_time("1970-01-01T08:00:00+08:00").unwrap(), 0);
+        assert!(parse_time("yesterday").is_err());
     }
 
     #[test]
