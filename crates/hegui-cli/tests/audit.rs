@@ -1,1 +1,231 @@
-//! `hegui audit` tests (added with its issue).
+//! `hegui audit` on a SQLite ledger that the tests fill through `hegui-store`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hegui_store::ledger::NewRecord;
+use hegui_store::{RecordId, Store, WriterOptions};
+
+use crate::util::{hegui, summary};
+
+struct Ledger {
+    dir: tempfile::TempDir,
+    url: String,
+    key: PathBuf,
+    public: PathBuf,
+    ids: Vec<RecordId>,
+}
+
+/// 20 records (end users u0..u2), checkpoints every 10; times `days_ago` days back.
+fn ledger(days_ago: i64) -> Ledger {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let key = hegui_keys::SigningKey::generate(hegui_keys::Algorithm::Sm2);
+    let (secret, public) = key.save(&dir.path().join("provider")).unwrap();
+    let options = WriterOptions {
+        key: Some(Arc::new(key)),
+        checkpoint_every: 10,
+        ..WriterOptions::default()
+    };
+    let now = chrono_now_ms();
+    let ids = hegui_store::block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let mut ids = Vec::new();
+        for batch in 0..2 {
+            let records: Vec<_> = (0..10)
+                .map(|i| {
+                    NewRecord::new("chat")
+                        .end_user(format!("u{}", i % 3))
+                        .request(format!("q{batch}-{i}"))
+                        .response("a")
+                        .at(now - days_ago * 86_400_000 + i)
+                })
+                .collect();
+            for r in store.append_batch(&records, &options).await.unwrap() {
+                ids.push(r.id);
+            }
+        }
+        store.close().await;
+        ids
+    });
+    Ledger {
+        dir,
+        url,
+        key: secret,
+        public,
+        ids,
+    }
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn tamper(url: &str, sql: &str) {
+    hegui_store::block_on(async {
+        let store = Store::open(url).await.unwrap();
+        store.execute_raw_for_tests(sql).await.unwrap();
+        store.close().await;
+    });
+}
+
+fn audit(l: &Ledger, args: &[&str]) -> std::process::Output {
+    hegui()
+        .arg("audit")
+        .args(args)
+        .env("HEGUI_DATABASE_URL", &l.url)
+        .output()
+        .unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn verify_reports_ok_and_signatures() {
+    let l = ledger(1);
+    let out = audit(&l, &["verify", "--pub", p(&l.public)]);
+    insta::assert_snapshot!(summary(&out));
+    let out = audit(&l, &["verify"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT checked"));
+    let out = audit(&l, &["verify", "--from", "15"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: seq 15..=20"));
+}
+
+#[test]
+fn verify_names_the_first_broken_record() {
+    for (sql, seq) in [
+        (
+            "UPDATE audit_records SET end_user = 'mallory' WHERE seq = 7",
+            "seq 7:",
+        ),
+        ("DELETE FROM audit_records WHERE seq = 3", "seq 3:"),
+        ("DELETE FROM audit_records WHERE seq > 17", "seq 18:"),
+    ] {
+        let l = ledger(1);
+        tamper(&l.url, sql);
+        let out = audit(&l, &["verify", "--pub", p(&l.public)]);
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with(&format!("broken: {seq}")),
+            "{sql}: {stdout}"
+        );
+    }
+    let l = ledger(1);
+    tamper(
+        &l.url,
+        "UPDATE audit_records SET end_user = 'mallory' WHERE seq = 7",
+    );
+    let text = summary(&audit(&l, &["verify"])).replace(l.ids[6].as_str(), "[ID]");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn export_then_verify_with_the_public_key_only() {
+    let l = ledger(1);
+    let file = l.dir.path().join("out.jsonl");
+    let out = audit(&l, &["export", "--user", "u1", "-o", p(&file)]);
+    assert!(out.status.success(), "{}", summary(&out));
+    let out = audit(&l, &["verify", "--export", p(&file), "--pub", p(&l.public)]);
+    assert!(out.status.success(), "{}", summary(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(20 lines, 6 records)"));
+    // Changing one byte of the export is caught.
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen("q0-1", "q0-2", 1);
+    std::fs::write(&file, text).unwrap();
+    let out = audit(&l, &["verify", "--export", p(&file), "--pub", p(&l.public)]);
+    assert_eq!(out.status.code(), Some(1), "{}", summary(&out));
+    // The time filters parse; bad ones are usage errors.
+    let out = audit(
+        &l,
+        &[
+            "export",
+            "--since",
+            "2000-01-01",
+            "--until",
+            "2999-01-01",
+            "-o",
+            p(&file),
+        ],
+    );
+    assert!(out.status.success(), "{}", summary(&out));
+    let out = audit(&l, &["export", "--since", "yesterday", "-o", p(&file)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn trace_by_id_and_by_labeled_file() {
+    let l = ledger(1);
+    let id = l.ids[4].as_str();
+    let out = audit(&l, &["trace", id]);
+    assert!(out.status.success(), "{}", summary(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(id) && stdout.contains("\"seq\": 5"),
+        "{stdout}"
+    );
+    let file = l.dir.path().join("output.md");
+    std::fs::write(
+        &file,
+        format!(
+            "generated text\n<!-- AIGC {{\"AIGC\":{{\"Label\":\"1\",\"ContentProducer\":\"p\",\"ProduceID\":\"{id}\"}}}} -->\n"
+        ),
+    )
+    .unwrap();
+    let out = audit(&l, &["trace", p(&file)]);
+    assert!(out.status.success(), "{}", summary(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"seq\": 5"));
+    let out = audit(&l, &["trace", "no-such-id"]);
+    assert_eq!(out.status.code(), Some(1));
+    let unlabeled = l.dir.path().join("plain.txt");
+    std::fs::write(&unlabeled, "nothing").unwrap();
+    let out = audit(&l, &["trace", p(&unlabeled)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn prune_respects_retention_and_leaves_a_verifiable_rest() {
+    let l = ledger(1);
+    let out = audit(&l, &["prune", "--before", "2999-01-01", "--key", p(&l.key)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("retention"));
+    let l = ledger(400);
+    let out = audit(&l, &["prune", "--before", "2000-01-01", "--key", p(&l.key)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to prune"));
+    let cutoff = date_days_ago(300);
+    let out = audit(&l, &["prune", "--before", &cutoff, "--key", p(&l.key)]);
+    assert!(out.status.success(), "{}", summary(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pruned 20 records up to seq 20"));
+    let out = audit(&l, &["verify", "--pub", p(&l.public)]);
+    assert!(out.status.success(), "{}", summary(&out));
+}
+
+/// `YYYY-MM-DD` of `days` days ago (UTC), by the civil-from-days algorithm.
+fn date_days_ago(days: i64) -> String {
+    let z = chrono_now_ms() / 86_400_000 - days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[test]
+fn bad_database_url_is_a_usage_error() {
+    let out = hegui()
+        .args(["audit", "verify", "--database", "mysql://x/y"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(summary(&out));
+}

@@ -1,0 +1,325 @@
+//! Opening a store: parsing the URL, tuning the connection (SQLite: WAL, `synchronous=FULL`,
+//! busy timeout), and running the backend's migrations.
+//!
+//! Both backends are reached through one [`Store`] value. Queries are written once, with `$1`
+//! placeholders (which SQLite also accepts), and the private `with_pool!` macro expands each
+//! query body once per backend, so the two backends run the same SQL text wherever the
+//! dialects agree. Types stay portable: `i64`, `bool`, `String`, `Vec<u8>`.
+
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection as _, Row as _};
+
+use crate::StoreError;
+
+/// Which database a [`Store`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, one file (WAL mode).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Options for [`Store::open_with`].
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Minimum age, in days, of records that `prune` may remove. Default 180 (six months: the
+    /// Cybersecurity Law art. 21(3) network-log duty, regulation.md §(e)).
+    pub retention_days: u32,
+    /// PostgreSQL only: the schema to use (created if missing). Default: the server's
+    /// `search_path` (normally `public`).
+    pub pg_schema: Option<String>,
+    /// Maximum connections in the pool.
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            retention_days: 180,
+            pg_schema: None,
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pools {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle to the database: cheap to clone (a connection pool inside).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pools: Pools,
+    pub(crate) options: Arc<OpenOptions>,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::backend::Pools::Sqlite($pool) => $body,
+            $crate::backend::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// One migration: version, name, SQL.
+type Migration = (i64, &'static str, &'static str);
+
+const SQLITE_MIGRATIONS: &[Migration] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[Migration] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+/// A key for `pg_advisory_xact_lock`, so that two instances starting at once do not both migrate.
+const MIGRATION_LOCK: i64 = 0x6865_6775_6930_0001;
+
+impl Store {
+    /// Opens the database at `url` with default options and runs its migrations.
+    ///
+    /// `url` is `sqlite:PATH` (the file is created if missing; a bare path also works) or
+    /// `postgres://USER@HOST:PORT/DB`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, OpenOptions::default()).await
+    }
+
+    /// Opens the database at `url` and runs its migrations.
+    pub async fn open_with(url: &str, options: OpenOptions) -> Result<Store, StoreError> {
+        let bad = |reason: String| StoreError::Url {
+            url: redact(url),
+            reason,
+        };
+        let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut connect = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+            if let Some(schema) = &options.pg_schema {
+                if !is_identifier(schema) {
+                    return Err(bad(format!("schema `{schema}` is not a plain identifier")));
+                }
+                // Create the schema on a single connection first, then point the pool at it.
+                let mut conn = sqlx::PgConnection::connect_with(&connect)
+                    .await
+                    .map_err(StoreError::db("connecting"))?;
+                // INVARIANT: `schema` was checked by `is_identifier`.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+                )))
+                .execute(&mut conn)
+                .await
+                .map_err(StoreError::db("creating the schema"))?;
+                conn.close().await.map_err(StoreError::db("connecting"))?;
+                connect = connect.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::db("connecting"))?;
+            Pools::Postgres(pool)
+        } else {
+            let memory = url.contains(":memory:");
+            let text = if url.starts_with("sqlite:") {
+                url.to_owned()
+            } else if url.contains("://") {
+                return Err(bad("expected `sqlite:PATH` or `postgres://…`".into()));
+            } else {
+                format!("sqlite:{url}")
+            };
+            let mut connect = SqliteConnectOptions::from_str(&text)
+                .map_err(|e| bad(e.to_string()))?
+                .create_if_missing(true)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            if !memory {
+                // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit,
+                // so an acknowledged record survives power loss, not only a process crash.
+                connect = connect
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full);
+            }
+            let pool = SqlitePoolOptions::new()
+                // An in-memory database exists per connection: keep exactly one.
+                .max_connections(if memory {
+                    1
+                } else {
+                    options.max_connections.max(1)
+                })
+                .connect_with(connect)
+                .await
+                .map_err(StoreError::db("opening the database"))?;
+            Pools::Sqlite(pool)
+        };
+        let store = Store {
+            pools,
+            options: Arc::new(options),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite(_) => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &OpenOptions {
+        &self.options
+    }
+
+    /// Closes every connection; waits for them to finish.
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await);
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = match self.backend() {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        const CREATE: &str = "CREATE TABLE IF NOT EXISTS hegui_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, digest TEXT NOT NULL, applied_ms BIGINT NOT NULL)";
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(StoreError::db("migrating"))?;
+            if self.backend() == Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("migrating"))?;
+            }
+            sqlx::raw_sql(CREATE)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("migrating"))?;
+            let rows = sqlx::query("SELECT version, digest FROM hegui_migrations")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::db("migrating"))?;
+            let mut applied = Vec::new();
+            for row in &rows {
+                let version: i64 = row.try_get(0).map_err(StoreError::db("migrating"))?;
+                let digest: String = row.try_get(1).map_err(StoreError::db("migrating"))?;
+                applied.push((version, digest));
+            }
+            for (version, name, sql) in migrations {
+                let digest = hex::encode(hegui_keys::sm3(sql.as_bytes()));
+                match applied.iter().find(|(v, _)| v == version) {
+                    Some((_, stored)) if *stored == digest => continue,
+                    Some(_) => {
+                        return Err(StoreError::MigrationChanged { version: *version });
+                    }
+                    None => {}
+                }
+                sqlx::raw_sql(*sql)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("migrating"))?;
+                sqlx::query(
+                    "INSERT INTO hegui_migrations (version, name, digest, applied_ms) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(*version)
+                .bind(*name)
+                .bind(digest)
+                .bind(crate::now_ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("migrating"))?;
+            }
+            tx.commit().await.map_err(StoreError::db("migrating"))?;
+            Ok(())
+        })
+    }
+}
+
+/// Whether `s` is a safe unquoted-style SQL identifier (letters, digits, `_`; not starting with
+/// a digit).
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
+/// `url` without a password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = url.get(scheme + 3..at).unwrap_or("");
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!(
+                "{}{user}:…{}",
+                url.get(..scheme + 3).unwrap_or(""),
+                url.get(at..).unwrap_or("")
+            )
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[doc(hidden)]
+impl Store {
+    /// Runs raw SQL. For tests only (tampering with rows, dropping schemas); not part of the API.
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<(), StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        with_pool!(self, |pool| sqlx::raw_sql(sql)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::db("running sql")))
+    }
+
+    /// Connects to PostgreSQL without migrating. For tests only.
+    pub async fn open_admin_for_tests(url: &str) -> Result<Store, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .map_err(StoreError::db("connecting"))?;
+        Ok(Store {
+            pools: Pools::Postgres(pool),
+            options: Arc::new(OpenOptions::default()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        for (url, want) in [
+            ("postgres://u:secret@h/db", "postgres://u:…@h/db"),
+            ("postgres://h/db", "postgres://h/db"),
+            ("sqlite:a.db", "sqlite:a.db"),
+        ] {
+            assert_eq!(redact(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        for (s, ok) in [("t_1", true), ("1t", false), ("a-b", false), ("", false)] {
+            assert_eq!(is_identifier(s), ok, "{s}");
+        }
+    }
+}

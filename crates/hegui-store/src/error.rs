@@ -1,0 +1,81 @@
+//! The crate's error type. Messages follow the project style: lowercase, values in backticks,
+//! causes chained with `: `.
+
+/// Errors from opening, migrating, reading and writing the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL is not `sqlite:…` or `postgres://…`, or cannot be parsed.
+    #[error("invalid database url `{url}`: {reason}")]
+    Url {
+        /// The URL with any password removed.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The database reported an error.
+    #[error("database error while {action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The cause.
+        source: sqlx::Error,
+    },
+    /// A stored migration differs from the one compiled into this program.
+    #[error("migration `{version}` was applied with different contents; refusing to continue")]
+    MigrationChanged {
+        /// The migration version.
+        version: i64,
+    },
+    /// A value read from the database or given by the caller is not valid.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// Which value.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Nothing with this key exists.
+    #[error("no {what} `{key}`")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+        /// Its key.
+        key: String,
+    },
+    /// Signing or verifying a checkpoint failed.
+    #[error("checkpoint signature: {0}")]
+    Key(#[from] hegui_keys::KeyError),
+    /// Reading or writing an export file failed.
+    #[error("cannot {action} `{path}`: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Pruning would remove records younger than the retention period.
+    #[error(
+        "refusing to prune records younger than the retention period of {days} days (cut-off `{before}`)"
+    )]
+    Retention {
+        /// The retention period in days.
+        days: u32,
+        /// The requested cut-off (RFC 3339).
+        before: String,
+    },
+    /// A signing key is needed for this operation.
+    #[error("{0}: pass a signing key")]
+    NeedKey(&'static str),
+    /// The audit writer has stopped (the store was closed or its task ended).
+    #[error("the audit writer has stopped")]
+    WriterClosed,
+}
+
+impl StoreError {
+    pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Database { action, source }
+    }
+}

@@ -1,0 +1,76 @@
+//! Persistence for hegui: SQLite by default (one file, WAL mode), PostgreSQL when several
+//! gateway instances share state, and the tamper-evident **audit ledger** that the law asks for.
+//!
+//! # What is here
+//!
+//! - [`Store`]: one handle over either backend ([`Store::open`] takes `sqlite:…` or
+//!   `postgres://…`). Migrations for the backend run on open. Repositories are plain methods:
+//!   tenants and API keys ([`tenants`]), end users, their state and sanctions ([`users`]),
+//!   complaints and incidents ([`cases`]).
+//! - [`ledger`]: the audit records, their canonical encoding, the SM3 hash chain, signed
+//!   checkpoints, verification, export for a regulator and pruning after the retention period.
+//! - [`AuditWriter`]: the group-commit writer. `append(record).await` resolves only once the
+//!   record's transaction has committed, so a record is durable before the caller answers the
+//!   end user; concurrent appends share one transaction and one `fsync`.
+//!
+//! When *not* to use it: this crate does not decide what to log; the gateway does. It also does
+//! not keep secrets: API keys are stored as SM3 digests only (see [`tenants`]).
+//!
+//! The design (one serialized chain for several writers, canonical encoding, group commit,
+//! retention) is explained in `DESIGN.md` next to this file.
+//!
+//! ```
+//! # hegui_store::block_on(async {
+//! use hegui_store::{Store, AuditWriter, ledger::NewRecord};
+//! let dir = tempfile::tempdir().unwrap();
+//! let url = format!("sqlite:{}", dir.path().join("hegui.db").display());
+//! let store = Store::open(&url).await.unwrap();
+//! let writer = AuditWriter::start(store.clone(), Default::default());
+//! let receipt = writer.append(NewRecord::new("chat").request("你好").response("您好")).await.unwrap();
+//! assert_eq!(receipt.seq, 1);
+//! let report = store.verify(&Default::default()).await.unwrap();
+//! assert!(report.is_ok());
+//! # });
+//! ```
+//!
+//! No feature flags.
+
+mod backend;
+pub mod cases;
+mod error;
+pub mod ledger;
+pub mod tenants;
+pub mod users;
+mod writer;
+
+pub use backend::{Backend, OpenOptions, Store};
+pub use error::StoreError;
+pub use ledger::{BodyMode, RecordId};
+pub use writer::{AuditWriter, WriterOptions};
+
+/// Runs a future to completion on a fresh multi-threaded Tokio runtime. For the CLI and tests,
+/// which are synchronous; the gateway has its own runtime and awaits directly.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    // A runtime that cannot be built means the process cannot create threads: nothing sensible
+    // can continue, and callers (the CLI) are at top level.
+    #[allow(clippy::expect_used)]
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("cannot start the async runtime");
+    runtime.block_on(future)
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// `n` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand_core::RngCore as _;
+    let mut bytes = [0u8; N];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes
+}

@@ -1,0 +1,257 @@
+//! End users, their state and the sanctions that changed it.
+//!
+//! The Interim Measures (art. 14) require warning, restricting, suspending or terminating
+//! service to users who misuse it, and keeping the records (regulation.md). A sanction changes
+//! the user's state and is recorded, with its reason and the audit record that prompted it, in
+//! one transaction.
+
+use sqlx::Row as _;
+
+use crate::backend::with_pool;
+use crate::{Store, StoreError};
+
+/// An end user's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserState {
+    /// No restriction.
+    Normal,
+    /// Warned.
+    Warned,
+    /// Some functions restricted.
+    Restricted,
+    /// Service suspended.
+    Suspended,
+    /// Service terminated.
+    Terminated,
+}
+
+impl UserState {
+    /// Every state.
+    pub const ALL: [UserState; 5] = [
+        UserState::Normal,
+        UserState::Warned,
+        UserState::Restricted,
+        UserState::Suspended,
+        UserState::Terminated,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Normal => "normal",
+            UserState::Warned => "warned",
+            UserState::Restricted => "restricted",
+            UserState::Suspended => "suspended",
+            UserState::Terminated => "terminated",
+        }
+    }
+}
+
+impl std::str::FromStr for UserState {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        UserState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| StoreError::Invalid {
+                what: "user state",
+                reason: format!(
+                    "`{s}` is not one of normal, warned, restricted, suspended, terminated"
+                ),
+            })
+    }
+}
+
+/// An end user of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndUser {
+    /// Tenant.
+    pub tenant_id: String,
+    /// User id within the tenant.
+    pub user_id: String,
+    /// Current state.
+    pub state: UserState,
+    /// Whether the user is a minor (special protection duties).
+    pub minor: bool,
+    /// Last change.
+    pub updated_ms: i64,
+}
+
+/// A recorded sanction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sanction {
+    /// Row id.
+    pub id: i64,
+    /// Tenant.
+    pub tenant_id: String,
+    /// User.
+    pub user_id: String,
+    /// The state the user was put in.
+    pub state: UserState,
+    /// Why.
+    pub reason: String,
+    /// The audit record that prompted it, if any.
+    pub record_id: Option<String>,
+    /// When.
+    pub created_ms: i64,
+}
+
+impl Store {
+    /// The user, if known.
+    pub async fn end_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<Option<EndUser>, StoreError> {
+        let row = with_pool!(self, |pool| {
+            let row = sqlx::query(
+                "SELECT state, minor, updated_ms FROM end_users WHERE tenant_id = $1 AND user_id = $2",
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::db("reading end users"))?;
+            row.map(|row| -> Result<(String, bool, i64), sqlx::Error> {
+                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+            })
+            .transpose()
+            .map_err(StoreError::db("reading end users"))
+        })?;
+        row.map(|(state, minor, updated_ms)| {
+            Ok(EndUser {
+                tenant_id: tenant_id.to_owned(),
+                user_id: user_id.to_owned(),
+                state: state.parse()?,
+                minor,
+                updated_ms,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates the user in state `normal`, or updates the minor flag of an existing one.
+    pub async fn upsert_end_user(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        minor: bool,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO end_users (tenant_id, user_id, state, minor, updated_ms) VALUES ($1, $2, 'normal', $3, $4) \
+                 ON CONFLICT (tenant_id, user_id) DO UPDATE SET minor = excluded.minor, updated_ms = excluded.updated_ms",
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(minor)
+            .bind(crate::now_ms())
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::db("writing end users"))
+        })
+    }
+
+    /// Puts the user in `state` and records the sanction, in one transaction. Creates the user
+    /// if unknown.
+    pub async fn sanction(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        state: UserState,
+        reason: &str,
+        record_id: Option<&str>,
+    ) -> Result<Sanction, StoreError> {
+        let now = crate::now_ms();
+        let e = StoreError::db("recording a sanction");
+        let id: i64 = with_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(e)?;
+            sqlx::query(
+                "INSERT INTO end_users (tenant_id, user_id, state, minor, updated_ms) VALUES ($1, $2, $3, FALSE, $4) \
+                 ON CONFLICT (tenant_id, user_id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms",
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(state.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("recording a sanction"))?;
+            let row = sqlx::query(
+                "INSERT INTO sanctions (tenant_id, user_id, state, reason, record_id, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(state.as_str())
+            .bind(reason)
+            .bind(record_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::db("recording a sanction"))?;
+            let id: i64 = row
+                .try_get(0)
+                .map_err(StoreError::db("recording a sanction"))?;
+            tx.commit()
+                .await
+                .map_err(StoreError::db("recording a sanction"))?;
+            Ok::<_, StoreError>(id)
+        })?;
+        Ok(Sanction {
+            id,
+            tenant_id: tenant_id.to_owned(),
+            user_id: user_id.to_owned(),
+            state,
+            reason: reason.to_owned(),
+            record_id: record_id.map(str::to_owned),
+            created_ms: now,
+        })
+    }
+
+    /// The user's sanctions, oldest first.
+    pub async fn sanctions(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<Sanction>, StoreError> {
+        let rows = with_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, state, reason, record_id, created_ms FROM sanctions WHERE tenant_id = $1 AND user_id = $2 ORDER BY id",
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::db("reading sanctions"))?;
+            rows.iter()
+                .map(
+                    |row| -> Result<(i64, String, String, Option<String>, i64), sqlx::Error> {
+                        Ok((
+                            row.try_get(0)?,
+                            row.try_get(1)?,
+                            row.try_get(2)?,
+                            row.try_get(3)?,
+                            row.try_get(4)?,
+                        ))
+                    },
+                )
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::db("reading sanctions"))
+        })?;
+        rows.into_iter()
+            .map(|(id, state, reason, record_id, created_ms)| {
+                Ok(Sanction {
+                    id,
+                    tenant_id: tenant_id.to_owned(),
+                    user_id: user_id.to_owned(),
+                    state: state.parse()?,
+                    reason,
+                    record_id,
+                    created_ms,
+                })
+            })
+            .collect()
+    }
+}

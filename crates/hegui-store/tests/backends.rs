@@ -1,0 +1,393 @@
+//! The same suite on SQLite and PostgreSQL: repositories, appends, verification, tampering,
+//! concurrency, prune.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::TestDb;
+use hegui_store::ledger::NewRecord;
+use hegui_store::tenants::ApiKey;
+use hegui_store::users::UserState;
+use hegui_store::{AuditWriter, Store, WriterOptions};
+
+fn key() -> Arc<hegui_keys::SigningKey> {
+    Arc::new(hegui_keys::SigningKey::generate(hegui_keys::Algorithm::Sm2))
+}
+
+fn ring(key: &hegui_keys::SigningKey) -> hegui_keys::KeyRing {
+    let mut ring = hegui_keys::KeyRing::new();
+    ring.insert(key.verifying_key().clone());
+    ring
+}
+
+fn rec(i: usize) -> NewRecord {
+    NewRecord::new("chat")
+        .tenant("t1")
+        .end_user(format!("u{}", i % 3))
+        .request(format!("question {i}"))
+        .response(format!("answer {i}"))
+        .latency(i as i64)
+}
+
+async fn fill(store: &Store, n: usize, options: &WriterOptions) {
+    let records: Vec<_> = (0..n).map(rec).collect();
+    store.append_batch(&records, options).await.unwrap();
+}
+
+async fn verify_break(store: &Store) -> Option<(i64, String)> {
+    let report = store.verify(&Default::default()).await.unwrap();
+    report.broken.map(|b| (b.seq, b.reason))
+}
+
+async fn tenants_and_keys(db: &TestDb) {
+    let store = db.open().await;
+    store.create_tenant("t1", "Tenant One").await.unwrap();
+    assert_eq!(
+        store.tenant("t1").await.unwrap().unwrap().name,
+        "Tenant One"
+    );
+    assert!(store.create_tenant("t1", "again").await.is_err());
+    let (info, text) = store.create_api_key("t1", "prod").await.unwrap();
+    assert!(text.starts_with("hg_"));
+    let found: ApiKey = store.authenticate(&text).await.unwrap().unwrap();
+    assert_eq!(found.key_id, info.key_id);
+    // A wrong secret with the right key id, garbage, and a revoked key all fail.
+    let mut wrong = text.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '0' { '1' } else { '0' });
+    assert_eq!(store.authenticate(&wrong).await.unwrap(), None);
+    assert_eq!(store.authenticate("nonsense").await.unwrap(), None);
+    store.revoke_api_key(&info.key_id).await.unwrap();
+    assert_eq!(store.authenticate(&text).await.unwrap(), None);
+    assert!(store.revoke_api_key(&info.key_id).await.is_err());
+    assert_eq!(store.api_keys("t1").await.unwrap().len(), 1);
+    store.close().await;
+}
+both!(tenants_and_keys_work, tenants_and_keys);
+
+async fn users_and_sanctions(db: &TestDb) {
+    let store = db.open().await;
+    store.upsert_end_user("t1", "alice", true).await.unwrap();
+    let alice = store.end_user("t1", "alice").await.unwrap().unwrap();
+    assert_eq!((alice.state, alice.minor), (UserState::Normal, true));
+    let s = store
+        .sanction(
+            "t1",
+            "alice",
+            UserState::Suspended,
+            "repeated violations",
+            Some("rec1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.state, UserState::Suspended);
+    let alice = store.end_user("t1", "alice").await.unwrap().unwrap();
+    assert_eq!((alice.state, alice.minor), (UserState::Suspended, true));
+    store
+        .sanction("t1", "bob", UserState::Warned, "first", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.end_user("t1", "bob").await.unwrap().unwrap().state,
+        UserState::Warned
+    );
+    assert_eq!(store.sanctions("t1", "alice").await.unwrap().len(), 1);
+    assert_eq!(store.end_user("t1", "nobody").await.unwrap(), None);
+    store.close().await;
+}
+both!(users_and_sanctions_work, users_and_sanctions);
+
+async fn complaints_and_incidents(db: &TestDb) {
+    use hegui_store::cases::{ComplaintStatus, IncidentKind};
+    let store = db.open().await;
+    let c = store
+        .create_complaint("t1", "web", "bad output", 1_000)
+        .await
+        .unwrap();
+    let c2 = store
+        .update_complaint(&c.ticket, ComplaintStatus::InProgress, "looking")
+        .await
+        .unwrap();
+    let c3 = store
+        .update_complaint(&c.ticket, ComplaintStatus::Resolved, "removed")
+        .await
+        .unwrap();
+    assert_eq!(c3.status, ComplaintStatus::Resolved);
+    assert!(c3.handling.starts_with(&c2.handling) && c3.handling.lines().count() == 2);
+    assert!(
+        store
+            .update_complaint("nope", ComplaintStatus::Open, "")
+            .await
+            .is_err()
+    );
+    assert_eq!(store.complaints("t1").await.unwrap().len(), 1);
+    let i = store
+        .create_incident("t1", IncidentKind::Takedown, "removed image", Some("rec"))
+        .await
+        .unwrap();
+    store.update_incident(&i.id, true, true).await.unwrap();
+    let all = store.incidents("t1").await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, "closed");
+    assert!(all[0].reported_ms.is_some());
+    store.close().await;
+}
+both!(complaints_and_incidents_work, complaints_and_incidents);
+
+async fn appends_verify_and_survive_reopen(db: &TestDb) {
+    let key = key();
+    let options = WriterOptions {
+        key: Some(key.clone()),
+        checkpoint_every: 7,
+        ..WriterOptions::default()
+    };
+    let store = db.open().await;
+    let writer = AuditWriter::start(store.clone(), options.clone());
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(
+            async move { writer.append(rec(i)).await.unwrap() },
+        ));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap().seq);
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+    drop(writer);
+    store.close().await;
+    let store = db.open().await;
+    let report = store
+        .verify(&hegui_store::ledger::VerifyOptions {
+            from: None,
+            keys: Some(ring(&key)),
+        })
+        .await
+        .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(
+        (report.first_seq, report.last_seq, report.records),
+        (1, 200, 200)
+    );
+    assert!(report.checkpoints > 0);
+    // A different key's ring rejects the checkpoints.
+    let other = key_ring_other();
+    let report = store
+        .verify(&hegui_store::ledger::VerifyOptions {
+            from: None,
+            keys: Some(other),
+        })
+        .await
+        .unwrap();
+    assert!(report.broken.unwrap().reason.contains("signature"));
+    store.close().await;
+}
+both!(
+    appends_verify_and_survive_reopen_works,
+    appends_verify_and_survive_reopen
+);
+
+fn key_ring_other() -> hegui_keys::KeyRing {
+    ring(&hegui_keys::SigningKey::generate(
+        hegui_keys::Algorithm::Sm2,
+    ))
+}
+
+async fn duplicate_id_fails_alone(db: &TestDb) {
+    let store = db.open().await;
+    let writer = AuditWriter::start(store.clone(), WriterOptions::default());
+    let id = hegui_store::RecordId::generate();
+    writer.append(rec(0).with_id(id.clone())).await.unwrap();
+    let (a, b, c) = tokio::join!(
+        writer.append(rec(1)),
+        writer.append(rec(2).with_id(id.clone())),
+        writer.append(rec(3))
+    );
+    assert!(a.is_ok() && b.is_err() && c.is_ok());
+    assert_eq!(verify_break(&store).await, None);
+    assert_eq!(store.head().await.unwrap().last_seq, 3);
+    store.close().await;
+}
+both!(duplicate_id_fails_alone_works, duplicate_id_fails_alone);
+
+/// Tampering directly in the database: verify names the first broken sequence number.
+async fn tampering(db: &TestDb) {
+    let cases: &[(&str, i64, &str)] = &[
+        (
+            "UPDATE audit_records SET outcome = 'blocked' WHERE seq = 5",
+            5,
+            "chain value",
+        ),
+        (
+            "UPDATE audit_records SET request_text = 'changed' WHERE seq = 4",
+            4,
+            "digest",
+        ),
+        ("DELETE FROM audit_records WHERE seq = 6", 6, "missing"),
+        (
+            "UPDATE audit_records SET seq = -seq WHERE seq IN (3, 4); UPDATE audit_records SET seq = 7 + seq WHERE seq IN (-3, -4)",
+            3,
+            "chain value",
+        ),
+        ("DELETE FROM audit_records WHERE seq >= 9", 9, "missing"),
+        (
+            "DELETE FROM audit_records WHERE seq >= 11; UPDATE ledger_head SET last_seq = 10",
+            11,
+            "missing",
+        ),
+    ];
+    let key = key();
+    let options = WriterOptions {
+        key: Some(key.clone()),
+        checkpoint_every: 12,
+        ..WriterOptions::default()
+    };
+    for (sql, seq, reason) in cases {
+        let store = db.open().await;
+        store.execute_raw_for_tests("DELETE FROM audit_records; DELETE FROM audit_checkpoints; UPDATE ledger_head SET last_seq = 0, last_hash = base_hash, checkpoint_seq = 0").await.unwrap();
+        fill(&store, 12, &options).await;
+        assert_eq!(verify_break(&store).await, None);
+        store.execute_raw_for_tests(sql).await.unwrap();
+        let (at, why) = verify_break(&store)
+            .await
+            .unwrap_or_else(|| panic!("{sql}: not detected"));
+        assert_eq!(at, *seq, "{sql}: {why}");
+        assert!(why.contains(reason), "{sql}: {why}");
+        store.close().await;
+    }
+}
+both!(tampering_is_detected, tampering);
+
+async fn prune_keeps_rest_verifiable(db: &TestDb) {
+    let key = key();
+    let options = WriterOptions {
+        key: Some(key.clone()),
+        ..WriterOptions::default()
+    };
+    let store = db.open().await;
+    let day = 86_400_000i64;
+    let now = chrono::Utc::now().timestamp_millis();
+    let old: Vec<_> = (0..10)
+        .map(|i| rec(i).at(now - 400 * day + i as i64))
+        .collect();
+    let young: Vec<_> = (10..15).map(|i| rec(i).at(now - day)).collect();
+    store.append_batch(&old, &options).await.unwrap();
+    store.append_batch(&young, &options).await.unwrap();
+    // Inside the retention period: refused.
+    assert!(store.prune(now - 10 * day, &key).await.is_err());
+    let report = store.prune(now - 200 * day, &key).await.unwrap();
+    assert_eq!((report.removed, report.boundary_seq), (10, 10));
+    let verify = store
+        .verify(&hegui_store::ledger::VerifyOptions {
+            from: None,
+            keys: Some(ring(&key)),
+        })
+        .await
+        .unwrap();
+    assert!(verify.is_ok(), "{verify:?}");
+    assert_eq!((verify.first_seq, verify.records), (11, 5));
+    // Appending continues the chain.
+    fill(&store, 3, &options).await;
+    assert_eq!(verify_break(&store).await, None);
+    // Tampering with the boundary checkpoint is caught.
+    store
+        .execute_raw_for_tests("UPDATE audit_checkpoints SET time_ms = time_ms + 1 WHERE seq = 10")
+        .await
+        .unwrap();
+    let verify = store
+        .verify(&hegui_store::ledger::VerifyOptions {
+            from: None,
+            keys: Some(ring(&key)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(verify.broken.unwrap().seq, 10);
+    store.close().await;
+}
+both!(
+    prune_keeps_rest_verifiable_works,
+    prune_keeps_rest_verifiable
+);
+
+/// Two stores (two "gateway instances") with their own writers append to one chain.
+async fn several_writers(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let wa = AuditWriter::start(a.clone(), WriterOptions::default());
+    let wb = AuditWriter::start(b.clone(), WriterOptions::default());
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let w = if i % 2 == 0 { wa.clone() } else { wb.clone() };
+        tasks.push(tokio::spawn(
+            async move { w.append(rec(i)).await.unwrap().seq },
+        ));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        seqs.push(t.await.unwrap());
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=300).collect::<Vec<_>>());
+    assert_eq!(verify_break(&a).await, None);
+    a.close().await;
+    b.close().await;
+}
+both!(several_writers_share_one_chain, several_writers);
+
+async fn export_round_trip(db: &TestDb) {
+    use hegui_store::ledger::export::{self, ExportFilter};
+    let key = key();
+    let options = WriterOptions {
+        key: Some(key.clone()),
+        checkpoint_every: 10,
+        ..WriterOptions::default()
+    };
+    let store = db.open().await;
+    fill(&store, 20, &options).await;
+    fill(&store, 5, &options).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.jsonl");
+    let filter = ExportFilter {
+        user: Some("u1".into()),
+        ..ExportFilter::default()
+    };
+    // Records up to 25 but the last checkpoint is at 20: without a key, the tail cannot be
+    // covered.
+    assert!(store.export(&filter, None, &file).await.is_err());
+    let manifest = store.export(&filter, Some(&key), &file).await.unwrap();
+    assert_eq!(manifest.records, 9); // u1 = i % 3 == 1 for i in 0..20 and 0..5
+    assert_eq!((manifest.start.seq, manifest.end.seq), (0, 25));
+    let report = export::verify_export(&file, &ring(&key)).unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!((report.lines, report.records), (25, 9));
+    // Only the public key is needed, and another key fails.
+    let report = export::verify_export(&file, &key_ring_other()).unwrap();
+    assert!(report.broken.unwrap().reason.contains("signature"));
+    // A changed record: the file digest no longer matches; with the digest "fixed" too, the
+    // chain no longer reaches the checkpoint.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let tampered = text.replacen("answer 1\"", "answer X\"", 1);
+    assert_ne!(text, tampered);
+    std::fs::write(&file, &tampered).unwrap();
+    let report = export::verify_export(&file, &ring(&key)).unwrap();
+    assert!(report.broken.unwrap().reason.contains("SM3"));
+    let manifest_file = export::manifest_path(&file);
+    let mut m: export::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_file).unwrap()).unwrap();
+    m.file_sm3 = hex::encode(hegui_keys::sm3(tampered.as_bytes()));
+    let report = export::check_export(&m, tampered.as_bytes(), &ring(&key)).unwrap();
+    assert_eq!(report.broken.unwrap().seq, 2);
+    // A later export for a time window starts from a signed checkpoint, not the genesis.
+    let filter = ExportFilter {
+        user: Some("u2".into()),
+        since_ms: Some(0),
+        until_ms: None,
+    };
+    let manifest = store.export(&filter, Some(&key), &file).await.unwrap();
+    assert_eq!(manifest.start.seq, 0);
+    store.close().await;
+}
+both!(export_round_trip_works, export_round_trip);
