@@ -17,7 +17,11 @@
 //! one table with throughput ratios. Usage:
 //!
 //! ```text
-//! cargo +nightly run --release -- [--mb 50] [--rules 10000,100000] [--engines hegui,daachorse,aho-corasick,matcher_rs] [--konsheng DIR]
+//! cargo +nightly run --release -- [--mb 50] [--rules 10000,100000] [--engines hegui,hegui-compiled,daachorse,aho-corasick,matcher_rs] [--konsheng DIR]
+//!
+//! `hegui-compiled` is hegui as a gateway runs it: the matcher is built and written in its compiled
+//! form by another process (`hegui lexicon build`), then loaded; "build s" is the load time and the
+//! memory figures carry no build-time allocations.
 //! ```
 
 use std::collections::HashSet;
@@ -25,7 +29,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const ENGINES: [&str; 4] = ["hegui", "daachorse", "aho-corasick", "matcher_rs"];
+const ENGINES: [&str; 5] = [
+    "hegui",
+    "hegui-compiled",
+    "daachorse",
+    "aho-corasick",
+    "matcher_rs",
+];
 
 struct Options {
     mb: usize,
@@ -162,7 +172,7 @@ fn current_rss_mb() -> f64 {
 }
 
 /// Runs one engine and prints one result line: `engine rules build_s scan_s mb hits rss base`.
-fn child(engine: &str, n: usize, o: &Options) {
+fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
     let corpus = std::fs::read_to_string(&o.corpus)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", o.corpus.display()));
     let base_lines: Vec<&str> = corpus.lines().filter(|l| !l.is_empty()).collect();
@@ -188,7 +198,49 @@ fn child(engine: &str, n: usize, o: &Options) {
     let (build, scan);
     let mut heap = 0usize;
     let after_build;
+    let compiled_path = std::env::temp_dir().join(format!("hegui-bench-{n}-{}.hgl", o.mb));
+    if engine == "hegui-compiled" {
+        // Written once per rule count by a separate process, so its allocations are not ours.
+        let status = Command::new(std::env::current_exe().expect("current exe"))
+            .arg("--child")
+            .arg("hegui-write")
+            .arg(n.to_string())
+            .args(raw)
+            .status()
+            .expect("compile child");
+        assert!(status.success(), "hegui-write failed");
+    }
     match engine {
+        "hegui-write" => {
+            let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
+            for p in &patterns {
+                tsv.push_str(p);
+                tsv.push_str("\tA.1.h\tblock\t\n");
+            }
+            let lex = hegui_lexicon::Lexicon::from_sources(
+                "name = \"bench\"\nversion = \"1\"\n[pii]\nenabled = false\n",
+                &[("bench.tsv", &tsv)],
+                None,
+            )
+            .expect("lexicon");
+            let m = hegui_lexicon::Matcher::build(&lex).expect("matcher");
+            std::fs::write(&compiled_path, m.to_bytes()).expect("write compiled lexicon");
+            return;
+        }
+        "hegui-compiled" => {
+            let t = Instant::now();
+            let bytes = std::fs::read(&compiled_path).expect("compiled lexicon");
+            let m = hegui_lexicon::Matcher::from_bytes(&bytes).expect("load compiled lexicon");
+            drop(bytes);
+            build = t.elapsed().as_secs_f64();
+            heap = m.heap_bytes();
+            after_build = current_rss_mb();
+            let t = Instant::now();
+            for &i in &order {
+                hits += m.find_all(base_lines[i]).len();
+            }
+            scan = t.elapsed().as_secs_f64();
+        }
         "hegui" => {
             let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
             for p in &patterns {
@@ -309,7 +361,7 @@ fn main() {
         let engine = args[1].clone();
         let n: usize = args[2].parse().expect("rules");
         let o = parse_args(&args[3..]);
-        child(&engine, n, &o);
+        child(&engine, n, &o, &args[3..]);
         return;
     }
     let mut rounds = 3;
@@ -416,6 +468,7 @@ fn main() {
         };
         for (a, b) in [
             ("hegui", "matcher_rs"),
+            ("hegui-compiled", "matcher_rs"),
             ("hegui", "daachorse"),
             ("hegui", "aho-corasick"),
             ("daachorse", "aho-corasick"),

@@ -138,6 +138,9 @@ pub struct Manifest {
     /// PII detectors.
     #[serde(default)]
     pub pii: PiiOptions,
+    /// Generated pattern variants (pinyin).
+    #[serde(default)]
+    pub variants: crate::variants::VariantOptions,
 }
 
 /// A loaded (not yet compiled) lexicon. Build a [`crate::Matcher`] from it.

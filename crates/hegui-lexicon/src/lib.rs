@@ -62,6 +62,7 @@ pub mod pii;
 mod reload;
 mod stream;
 pub mod taxonomy;
+mod variants;
 mod verdict;
 
 pub use check::{CheckReport, Finding, RiskCoverage};
@@ -74,4 +75,5 @@ pub use normalize::{NormalizeOptions, Normalized};
 pub use pii::{PiiKind, PiiMatch};
 pub use reload::{ReloadError, SharedMatcher};
 pub use stream::{Scanner, Step};
+pub use variants::VariantOptions;
 pub use verdict::Verdict;

@@ -244,6 +244,7 @@ impl Matcher {
     /// ```
     pub fn build(lexicon: &Lexicon) -> Result<Matcher, BuildError> {
         let opts = lexicon.manifest.normalize;
+        let variants = lexicon.manifest.variants;
         if lexicon.entries.len() >= (u32::MAX / 2) as usize {
             return Err(BuildError::TooManyRules(lexicon.entries.len()));
         }
@@ -281,6 +282,9 @@ impl Matcher {
             }
             if norms.len() == 1 {
                 for norm in norms {
+                    for variant in variants.pinyin_variants(&norm) {
+                        add(opts.normalize(&variant), Target::Rule(id));
+                    }
                     add(norm, Target::Rule(id));
                 }
             } else {
@@ -290,13 +294,14 @@ impl Matcher {
                     full: ((1u16 << norms.len()) - 1) as u8,
                 });
                 for (bit, norm) in norms.into_iter().enumerate() {
-                    add(
-                        norm,
-                        Target::Part {
-                            combo,
-                            bit: bit as u8,
-                        },
-                    );
+                    let target = Target::Part {
+                        combo,
+                        bit: bit as u8,
+                    };
+                    for variant in variants.pinyin_variants(&norm) {
+                        add(opts.normalize(&variant), target);
+                    }
+                    add(norm, target);
                 }
             }
         }

@@ -217,3 +217,34 @@ fn overlapping_hits_are_all_reported_in_order() {
         vec![(0, 12, "网上赌场"), (3, 9, "上赌"), (6, 12, "赌场")]
     );
 }
+
+fn pinyin_matcher(on: bool) -> Matcher {
+    let manifest = format!(
+        "name = \"pinyin\"\nversion = \"1\"\n[pii]\nenabled = false\n[variants]\npinyin = {on}\n"
+    );
+    let lex = Lexicon::from_sources(&manifest, &[("e.tsv", TSV)], Some(ALLOW)).unwrap();
+    Matcher::build(&lex).unwrap()
+}
+
+#[test]
+fn pinyin_variants_catch_pinyin_spellings_only_when_on() {
+    let on = pinyin_matcher(true);
+    let off = pinyin_matcher(false);
+    for (text, expected) in [
+        ("一起dubo吧", vec!["赌博=dubo"]),
+        ("一起 du bo 吧", vec!["赌博=du bo"]),
+        ("一起DU-BO吧", vec!["赌博=DU-BO"]),
+        ("ｄｕｂｏ", vec!["赌博=ｄｕｂｏ"]),
+        ("买点hai luo yin", vec!["海洛因=hai luo yin"]),
+        ("代开 fa piao", vec!["代开&发票=代开 fa piao"]),
+        // ASCII word boundaries apply to the variants.
+        ("fandubond", vec![]),
+        // Single characters get no variant (`kao` is common in Latin text).
+        ("kao", vec![]),
+    ] {
+        assert_eq!(found(&on, text), expected, "on: {text}");
+        if !expected.is_empty() {
+            assert!(found(&off, text).is_empty(), "off: {text}");
+        }
+    }
+}
