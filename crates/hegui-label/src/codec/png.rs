@@ -57,10 +57,20 @@ fn chunks(bytes: &[u8]) -> Result<Vec<Chunk<'_>>, LabelError> {
 /// Keyword and (decompressed) text.
 type TextChunk<'a> = (&'a [u8], Result<Vec<u8>, LabelError>);
 
+/// The keyword of a text chunk (`tEXt`, `zTXt`, `iTXt`); `None` for any other chunk, whose data
+/// (image data, possibly many megabytes) is never scanned.
+fn text_keyword<'a>(chunk: &Chunk<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    if !matches!(&chunk.kind, b"tEXt" | b"zTXt" | b"iTXt") {
+        return None;
+    }
+    // Keywords are 1–79 bytes (PNG spec 11.3.4.2); look no further for the separator.
+    let head = &chunk.data[..chunk.data.len().min(80)];
+    let nul = head.iter().position(|&b| b == 0)?;
+    Some((&chunk.data[..nul], &chunk.data[nul + 1..]))
+}
+
 fn text_chunk<'a>(chunk: &Chunk<'a>) -> Option<TextChunk<'a>> {
-    let nul = chunk.data.iter().position(|&b| b == 0)?;
-    let keyword = &chunk.data[..nul];
-    let rest = &chunk.data[nul + 1..];
+    let (keyword, rest) = text_keyword(chunk)?;
     let text = match &chunk.kind {
         b"tEXt" => Ok(rest.to_vec()),
         b"zTXt" => inflate(rest.get(1..).unwrap_or_default(), "png"),
@@ -90,7 +100,7 @@ fn text_chunk<'a>(chunk: &Chunk<'a>) -> Option<TextChunk<'a>> {
 }
 
 fn is_label_chunk(chunk: &Chunk<'_>) -> bool {
-    text_chunk(chunk).is_some_and(|(k, _)| k == XMP_KEYWORD || k == b"AIGC")
+    text_keyword(chunk).is_some_and(|(k, _)| k == XMP_KEYWORD || k == b"AIGC")
 }
 
 impl Codec for Png {
