@@ -15,6 +15,7 @@
 //!   every field).
 //! - [`Gateway`]: the shared state; [`Gateway::router`] gives the axum router (testable with
 //!   `oneshot`), [`serve`] runs it with graceful shutdown.
+//! - [`demo`]: the embedded defaults of `hegui serve --demo`.
 //! - [`mock`]: a mock OpenAI-compatible upstream with scripted answers and faults (also the
 //!   `hegui-mock-upstream` binary).
 //!
@@ -39,6 +40,7 @@
 
 mod classifier;
 pub mod config;
+pub mod demo;
 mod error;
 mod gateway;
 mod metrics;
@@ -87,6 +89,20 @@ impl Gateway {
             .layer(overload)
             .with_state(self.clone())
     }
+}
+
+/// Logs to stderr with `tracing`; the level comes from `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .try_init();
 }
 
 /// Counts requests by route and status, and logs them.
