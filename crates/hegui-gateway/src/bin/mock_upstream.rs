@@ -4,11 +4,21 @@
 
 use std::process::ExitCode;
 
+const USAGE: &str =
+    "usage: hegui-mock-upstream [--listen ADDR (127.0.0.1:9090)] [--latency-ms N] [--ttft-ms N] \
+[--chunk-delay-ms N] [--chunk-chars N (4)] [--chunk-count N] [--reply TEXT] \
+[--fault 500|timeout|malformed|truncate|slowloris]
+Per request, `#say:TEXT` in the last user message sets the answer and `#fault:F` injects a fault.";
+
 fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let (listen, options) = match hegui_gateway::mock::parse_args(std::env::args().skip(1)) {
         Ok(parsed) => parsed,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
