@@ -201,3 +201,73 @@ fn kill_9_loses_no_record_of_a_completed_response() {
         "records missing after kill -9: {missing:?}"
     );
 }
+
+#[test]
+fn config_errors_name_the_field_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("listen = \"here\"\n", "`listen`"),
+        ("[guard]\nbogus = 1\n", "unknown field `bogus`"),
+        (
+            "[[upstreams]]\nname = \"a\"\nbase-url = \"http://x/v1\"\nmodels = [\"m\"]\napi-key-env = \"HEGUI_TEST_SURELY_UNSET\"\n",
+            "`upstreams[0].api-key-env`: environment variable `HEGUI_TEST_SURELY_UNSET` is not set",
+        ),
+    ];
+    for (i, (text, needle)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("c{i}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "storage = \"sqlite:{}\"\n{text}",
+                dir.path().join("db").display()
+            ),
+        )
+        .unwrap();
+        let output = crate::util::hegui()
+            .args(["serve", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    let output = crate::util::hegui()
+        .args(["serve"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--demo"));
+}
+
+#[test]
+fn new_key_prints_a_working_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hegui.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "storage = \"sqlite:{}\"\n[[tenants]]\nid = \"acme\"\n",
+            dir.path().join("db").display()
+        ),
+    )
+    .unwrap();
+    let output = crate::util::hegui()
+        .args(["serve", "--config"])
+        .arg(&path)
+        .args(["--new-key", "acme"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let key = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(key.starts_with("hg_"), "{key}");
+    let output = crate::util::hegui()
+        .args(["serve", "--config"])
+        .arg(&path)
+        .args(["--new-key", "nobody"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("tenant `nobody` does not exist"));
+}

@@ -9,7 +9,7 @@
 //! one mock serves every test case:
 //!
 //! - `#say:TEXT` — answer exactly `TEXT` (everything after the marker);
-//! - `#fault:500`, `#fault:timeout`, `#fault:malformed`, `#fault:truncate`, `#fault:slowloris`
+//! - `#fault:400`, `#fault:500`, `#fault:timeout`, `#fault:malformed`, `#fault:truncate`, `#fault:slowloris`
 //!   — inject that [`Fault`].
 //!
 //! Not for production: it has no authentication and answers anything.
@@ -28,6 +28,8 @@ use serde_json::{Value, json};
 /// A fault the mock injects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
+    /// HTTP 400 with an OpenAI-shaped error (a request the upstream refuses).
+    BadRequest,
     /// HTTP 500 with an OpenAI-shaped error.
     ServerError,
     /// Never answers (sleeps an hour).
@@ -45,6 +47,7 @@ impl std::str::FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Fault, String> {
         Ok(match s {
+            "400" => Fault::BadRequest,
             "500" => Fault::ServerError,
             "timeout" => Fault::Timeout,
             "malformed" => Fault::MalformedJson,
@@ -52,7 +55,7 @@ impl std::str::FromStr for Fault {
             "slowloris" => Fault::SlowLoris,
             other => {
                 return Err(format!(
-                    "fault `{other}` is not one of 500, timeout, malformed, truncate, slowloris"
+                    "fault `{other}` is not one of 400, 500, timeout, malformed, truncate, slowloris"
                 ));
             }
         })
@@ -266,6 +269,7 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
     let created = chrono::Utc::now().timestamp();
     let id = "chatcmpl-mock";
     match fault {
+        Some(Fault::BadRequest) => return bad_request("mock: the upstream refuses this request"),
         Some(Fault::ServerError) => return server_error(),
         Some(Fault::Timeout) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -415,6 +419,7 @@ async fn embeddings(State(options): State<Options>, body: Bytes) -> Response {
 
 async fn fault_response(options: &MockOptions, prompt: &str) -> Option<Response> {
     match fault_of(options, prompt)? {
+        Fault::BadRequest => Some(bad_request("mock: the upstream refuses this request")),
         Fault::ServerError => Some(server_error()),
         Fault::Timeout => {
             tokio::time::sleep(Duration::from_secs(3600)).await;

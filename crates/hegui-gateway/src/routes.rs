@@ -411,19 +411,11 @@ async fn chat_inner(
             let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
                 continue;
             };
+            // Every text the message carries (content, reasoning, tool calls, refusal, …).
             let mut scanned = String::new();
-            for key in ["content", "reasoning_content"] {
-                if let Some(s) = message.get(key).and_then(Value::as_str) {
-                    scanned.push_str(s);
-                    scanned.push('\n');
-                }
-            }
-            if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
-                for call in calls {
-                    if let Some(s) = call.pointer("/function/arguments").and_then(Value::as_str) {
-                        scanned.push_str(s);
-                        scanned.push('\n');
-                    }
+            for (key, value) in message.iter() {
+                if key != "role" {
+                    crate::stream::collect_strings(value, &mut scanned, "\n");
                 }
             }
             let hits = matcher.find_all(&scanned);
@@ -435,9 +427,8 @@ async fn chat_inner(
                     .iter()
                     .find(|h| h.rule.level == Level::Block)
                     .map(|h| h.rule.risk.clone());
+                message.retain(|key, _| key == "role");
                 message.insert("content".into(), Value::String(notice.clone()));
-                message.remove("reasoning_content");
-                message.remove("tool_calls");
                 choice["finish_reason"] = json!("content_filter");
                 texts.push(notice.clone());
             } else if let Some(position) = notice_position(&gateway)
@@ -667,6 +658,11 @@ impl StreamTask {
         // Everything clean and released goes out before the final chunk.
         let mut pending: Vec<Value> = Vec::new();
         if !matches!(end, End::Blocked(_) | End::ClientGone) {
+            // Text that came with the finish chunk goes out first, so that the end notice
+            // follows it and the final chunk carries only `finish_reason` and `aigc`.
+            for chunk in &mut tail {
+                pending.extend(take_text(&guard, chunk));
+            }
             pending.extend(rest);
             if first && start_notice {
                 let mut chunk = guard.make_chunk(0, &json!({"content": ""}), &Value::Null);
@@ -741,6 +737,30 @@ impl StreamTask {
             .metrics
             .added_latency((self.before_upstream + own_time).as_secs_f64());
     }
+}
+
+/// Moves the texts of `chunk` into new chunks (one per choice and field).
+fn take_text(guard: &OutputGuard, chunk: &mut Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
+        return out;
+    };
+    for choice in choices.iter_mut() {
+        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+        let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for key in ["reasoning_content", "content"] {
+            if let Some(Value::String(text)) = delta.get(key)
+                && !text.is_empty()
+            {
+                let moved = json!({ key: text });
+                delta.insert(key.into(), Value::String(String::new()));
+                out.push(guard.make_chunk(index, &moved, &Value::Null));
+            }
+        }
+    }
+    out
 }
 
 fn collect_text(chunk: &Value, out: &mut String) {

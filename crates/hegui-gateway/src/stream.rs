@@ -67,6 +67,24 @@ fn find_event_end(buffer: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
+/// Appends every string inside `value` to `out`, each followed by `separator` (streamed
+/// fragments of one field are joined with none).
+pub(crate) fn collect_strings(value: &Value, out: &mut String, separator: &str) {
+    match value {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push_str(separator);
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_strings(v, out, separator)),
+        Value::Object(map) => map
+            .values()
+            .for_each(|v| collect_strings(v, out, separator)),
+        _ => {}
+    }
+}
+
 /// The output was stopped by a `block` hit.
 #[derive(Debug, Clone)]
 pub(crate) struct Blocked {
@@ -148,23 +166,22 @@ impl OutputGuard {
             }
             self.template = Some(Value::Object(template));
         }
-        let has_tools = chunk
-            .get("choices")
-            .and_then(Value::as_array)
-            .is_some_and(|cs| {
-                cs.iter()
-                    .any(|c| c.pointer("/delta/tool_calls").is_some_and(|t| !t.is_null()))
-            });
-        if has_tools && let Some(choices) = chunk.get("choices").and_then(Value::as_array) {
-            for c in choices {
-                if let Some(calls) = c.pointer("/delta/tool_calls").and_then(Value::as_array) {
-                    for call in calls {
-                        for key in ["/function/arguments", "/function/name"] {
-                            if let Some(s) = call.pointer(key).and_then(Value::as_str) {
-                                self.tool_text.push_str(s);
-                            }
-                        }
+        // Any delta field other than the role and the two scanned texts (tool calls, the legacy
+        // `function_call`, `refusal`, …) is held whole until the end and scanned then.
+        let mut has_tools = false;
+        if let Some(choices) = chunk.get("choices").and_then(Value::as_array) {
+            for choice in choices {
+                let Some(delta) = choice.get("delta").and_then(Value::as_object) else {
+                    continue;
+                };
+                for (key, value) in delta {
+                    if matches!(key.as_str(), "role" | "content" | "reasoning_content")
+                        || value.is_null()
+                    {
+                        continue;
                     }
+                    has_tools = true;
+                    collect_strings(value, &mut self.tool_text, "");
                 }
             }
         }
@@ -381,6 +398,41 @@ mod tests {
         let (out, blocked) = run(&pieces);
         assert!(blocked);
         assert!(!out.contains('冰'), "{out}");
+    }
+
+    #[test]
+    fn tool_calls_are_held_and_scanned_whole() {
+        let mut guard = OutputGuard::new(matcher());
+        let call = |args: &str| {
+            json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": args}}]}, "finish_reason": null}]})
+        };
+        assert!(guard.on_chunk(call("{\"q\": \"冰")).unwrap().is_none());
+        assert!(guard.on_chunk(call("毒\"}")).unwrap().is_none());
+        assert!(guard.finish().is_err());
+
+        let mut guard = OutputGuard::new(matcher());
+        assert!(
+            guard
+                .on_chunk(call("{\"city\": \"北京\"}"))
+                .unwrap()
+                .is_none()
+        );
+        let held = guard.finish().unwrap();
+        assert_eq!(held.len(), 1);
+    }
+
+    #[test]
+    fn reasoning_content_is_scanned_too() {
+        let mut guard = OutputGuard::new(matcher());
+        let think = |t: &str| json!({"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": t}, "finish_reason": null}]});
+        let first = guard.on_chunk(think("用户想买冰")).unwrap();
+        let leaked = first
+            .as_ref()
+            .and_then(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+            .unwrap_or("");
+        assert!(!leaked.contains('冰'), "{leaked}");
+        assert!(guard.on_chunk(think("毒")).is_err());
     }
 
     proptest! {

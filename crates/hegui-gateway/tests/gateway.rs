@@ -7,7 +7,7 @@
 mod util;
 
 use axum::http::StatusCode;
-use hegui_gateway::mock::{Fault, MockOptions};
+use hegui_gateway::mock::MockOptions;
 use serde_json::{Value, json};
 use util::{Harness, harness, sse_contents};
 
@@ -157,6 +157,9 @@ async fn non_streamed_output_is_replaced_by_the_notice() {
 #[tokio::test]
 async fn every_fault_gives_an_openai_error_and_a_record() {
     let cases = [
+        // A 4xx from the upstream is about the request: passed through as is.
+        ("400", false, StatusCode::BAD_REQUEST),
+        ("400", true, StatusCode::BAD_REQUEST),
         ("500", false, StatusCode::BAD_GATEWAY),
         ("timeout", false, StatusCode::GATEWAY_TIMEOUT),
         ("malformed", false, StatusCode::BAD_GATEWAY),
@@ -192,7 +195,6 @@ async fn every_fault_gives_an_openai_error_and_a_record() {
         let record = h.record(&r.header("x-hegui-record-id")).await;
         assert_eq!(record.outcome, "upstream_error", "{fault} stream={stream}");
     }
-    let _ = Fault::ServerError;
 }
 
 #[tokio::test]
@@ -519,4 +521,33 @@ async fn graceful_shutdown_drains_an_open_stream() {
     let text = response.text().await.unwrap();
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
     server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn explicit_notice_at_the_end_or_off() {
+    use hegui_gateway::config::ExplicitText;
+    for (position, expect_start, expect_end) in [
+        (ExplicitText::End, false, true),
+        (ExplicitText::Off, false, false),
+        (ExplicitText::Both, true, true),
+    ] {
+        let h = harness(MockOptions::default(), |c| c.label.explicit_text = position).await;
+        let notice = "【本内容由人工智能（AI）生成】";
+        let r = h.post("/v1/chat/completions", &chat("你好")).await;
+        let content = r.json()["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = h.post("/v1/chat/completions", &chat_stream("你好")).await;
+        let (streamed, _, _) = sse_contents(&r.text);
+        for text in [&content, &streamed] {
+            assert_eq!(
+                text.starts_with(notice),
+                expect_start,
+                "{position:?}: {text}"
+            );
+            assert_eq!(text.ends_with(notice), expect_end, "{position:?}: {text}");
+            assert!(text.contains("你好！我是一个模拟的上游模型。"));
+        }
+    }
 }
