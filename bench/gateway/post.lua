@@ -11,12 +11,17 @@ wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. key
 
+function init(args)
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+end
+
 function delay()
   if rate <= 0 then
     return 0
   end
-  -- Each connection sends one request every conns/rate seconds.
-  return math.floor(conns / rate * 1000)
+  -- Each connection waits a random time with mean conns/rate seconds, so that the connections
+  -- do not fire in lock-step bursts.
+  return math.floor(math.random() * 2 * conns / rate * 1000)
 end
 
 function done(summary, latency, requests)

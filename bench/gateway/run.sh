@@ -10,8 +10,9 @@
 # p99 through the proxy minus p99 direct, and (hegui only) the p99 bucket of hegui's own
 # `hegui_added_latency_seconds` histogram from /metrics.
 #
-# Usage: bench/gateway/run.sh            (env: DURATION=20s RATES="100 500 1000" CONNS=50
-#                                          SKIP_LITELLM=1 to skip LiteLLM)
+# Usage: bench/gateway/run.sh   (env: DURATION=20s RATES="100 500 1000" CONNS=50
+#                                SKIP_LITELLM=1 to skip LiteLLM,
+#                                STORAGE=postgres://… for the ledger on PostgreSQL instead of SQLite)
 # Output: a Markdown table on stdout; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,7 +54,7 @@ wait_port "$MOCK_PORT"
 BENCH_KEY="hg_benchkey_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 cat > "$WORK/hegui.toml" <<TOML
 listen = "127.0.0.1:$HEGUI_PORT"
-storage = "sqlite:$WORK/bench.db"
+storage = "${STORAGE:-sqlite:$WORK/bench.db}"
 
 [[upstreams]]
 name = "mock"
@@ -68,6 +69,7 @@ api-key-env = "HEGUI_BENCH_KEY"
 # Rate limits are checked on every request; set far above the load so nothing is refused.
 tenant-rps = 1000000.0
 user-rps = 1000000.0
+cache-ms = ${CACHE_MS:-1000}
 TOML
 HEGUI_BENCH_KEY="$BENCH_KEY" RUST_LOG=warn "$BIN/hegui" serve --config "$WORK/hegui.toml" 2>"$WORK/hegui.log" &
 PIDS+=($!)
@@ -97,7 +99,7 @@ fi
 
 # The p99 bound of hegui's own added-latency histogram since the last call (ms).
 added_p99() {
-  curl -s "http://127.0.0.1:$HEGUI_PORT/metrics" | awk -v prev="$1" '
+  curl -s "http://127.0.0.1:$HEGUI_PORT/metrics" | awk '
     /^hegui_added_latency_seconds_bucket/ {
       match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5); n[le] = $2; order[++k] = le }
     END { for (i = 1; i <= k; i++) printf "%s=%s ", order[i], n[order[i]] }'
@@ -147,4 +149,5 @@ for rate in $RATES max; do
     echo "| LiteLLM proxy 1.102.4 | $rate | $l_rps | $l_p50 | $l_p99 | $added | – | $l_err |"
   fi
 done
+curl -s "http://127.0.0.1:$HEGUI_PORT/metrics" | grep -E '^hegui_audit_commit_seconds_(bucket|count)' >&2 || true
 log "done; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"

@@ -315,7 +315,9 @@ impl Default for Audit {
 }
 
 /// Violation policy: blocked inputs per end user lead to warn / restrict / suspend (Interim
-/// Measures art. 14). Thresholds of 0 disable a step.
+/// Measures art. 14). Thresholds of 0 disable a step. Requests that name no end user (no `user`
+/// field or header) are never sanctioned. Counts are kept per gateway instance; the resulting
+/// states and sanctions are in the store, so every instance on one PostgreSQL enforces them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct Policy {

@@ -130,6 +130,9 @@ pub(crate) struct InputCheck {
     pub(crate) extra: Vec<Value>,
 }
 
+/// The end user of requests that name none.
+pub(crate) const ANONYMOUS: &str = "anonymous";
+
 fn env_var(field: String, variable: &str) -> Result<String, GatewayError> {
     std::env::var(variable).map_err(|_| GatewayError::MissingEnv {
         field,
@@ -335,7 +338,7 @@ impl Gateway {
                     .map(str::to_owned)
             })
             .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "anonymous".into());
+            .unwrap_or_else(|| ANONYMOUS.into());
         if user.len() > 256 {
             return Err(AppError::bad_request(
                 "invalid_user",
@@ -561,6 +564,11 @@ impl Gateway {
     /// Counts a blocked input and applies the violation policy. Returns the new state if it
     /// changed.
     pub(crate) async fn record_violation(&self, caller: &Caller, risk: &str) -> Option<UserState> {
+        // Requests without an end-user id share the name `anonymous`: sanctioning it would
+        // punish every such user, so the policy needs a real id (the `user` field or header).
+        if caller.user == ANONYMOUS {
+            return None;
+        }
         let policy = &self.inner.config.policy;
         let day = now_ms().div_euclid(86_400_000);
         let counts = {
@@ -654,12 +662,18 @@ impl Gateway {
     /// Appends the record durably; an error means the response must fail.
     pub(crate) async fn audit(&self, caller: &Caller, record: NewRecord) -> Result<(), AppError> {
         let record = record.latency(caller.started.elapsed().as_millis() as i64);
-        self.inner
+        let started = Instant::now();
+        let result = self
+            .inner
             .writer
             .append(record)
             .await
             .map(|_| ())
-            .map_err(|e| AppError::internal("writing the audit record", e))
+            .map_err(|e| AppError::internal("writing the audit record", e));
+        self.inner
+            .metrics
+            .audit_latency(started.elapsed().as_secs_f64());
+        result
     }
 
     /// The implicit label of an output, as the `aigc` object.

@@ -60,6 +60,7 @@ pub(crate) struct Metrics {
     blocks: Mutex<BTreeMap<(String, String), u64>>,
     upstream: Histogram,
     added: Histogram,
+    audit: Histogram,
     open_streams: AtomicU64,
 }
 
@@ -83,6 +84,10 @@ impl Metrics {
 
     pub(crate) fn added_latency(&self, seconds: f64) {
         self.added.observe(seconds.max(0.0));
+    }
+
+    pub(crate) fn audit_latency(&self, seconds: f64) {
+        self.audit.observe(seconds);
     }
 
     pub(crate) fn stream_opened(&self) {
@@ -126,6 +131,11 @@ impl Metrics {
             &mut out,
             "hegui_added_latency_seconds",
             "Time the gateway itself added to a request (total minus upstream time).",
+        );
+        self.audit.render(
+            &mut out,
+            "hegui_audit_commit_seconds",
+            "Time from handing an audit record to the ledger writer to its durable commit (part of the added latency).",
         );
         let _ = writeln!(
             out,

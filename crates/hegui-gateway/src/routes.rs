@@ -360,7 +360,8 @@ async fn chat_inner(
             .inner
             .metrics
             .upstream_latency(upstream_wait.as_secs_f64());
-        let headers = aigc_headers(&gateway, &caller, "pending", true);
+        // The output verdict is not known yet: the header gives the input's.
+        let headers = aigc_headers(&gateway, &caller, check.verdict.as_str(), true);
         let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(32);
         let task = StreamTask {
             gateway: gateway.clone(),

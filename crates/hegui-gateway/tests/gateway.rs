@@ -289,6 +289,13 @@ async fn violation_policy_warns_restricts_then_suspends() {
     // Another user of the same tenant is unaffected.
     let r = h.post("/v1/chat/completions", &chat("你好")).await;
     assert_eq!(r.status, StatusCode::OK);
+    // Requests that name no end user share `anonymous`, which is never sanctioned.
+    for _ in 0..4 {
+        let r = h.post("/v1/chat/completions", &chat("出售冰毒")).await;
+        assert_eq!(r.header("x-hegui-user-state"), "");
+    }
+    let r = h.post("/v1/chat/completions", &chat("你好")).await;
+    assert_eq!(r.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -411,6 +418,7 @@ async fn models_and_metrics() {
         "{m}"
     );
     assert!(m.contains("hegui_added_latency_seconds_count 1"), "{m}");
+    assert!(m.contains("hegui_audit_commit_seconds_count 2"), "{m}");
     assert_eq!(h.get("/healthz").await.text, "ok\n");
 }
 
