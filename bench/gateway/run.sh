@@ -24,6 +24,7 @@ THREADS="${THREADS:-2}"
 MOCK_PORT=9301
 HEGUI_PORT=9302
 LITELLM_PORT=9303
+STREAM_MOCK_PORT=9304
 LUA="$PWD/bench/gateway/post.lua"
 
 log() { echo "[bench] $*" >&2; }
@@ -50,6 +51,12 @@ wait_port() {
 "$BIN/hegui-mock-upstream" --listen "127.0.0.1:$MOCK_PORT" 2>"$WORK/mock.log" &
 PIDS+=($!)
 wait_port "$MOCK_PORT"
+# A second mock for the streaming measurement: 50 ms to the first token, 4 characters every 10 ms.
+"$BIN/hegui-mock-upstream" --listen "127.0.0.1:$STREAM_MOCK_PORT" --ttft-ms 50 --chunk-chars 4 \
+  --chunk-delay-ms 10 --reply "$(printf '这是一个用于测量流式延迟的模拟回答，内容没有任何问题。%.0s' 1 2 3 4)" \
+  2>"$WORK/mock-stream.log" &
+PIDS+=($!)
+wait_port "$STREAM_MOCK_PORT"
 
 BENCH_KEY="hg_benchkey_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 cat > "$WORK/hegui.toml" <<TOML
@@ -60,6 +67,11 @@ storage = "${STORAGE:-sqlite:$WORK/bench.db}"
 name = "mock"
 base-url = "http://127.0.0.1:$MOCK_PORT/v1"
 models = ["mock-chat"]
+
+[[upstreams]]
+name = "mock-stream"
+base-url = "http://127.0.0.1:$STREAM_MOCK_PORT/v1"
+models = ["mock-stream"]
 
 [[tenants]]
 id = "bench"
@@ -89,6 +101,11 @@ model_list:
     litellm_params:
       model: openai/mock-chat
       api_base: http://127.0.0.1:$MOCK_PORT/v1
+      api_key: mock
+  - model_name: mock-stream
+    litellm_params:
+      model: openai/mock-stream
+      api_base: http://127.0.0.1:$STREAM_MOCK_PORT/v1
       api_key: mock
 YAML
   "$VENV/bin/litellm" --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$LITELLM_PORT" \
@@ -149,5 +166,18 @@ for rate in $RATES max; do
     echo "| LiteLLM proxy 1.102.4 | $rate | $l_rps | $l_p50 | $l_p99 | $added | – | $l_err |"
   fi
 done
+echo
+echo "Streaming (sequential requests; mock: 50 ms to the first token, then 4 characters every 10 ms):"
+echo
+echo "| target | TTFT p50 ms | TTFT p99 ms | mean gap between content chunks ms |"
+echo "|---|---|---|---|"
+read -r a b c <<<"$(python3 bench/gateway/stream_ttft.py "http://127.0.0.1:$STREAM_MOCK_PORT/v1/chat/completions" none mock-stream 50)"
+echo "| mock direct | $a | $b | $c |"
+read -r a b c <<<"$(python3 bench/gateway/stream_ttft.py "http://127.0.0.1:$HEGUI_PORT/v1/chat/completions" "$BENCH_KEY" mock-stream 50)"
+echo "| hegui (output guard with hold-back) | $a | $b | $c |"
+if [ -n "$LITELLM" ]; then
+  read -r a b c <<<"$(python3 bench/gateway/stream_ttft.py "$LITELLM" mock mock-stream 50)"
+  echo "| LiteLLM proxy 1.102.4 | $a | $b | $c |"
+fi
 curl -s "http://127.0.0.1:$HEGUI_PORT/metrics" | grep -E '^hegui_audit_commit_seconds_(bucket|count)' >&2 || true
 log "done; machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"

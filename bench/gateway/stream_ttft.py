@@ -1,7 +1,7 @@
 """Streaming latency: time to the first non-empty content delta (TTFT) and the mean gap between
 content chunks, over N sequential streamed chat completions. Standard library only.
 
-usage: stream_ttft.py URL KEY [N]   → prints "ttft_p50_ms ttft_p99_ms gap_mean_ms"
+usage: stream_ttft.py URL KEY MODEL [N]   → prints "ttft_p50_ms ttft_p99_ms gap_mean_ms"
 """
 import http.client
 import json
@@ -10,10 +10,10 @@ import time
 from urllib.parse import urlparse
 
 
-def one(url, key):
+def one(url, key, model):
     u = urlparse(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    body = json.dumps({"model": "mock-chat", "stream": True,
+    body = json.dumps({"model": model, "stream": True,
                        "messages": [{"role": "user", "content": "你好，请介绍一下你自己"}]})
     start = time.perf_counter()
     conn.request("POST", u.path, body=body.encode(), headers={
@@ -39,11 +39,11 @@ def one(url, key):
 
 
 def main():
-    url, key = sys.argv[1], sys.argv[2]
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else 50
+    url, key, model = sys.argv[1], sys.argv[2], sys.argv[3]
+    n = int(sys.argv[4]) if len(sys.argv) > 4 else 50
     ttfts, gaps = [], []
     for _ in range(n):
-        first, g = one(url, key)
+        first, g = one(url, key, model)
         if first is not None:
             ttfts.append(first * 1000)
         gaps.extend(x * 1000 for x in g)
