@@ -173,7 +173,8 @@ pub enum InputBlock {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct Guard {
-    /// Lexicon directory; empty (the default) uses the bundled sample lexicon.
+    /// Lexicon directory or compiled file (`hegui lexicon build`); empty (the default) uses the
+    /// bundled sample lexicon. `SIGHUP` reloads it without a restart.
     pub lexicon: String,
     /// `refusal` (default) or `error`.
     pub input_block: InputBlock,

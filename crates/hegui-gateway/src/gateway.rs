@@ -180,18 +180,20 @@ impl Gateway {
     /// As [`Gateway::new`], over an open store.
     pub async fn with_store(config: Config, store: Store) -> Result<Gateway, GatewayError> {
         config.validate()?;
-        let lexicon = if config.guard.lexicon.is_empty() {
-            Lexicon::sample()
-        } else {
-            Lexicon::from_dir(&config.guard.lexicon).map_err(|e| GatewayError::Lexicon {
-                path: config.guard.lexicon.clone(),
-                message: e.to_string(),
-            })?
-        };
-        let matcher = Matcher::build(&lexicon).map_err(|e| GatewayError::Lexicon {
-            path: config.guard.lexicon.clone(),
+        let sample = Matcher::build(&Lexicon::sample()).map_err(|e| GatewayError::Lexicon {
+            path: "(sample)".into(),
             message: e.to_string(),
         })?;
+        let matcher = SharedMatcher::new(sample);
+        if !config.guard.lexicon.is_empty() {
+            // The same loader as a reload: a directory, or a compiled file.
+            matcher
+                .reload_from(&config.guard.lexicon)
+                .map_err(|e| GatewayError::Lexicon {
+                    path: config.guard.lexicon.clone(),
+                    message: e.to_string(),
+                })?;
+        }
         let key = match &config.label.key_file {
             Some(path) => Some(Arc::new(SigningKey::load(path).map_err(|e| {
                 GatewayError::Key {
@@ -259,7 +261,7 @@ impl Gateway {
                 config,
                 store,
                 writer,
-                matcher: SharedMatcher::new(matcher),
+                matcher,
                 client,
                 key,
                 static_keys,
@@ -287,6 +289,29 @@ impl Gateway {
     /// The lexicon matcher (swap it to reload).
     pub fn matcher(&self) -> &SharedMatcher {
         &self.inner.matcher
+    }
+
+    /// Reloads the lexicon named by `guard.lexicon` (a directory or a compiled file) off the
+    /// request path and swaps it in atomically; requests in flight keep the old one. On error the
+    /// current lexicon stays. With the sample lexicon there is nothing to reload.
+    pub async fn reload_lexicon(&self) -> Result<(), GatewayError> {
+        let path = self.inner.config.guard.lexicon.clone();
+        if path.is_empty() {
+            return Ok(());
+        }
+        let gateway = self.clone();
+        tokio::task::spawn_blocking(move || {
+            gateway
+                .inner
+                .matcher
+                .reload_from(&path)
+                .map_err(|e| GatewayError::Lexicon {
+                    path,
+                    message: e.to_string(),
+                })
+        })
+        .await
+        .map_err(|e| GatewayError::Io(format!("lexicon reload task: {e}")))?
     }
 
     pub(crate) fn upstream_key(&self, name: &str) -> Option<&str> {

@@ -559,3 +559,36 @@ async fn explicit_notice_at_the_end_or_off() {
         }
     }
 }
+
+#[tokio::test]
+async fn lexicon_reload_swaps_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |pattern: &str| {
+        std::fs::write(
+            dir.path().join("lexicon.toml"),
+            "name = \"t\"\nversion = \"1\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("rules.tsv"),
+            format!("pattern\trisk\tlevel\tnote\n{pattern}\tA.1.h\tblock\ttest\n"),
+        )
+        .unwrap();
+    };
+    write("蓝莓");
+    let path = dir.path().display().to_string();
+    let h = harness(MockOptions::default(), |c| c.guard.lexicon = path.clone()).await;
+    let r = h.post("/v1/chat/completions", &chat("我想吃蓝莓")).await;
+    assert_eq!(r.header("x-hegui-verdict"), "block");
+    write("草莓");
+    h.gateway.reload_lexicon().await.unwrap();
+    let r = h.post("/v1/chat/completions", &chat("我想吃蓝莓")).await;
+    assert_eq!(r.header("x-hegui-verdict"), "clean");
+    let r = h.post("/v1/chat/completions", &chat("我想吃草莓")).await;
+    assert_eq!(r.header("x-hegui-verdict"), "block");
+    // A broken lexicon keeps the current one.
+    std::fs::write(dir.path().join("rules.tsv"), "garbage").unwrap();
+    assert!(h.gateway.reload_lexicon().await.is_err());
+    let r = h.post("/v1/chat/completions", &chat("我想吃草莓")).await;
+    assert_eq!(r.header("x-hegui-verdict"), "block");
+}

@@ -96,10 +96,35 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("hegui demo: API key (printed on stdout):");
         println!("{key}");
     }
+    spawn_reload_on_hangup(gateway.clone());
     eprintln!("hegui gateway listening on http://{addr}/v1");
     hegui_gateway::serve(gateway, listener, shutdown_signal()).await?;
     eprintln!("hegui gateway stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `SIGHUP` reloads the lexicon (a failed reload keeps the current one and is logged).
+fn spawn_reload_on_hangup(gateway: Gateway) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        // Dies with the runtime at exit; it holds no state to flush.
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                match gateway.reload_lexicon().await {
+                    Ok(()) => eprintln!("hegui: lexicon reloaded"),
+                    Err(e) => {
+                        eprintln!("hegui: lexicon reload failed, keeping the current one: {e}");
+                    }
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = gateway;
 }
 
 async fn shutdown_signal() {
