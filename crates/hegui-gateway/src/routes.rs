@@ -259,6 +259,7 @@ async fn blocked_input(
     stream: bool,
 ) -> Response {
     let risk = check.blocked.clone().unwrap_or_default();
+    tracing::info!(record = %caller.record_id, tenant = %caller.tenant, user = %caller.user, kind, %risk, "input blocked");
     let refusal = gateway.config().guard.refusal_message.clone();
     let record = gateway
         .record(caller, kind, model)
@@ -449,6 +450,7 @@ async fn chat_inner(
         }
     }
     if let Some(risk) = &blocked_risk {
+        tracing::info!(record = %caller.record_id, tenant = %caller.tenant, user = %caller.user, %risk, "output blocked");
         gateway.inner.metrics.block("output", risk);
     }
     let label = gateway.label(&caller);
@@ -636,6 +638,8 @@ impl StreamTask {
         let (outcome, output_verdict) = match &end {
             End::Blocked(b) => {
                 gateway.inner.metrics.block("output", &b.hit.rule.risk);
+                tracing::info!(record = %self.caller.record_id, tenant = %self.caller.tenant,
+                    user = %self.caller.user, risk = %b.hit.rule.risk, "streamed output stopped");
                 (
                     "blocked_output",
                     json!({"stage": "output", "verdict": "block",

@@ -592,3 +592,38 @@ async fn lexicon_reload_swaps_the_rules() {
     let r = h.post("/v1/chat/completions", &chat("我想吃草莓")).await;
     assert_eq!(r.header("x-hegui-verdict"), "block");
 }
+
+#[tokio::test]
+async fn tenant_rate_limit_applies_across_users() {
+    let h = harness(MockOptions::default(), |c| {
+        c.guard.tenant_rps = 0.001;
+        c.guard.tenant_burst = 2.0;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for user in ["a", "b", "c"] {
+        let mut body = chat("你好");
+        body["user"] = json!(user);
+        statuses.push(h.post("/v1/chat/completions", &body).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[tokio::test]
+async fn a_restricted_user_is_blocked_on_review_level_input() {
+    let h = harness(MockOptions::default(), |c| {
+        c.policy.warn_after = 0;
+        c.policy.restrict_after = 1;
+    })
+    .await;
+    let mut review = chat("我的手机13812345678");
+    review["user"] = json!("r-1");
+    let r = h.post("/v1/chat/completions", &review).await;
+    assert_ne!(r.header("x-hegui-verdict"), "block");
+    let mut bad = chat("出售冰毒");
+    bad["user"] = json!("r-1");
+    let r = h.post("/v1/chat/completions", &bad).await;
+    assert_eq!(r.header("x-hegui-user-state"), "restricted");
+    let r = h.post("/v1/chat/completions", &review).await;
+    assert_eq!(r.header("x-hegui-verdict"), "block", "{}", r.text);
+}
