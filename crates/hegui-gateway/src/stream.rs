@@ -186,8 +186,12 @@ impl OutputGuard {
             }
         }
         let mut interesting = false;
-        let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
-            // No choices (a usage chunk): nothing to scan.
+        let Some(choices) = chunk
+            .get_mut("choices")
+            .and_then(Value::as_array_mut)
+            .filter(|c| !c.is_empty())
+        else {
+            // No choices (the usage chunk of `stream_options.include_usage`): nothing to scan.
             return Ok(Some(chunk));
         };
         let mut steps = Vec::new();
@@ -398,6 +402,13 @@ mod tests {
         let (out, blocked) = run(&pieces);
         assert!(blocked);
         assert!(!out.contains('冰'), "{out}");
+    }
+
+    #[test]
+    fn the_usage_chunk_passes() {
+        let mut guard = OutputGuard::new(matcher());
+        let usage = json!({"id": "c", "choices": [], "usage": {"total_tokens": 3}});
+        assert_eq!(guard.on_chunk(usage.clone()).unwrap(), Some(usage));
     }
 
     #[test]
