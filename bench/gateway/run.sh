@@ -12,7 +12,9 @@
 #
 # Usage: bench/gateway/run.sh   (env: DURATION=20s RATES="100 500 1000" CONNS=50
 #                                SKIP_LITELLM=1 to skip LiteLLM,
-#                                STORAGE=postgres://… for the ledger on PostgreSQL instead of SQLite)
+#                                STORAGE=postgres://…/DB for the ledger on PostgreSQL instead of
+#                                SQLite: use a database of its own, the tables go in its default
+#                                schema and are left there)
 # Output: a Markdown table on stdout; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
