@@ -475,7 +475,13 @@ async fn chat_inner(
     gateway.audit(&caller, record).await?;
     let metrics = &gateway.inner.metrics;
     metrics.upstream_latency(upstream_wait.as_secs_f64());
-    metrics.added_latency((caller.started.elapsed() - upstream_wait).as_secs_f64());
+    metrics.added_latency(
+        caller
+            .started
+            .elapsed()
+            .saturating_sub(upstream_wait)
+            .as_secs_f64(),
+    );
     let overall = verdict.max(if check.verdict == Verdict::Block {
         Verdict::Clean
     } else {
@@ -921,7 +927,13 @@ async fn simple_inner(
     let finish = |gateway: &Gateway, caller: &Caller| {
         let metrics = &gateway.inner.metrics;
         metrics.upstream_latency(upstream_wait.as_secs_f64());
-        metrics.added_latency((caller.started.elapsed() - upstream_wait).as_secs_f64());
+        metrics.added_latency(
+            caller
+                .started
+                .elapsed()
+                .saturating_sub(upstream_wait)
+                .as_secs_f64(),
+        );
     };
     match kind {
         Kind::Speech => {
