@@ -627,3 +627,34 @@ async fn a_restricted_user_is_blocked_on_review_level_input() {
     let r = h.post("/v1/chat/completions", &review).await;
     assert_eq!(r.header("x-hegui-verdict"), "block", "{}", r.text);
 }
+
+#[tokio::test]
+async fn no_forbidden_word_reaches_the_client_whatever_the_chunk_size() {
+    let answer = "先说正事。網上賭\u{200b}博和出售冰毒都是违法的，这里不讨论。";
+    for chunk_chars in 1..=8 {
+        let options = MockOptions {
+            chunk_chars,
+            script: vec![("问".into(), answer.into())],
+            ..MockOptions::default()
+        };
+        let h = harness(options, |_| {}).await;
+        let r = h.post("/v1/chat/completions", &chat_stream("问")).await;
+        let (text, finish, _) = sse_contents(&r.text);
+        assert_eq!(
+            finish.as_deref(),
+            Some("content_filter"),
+            "chunk {chunk_chars}"
+        );
+        let matcher = h.gateway.matcher().load();
+        let leaked: Vec<_> = matcher
+            .find_all(&text)
+            .into_iter()
+            .filter(|hit| hit.rule.level == hegui_lexicon::Level::Block)
+            .map(|hit| hit.rule.pattern.clone())
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "chunk {chunk_chars}: {leaked:?} in {text}"
+        );
+    }
+}
