@@ -38,6 +38,9 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Keys(commands::keys::Command),
 
+    /// Run the compliance gateway (OpenAI-compatible proxy that moderates, labels and logs).
+    Serve(commands::serve::Args),
+
     /// Verify, export, trace and prune the audit ledger.
     #[command(subcommand)]
     Audit(commands::audit::Command),

@@ -9,6 +9,7 @@ pub(crate) mod label;
 pub(crate) mod lexicon;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod serve;
 
 use std::process::ExitCode;
 
@@ -25,5 +26,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(inner) => keys::run(inner),
         Command::Audit(inner) => audit::run(inner),
         Command::Hgr(inner) => hgr::run(inner),
+        Command::Serve(inner) => serve::run(inner),
     }
 }

@@ -20,3 +20,5 @@ mod label;
 mod audit;
 
 mod hgr;
+
+mod serve;

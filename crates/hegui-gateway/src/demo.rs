@@ -1,0 +1,53 @@
+//! `hegui serve --demo`: the embedded defaults a new user can try in one command — SQLite,
+//! the sample lexicon, and an in-process mock upstream whose scripted answers are marked
+//! `【演示回答】` (demo answer) so nobody mistakes them for a model.
+//!
+//! Not for production: the demo tenant's key is created at every start and printed.
+
+use crate::config::{Config, TenantConfig, Upstream};
+use crate::mock::MockOptions;
+
+/// The demo model name.
+pub const MODEL: &str = "demo-chat";
+
+/// The demo tenant.
+pub const TENANT: &str = "demo";
+
+/// The mock's scripted answers: a greeting, and a story whose streamed answer the output guard
+/// cuts.
+pub fn mock_options() -> MockOptions {
+    MockOptions {
+        reply:
+            "【演示回答】你好！这是 hegui 演示上游（模拟模型）的回答；正式部署时，这里是您的模型。"
+                .into(),
+        script: vec![(
+            "故事".into(),
+            "【演示回答】从前有一个人，在网上出售冰毒，后来被警察抓住了。".into(),
+        )],
+        chunk_chars: 3,
+        chunk_delay_ms: 20,
+        ..MockOptions::default()
+    }
+}
+
+/// The demo config: the mock at `mock_base_url`, SQLite at `storage`, the demo tenant.
+pub fn config(mock_base_url: &str, storage: &str) -> Config {
+    let mut config = Config {
+        storage: storage.to_owned(),
+        ..Config::default()
+    };
+    config.upstreams.push(Upstream {
+        name: "demo-mock".into(),
+        base_url: mock_base_url.to_owned(),
+        api_key_env: None,
+        models: vec![MODEL.into()],
+        filed: false,
+        filing_number: String::new(),
+    });
+    config.tenants.push(TenantConfig {
+        id: TENANT.into(),
+        name: "演示租户 (demo)".into(),
+        api_key_env: None,
+    });
+    config
+}

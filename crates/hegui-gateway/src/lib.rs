@@ -1,0 +1,170 @@
+//! `hegui-gateway`: the compliance gateway behind `hegui serve`, an OpenAI-compatible proxy
+//! that moderates input and streamed output, labels what is generated (GB 45438-2025) and
+//! writes a durable, hash-chained audit record for every answer.
+//!
+//! One request goes through:
+//!
+//! ```text
+//! client ─► auth (API key → tenant, end user) ─► user state (suspended?) ─► rate limits
+//!        ─► input guard (lexicon, optional classifier) ─► upstream (streamed or not)
+//!        ─► output guard (streaming scanner, bounded hold-back) ─► explicit text label
+//!        ─► implicit label (ProduceID = audit record id) ─► audit record (durable) ─► client
+//! ```
+//!
+//! - [`Config`]: the `hegui.toml` schema, validated at start (`examples/hegui.toml` documents
+//!   every field).
+//! - [`Gateway`]: the shared state; [`Gateway::router`] gives the axum router (testable with
+//!   `oneshot`), [`serve`] runs it with graceful shutdown.
+//! - [`demo`]: the embedded defaults of `hegui serve --demo`.
+//! - [`mock`]: a mock OpenAI-compatible upstream with scripted answers and faults (also the
+//!   `hegui-mock-upstream` binary).
+//!
+//! Key design choice: streamed text is forwarded only as the lexicon's streaming scanner
+//! releases it, so no byte the guard has not scanned reaches the client; the final chunk waits
+//! for the audit record's commit.
+//!
+//! Not here: the admin console and public pages (later work), the lexicon itself
+//! (`hegui-lexicon`), label codecs (`hegui-label`) and storage (`hegui-store`).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use hegui_gateway::{Config, Gateway};
+//! let config = Config::load("hegui.toml".as_ref())?;
+//! let gateway = Gateway::new(config).await?;
+//! let listener = tokio::net::TcpListener::bind(&gateway.config().listen).await?;
+//! hegui_gateway::serve(gateway, listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! No cargo features.
+
+mod classifier;
+pub mod config;
+pub mod demo;
+mod error;
+mod gateway;
+mod metrics;
+pub mod mock;
+mod routes;
+mod stream;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+pub use config::{Config, ConfigError};
+pub use gateway::{Gateway, GatewayError};
+
+impl Gateway {
+    /// The router: the OpenAI-compatible routes (authenticated), `/healthz` and `/metrics`
+    /// (not authenticated), a concurrency limit with load shedding (503 when full).
+    pub fn router(&self) -> Router {
+        let overload = tower::ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                error::AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "the gateway is at its concurrency limit; retry later",
+                )
+                .into_response()
+            }))
+            .load_shed()
+            .concurrency_limit(self.config().limits.concurrency);
+        Router::new()
+            .route("/v1/chat/completions", post(routes::chat))
+            .route("/v1/models", get(routes::models))
+            .route("/v1/embeddings", post(routes::embeddings))
+            .route("/v1/images/generations", post(routes::images))
+            .route("/v1/audio/speech", post(routes::speech))
+            .route("/healthz", get(routes::healthz))
+            .route("/metrics", get(routes::metrics))
+            .fallback(routes::not_found)
+            .layer(axum::middleware::from_fn_with_state(self.clone(), track))
+            .layer(overload)
+            .with_state(self.clone())
+    }
+}
+
+/// Logs to stderr with `tracing`; the level comes from `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .try_init();
+}
+
+/// Counts requests by route and status, and logs them.
+async fn track(
+    axum::extract::State(gateway): axum::extract::State<Gateway>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = match request.uri().path() {
+        p @ ("/v1/chat/completions"
+        | "/v1/models"
+        | "/v1/embeddings"
+        | "/v1/images/generations"
+        | "/v1/audio/speech") => p.to_owned(),
+        "/healthz" | "/metrics" => return next.run(request).await,
+        _ => "other".to_owned(),
+    };
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    gateway.inner.metrics.request(&route, &status.to_string());
+    tracing::debug!(
+        route,
+        status,
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "request"
+    );
+    response
+}
+
+/// Serves the gateway on `listener` until `shutdown` resolves, then stops accepting, drains
+/// open streams for at most `limits.shutdown-grace-secs` and returns. Every audit record of an
+/// answered request is committed before its response completes, so nothing is left to flush.
+pub async fn serve(
+    gateway: Gateway,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(gateway.config().limits.shutdown_grace_secs);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = gateway
+        .router()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let mut watch = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining open streams");
+        let _ = stop_tx.send(true);
+    });
+    let deadline = async move {
+        let _ = watch.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => tracing::warn!("shutdown grace period over; closing open streams"),
+    }
+    // Stream tasks write their audit record before their last chunk; wait for them briefly.
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while gateway.inner.metrics.open_streams() > 0 && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(stop_rx);
+    Ok(())
+}

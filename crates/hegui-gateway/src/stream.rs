@@ -1,0 +1,482 @@
+//! The streamed-output guard: an SSE parser and a synchronous state machine that rewrites
+//! upstream `chat.completion.chunk`s so that only scanned text leaves the gateway.
+//!
+//! Each choice's `content` and `reasoning_content` go through their own
+//! [`hegui_lexicon::Scanner`]; a chunk is re-emitted with the text the scanner *released* (text
+//! over which no pattern can still complete), never with the upstream's raw text. Tool-call
+//! deltas are held until the end of the stream and scanned as a whole. On a `block` hit the
+//! machine reports [`Blocked`] and forwards nothing more; the caller sends the final
+//! `content_filter` chunk.
+//!
+//! The machine is pure (no I/O), so the property "no forbidden pattern reaches the client,
+//! whatever the chunking" is tested on it directly.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hegui_lexicon::{Hit, Level, Matcher, Scanner};
+use serde_json::{Map, Value};
+
+/// Splits an SSE byte stream into the `data` of its events.
+#[derive(Debug, Default)]
+pub(crate) struct SseParser {
+    buffer: Vec<u8>,
+}
+
+impl SseParser {
+    /// Feeds bytes; returns the data of each completed event (data lines joined by `\n`).
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.buffer.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        while let Some((end, skip)) = find_event_end(&self.buffer) {
+            let raw: Vec<u8> = self.buffer.drain(..end + skip).take(end).collect();
+            let text = String::from_utf8_lossy(&raw);
+            let mut data: Vec<&str> = Vec::new();
+            for line in text.split('\n') {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if let Some(rest) = line.strip_prefix("data:") {
+                    data.push(rest.strip_prefix(' ').unwrap_or(rest));
+                }
+            }
+            if !data.is_empty() {
+                events.push(data.join("\n"));
+            }
+        }
+        events
+    }
+
+    /// Bytes of an unfinished event.
+    #[cfg(test)]
+    pub(crate) fn pending(&self) -> usize {
+        self.buffer.len()
+    }
+}
+
+/// The end of the first event (index of its blank-line separator) and the separator length.
+fn find_event_end(buffer: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i + 1 < buffer.len() {
+        if buffer[i] == b'\n' && buffer[i + 1] == b'\n' {
+            return Some((i, 2));
+        }
+        if buffer[i] == b'\r' && buffer.get(i + 1..i + 4) == Some(b"\n\r\n".as_slice()) {
+            return Some((i, 4));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Appends every string inside `value` to `out`, each followed by `separator` (streamed
+/// fragments of one field are joined with none).
+pub(crate) fn collect_strings(value: &Value, out: &mut String, separator: &str) {
+    match value {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push_str(separator);
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_strings(v, out, separator)),
+        Value::Object(map) => map
+            .values()
+            .for_each(|v| collect_strings(v, out, separator)),
+        _ => {}
+    }
+}
+
+/// The output was stopped by a `block` hit.
+#[derive(Debug, Clone)]
+pub(crate) struct Blocked {
+    pub(crate) hit: Hit,
+}
+
+#[derive(Debug)]
+struct ChoiceState {
+    content: Scanner,
+    reasoning: Scanner,
+}
+
+/// The streamed-output guard of one response.
+#[derive(Debug)]
+pub(crate) struct OutputGuard {
+    matcher: Arc<Matcher>,
+    choices: BTreeMap<u64, ChoiceState>,
+    /// Every released text, per choice (for the audit record).
+    pub(crate) text: String,
+    /// Non-blocking hits (review, flag).
+    pub(crate) hits: Vec<Hit>,
+    /// Chunks with tool calls, held until the end.
+    held_tools: Vec<Value>,
+    tool_text: String,
+    /// The last chunk's `id`, `model`, `created` (for chunks the gateway makes).
+    pub(crate) template: Option<Value>,
+    blocked: bool,
+}
+
+fn strongest_block(hits: &[Hit]) -> Option<&Hit> {
+    hits.iter().find(|h| h.rule.level == Level::Block)
+}
+
+impl OutputGuard {
+    pub(crate) fn new(matcher: Arc<Matcher>) -> OutputGuard {
+        OutputGuard {
+            matcher,
+            choices: BTreeMap::new(),
+            text: String::new(),
+            hits: Vec::new(),
+            held_tools: Vec::new(),
+            tool_text: String::new(),
+            template: None,
+            blocked: false,
+        }
+    }
+
+    fn choice(&mut self, index: u64) -> &mut ChoiceState {
+        let matcher = &self.matcher;
+        self.choices.entry(index).or_insert_with(|| ChoiceState {
+            content: Scanner::new(matcher.clone()),
+            reasoning: Scanner::new(matcher.clone()),
+        })
+    }
+
+    fn absorb(&mut self, hits: Vec<Hit>) -> Result<(), Blocked> {
+        if let Some(hit) = strongest_block(&hits) {
+            self.blocked = true;
+            return Err(Blocked { hit: hit.clone() });
+        }
+        self.hits.extend(hits);
+        Ok(())
+    }
+
+    /// One upstream chunk in; the chunk to forward (if any) out.
+    ///
+    /// INVARIANT: every string in the returned chunk's `delta.content` /
+    /// `delta.reasoning_content` was released by a scanner with no `block` hit so far.
+    pub(crate) fn on_chunk(&mut self, mut chunk: Value) -> Result<Option<Value>, Blocked> {
+        if self.blocked {
+            return Ok(None);
+        }
+        if self.template.is_none() {
+            let mut template = Map::new();
+            for key in ["id", "object", "created", "model", "system_fingerprint"] {
+                if let Some(v) = chunk.get(key) {
+                    template.insert(key.into(), v.clone());
+                }
+            }
+            self.template = Some(Value::Object(template));
+        }
+        // Any delta field other than the role and the two scanned texts (tool calls, the legacy
+        // `function_call`, `refusal`, …) is held whole until the end and scanned then.
+        let mut has_tools = false;
+        if let Some(choices) = chunk.get("choices").and_then(Value::as_array) {
+            for choice in choices {
+                let Some(delta) = choice.get("delta").and_then(Value::as_object) else {
+                    continue;
+                };
+                for (key, value) in delta {
+                    if matches!(key.as_str(), "role" | "content" | "reasoning_content")
+                        || value.is_null()
+                    {
+                        continue;
+                    }
+                    has_tools = true;
+                    collect_strings(value, &mut self.tool_text, "");
+                }
+            }
+        }
+        let mut interesting = false;
+        let Some(choices) = chunk
+            .get_mut("choices")
+            .and_then(Value::as_array_mut)
+            .filter(|c| !c.is_empty())
+        else {
+            // No choices (the usage chunk of `stream_options.include_usage`): nothing to scan.
+            return Ok(Some(chunk));
+        };
+        let mut steps = Vec::new();
+        for choice in choices.iter_mut() {
+            let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
+            if finished {
+                interesting = true;
+            }
+            let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (key, is_reasoning) in [("content", false), ("reasoning_content", true)] {
+                let incoming = delta.get(key).and_then(Value::as_str).map(str::to_owned);
+                let present = incoming.is_some();
+                let incoming = incoming.unwrap_or_default();
+                steps.push((index, is_reasoning, incoming, finished));
+                if present {
+                    delta.insert(key.into(), Value::String(String::new()));
+                }
+            }
+            if delta
+                .keys()
+                .any(|k| k != "content" && k != "reasoning_content")
+            {
+                interesting = true;
+            }
+        }
+        let mut released: Vec<(u64, bool, String)> = Vec::new();
+        for (index, is_reasoning, incoming, finished) in steps {
+            let state = self.choice(index);
+            let scanner = if is_reasoning {
+                &mut state.reasoning
+            } else {
+                &mut state.content
+            };
+            let mut step = scanner.push(&incoming);
+            if finished {
+                let last = scanner.finish();
+                step.released.push_str(&last.released);
+                step.hits.extend(last.hits);
+            }
+            self.absorb(step.hits)?;
+            if !is_reasoning {
+                self.text.push_str(&step.released);
+            }
+            released.push((index, is_reasoning, step.released));
+        }
+        for (index, is_reasoning, text) in released {
+            let key = if is_reasoning {
+                "reasoning_content"
+            } else {
+                "content"
+            };
+            if text.is_empty() {
+                continue;
+            }
+            interesting = true;
+            if let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) {
+                for choice in choices.iter_mut() {
+                    if choice.get("index").and_then(Value::as_u64).unwrap_or(0) == index
+                        && let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut)
+                    {
+                        delta.insert(key.into(), Value::String(text.clone()));
+                    }
+                }
+            }
+        }
+        if has_tools {
+            self.held_tools.push(chunk);
+            return Ok(None);
+        }
+        Ok(interesting.then_some(chunk))
+    }
+
+    /// The end of the upstream stream (after `[DONE]`, or when it broke): flushes every scanner
+    /// and the held tool calls. Returns chunks to forward before the final one.
+    pub(crate) fn finish(&mut self) -> Result<Vec<Value>, Blocked> {
+        if self.blocked {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let indices: Vec<u64> = self.choices.keys().copied().collect();
+        for index in indices {
+            for is_reasoning in [false, true] {
+                let state = self.choice(index);
+                let scanner = if is_reasoning {
+                    &mut state.reasoning
+                } else {
+                    &mut state.content
+                };
+                let step = scanner.finish();
+                self.absorb(step.hits)?;
+                if step.released.is_empty() {
+                    continue;
+                }
+                if !is_reasoning {
+                    self.text.push_str(&step.released);
+                }
+                let key = if is_reasoning {
+                    "reasoning_content"
+                } else {
+                    "content"
+                };
+                let mut delta = Map::new();
+                delta.insert(key.into(), Value::String(step.released));
+                out.push(self.make_chunk(index, &Value::Object(delta), &Value::Null));
+            }
+        }
+        if !self.tool_text.is_empty() {
+            let hits = self.matcher.find_all(&self.tool_text);
+            self.absorb(hits)?;
+        }
+        out.append(&mut self.held_tools);
+        Ok(out)
+    }
+
+    /// A chunk made by the gateway, with the upstream's `id`, `model` and `created`.
+    pub(crate) fn make_chunk(&self, index: u64, delta: &Value, finish: &Value) -> Value {
+        let mut chunk = match &self.template {
+            Some(Value::Object(t)) => t.clone(),
+            _ => Map::new(),
+        };
+        chunk
+            .entry("object")
+            .or_insert_with(|| Value::String("chat.completion.chunk".into()));
+        chunk.insert(
+            "choices".into(),
+            serde_json::json!([{"index": index, "delta": delta, "finish_reason": finish}]),
+        );
+        Value::Object(chunk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hegui_lexicon::Lexicon;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn matcher() -> Arc<Matcher> {
+        Arc::new(Matcher::build(&Lexicon::sample()).unwrap())
+    }
+
+    fn chunk(text: &str) -> Value {
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+    }
+
+    fn finish_chunk() -> Value {
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    }
+
+    /// Runs `pieces` through the guard; returns what the client would read and whether the
+    /// stream was blocked.
+    fn run(pieces: &[String]) -> (String, bool) {
+        let mut guard = OutputGuard::new(matcher());
+        let mut out = String::new();
+        let mut take = |c: &Value| {
+            for choice in c["choices"].as_array().unwrap() {
+                if let Some(s) = choice["delta"]["content"].as_str() {
+                    out.push_str(s);
+                }
+            }
+        };
+        for piece in pieces {
+            match guard.on_chunk(chunk(piece)) {
+                Ok(Some(c)) => take(&c),
+                Ok(None) => {}
+                Err(_) => return (out, true),
+            }
+        }
+        match guard.on_chunk(finish_chunk()) {
+            Ok(Some(c)) => take(&c),
+            Ok(None) => {}
+            Err(_) => return (out, true),
+        }
+        match guard.finish() {
+            Ok(chunks) => chunks.iter().for_each(&mut take),
+            Err(_) => return (out, true),
+        }
+        (out, false)
+    }
+
+    #[test]
+    fn sse_parser_handles_split_events_and_crlf() {
+        let mut p = SseParser::default();
+        assert!(p.push(b"data: {\"a\"").is_empty());
+        assert_eq!(
+            p.push(b":1}\n\ndata: [DONE]\r\n\r\n"),
+            vec!["{\"a\":1}", "[DONE]"]
+        );
+        assert_eq!(p.push(b": comment\n\n"), Vec::<String>::new());
+        assert_eq!(p.pending(), 0);
+    }
+
+    #[test]
+    fn clean_text_passes_whole() {
+        let pieces: Vec<String> = ["今天", "天气", "很好"].map(String::from).to_vec();
+        assert_eq!(run(&pieces), ("今天天气很好".into(), false));
+    }
+
+    #[test]
+    fn split_forbidden_word_is_stopped_before_it_leaks() {
+        let pieces: Vec<String> = ["正在出售冰", "毒的人"].map(String::from).to_vec();
+        let (out, blocked) = run(&pieces);
+        assert!(blocked);
+        assert!(!out.contains('冰'), "{out}");
+    }
+
+    #[test]
+    fn the_usage_chunk_passes() {
+        let mut guard = OutputGuard::new(matcher());
+        let usage = json!({"id": "c", "choices": [], "usage": {"total_tokens": 3}});
+        assert_eq!(guard.on_chunk(usage.clone()).unwrap(), Some(usage));
+    }
+
+    #[test]
+    fn tool_calls_are_held_and_scanned_whole() {
+        let mut guard = OutputGuard::new(matcher());
+        let call = |args: &str| {
+            json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": args}}]}, "finish_reason": null}]})
+        };
+        assert!(guard.on_chunk(call("{\"q\": \"冰")).unwrap().is_none());
+        assert!(guard.on_chunk(call("毒\"}")).unwrap().is_none());
+        assert!(guard.finish().is_err());
+
+        let mut guard = OutputGuard::new(matcher());
+        assert!(
+            guard
+                .on_chunk(call("{\"city\": \"北京\"}"))
+                .unwrap()
+                .is_none()
+        );
+        let held = guard.finish().unwrap();
+        assert_eq!(held.len(), 1);
+    }
+
+    #[test]
+    fn reasoning_content_is_scanned_too() {
+        let mut guard = OutputGuard::new(matcher());
+        let think = |t: &str| json!({"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": t}, "finish_reason": null}]});
+        let first = guard.on_chunk(think("用户想买冰")).unwrap();
+        let leaked = first
+            .as_ref()
+            .and_then(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+            .unwrap_or("");
+        assert!(!leaked.contains('冰'), "{leaked}");
+        assert!(guard.on_chunk(think("毒")).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Whatever the chunking and whatever text surrounds it, a blocked word never reaches
+        /// the client, and a stream without one arrives whole.
+        #[test]
+        fn no_forbidden_pattern_reaches_the_client(
+            prefix in "[今天的模型回答了问题你好世界ab ，。]{0,30}",
+            word in prop::sample::select(vec!["冰毒", "赌博", "網上賭\u{200b}博", "", "出售枪支"]),
+            suffix in "[今天的模型回答了问题你好世界ab ，。]{0,30}",
+            cuts in prop::collection::vec(0usize..80, 0..12),
+        ) {
+            let text = format!("{prefix}{word}{suffix}");
+            let chars: Vec<char> = text.chars().collect();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(chars.len())).collect();
+            cuts.push(chars.len());
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for c in cuts {
+                pieces.push(chars[last..c].iter().collect::<String>());
+                last = c;
+            }
+            let m = matcher();
+            let verdict = hegui_lexicon::Verdict::of(&m.find_all(&text));
+            let (out, blocked) = run(&pieces);
+            prop_assert_eq!(blocked, verdict == hegui_lexicon::Verdict::Block);
+            prop_assert!(!m.find_all(&out).iter().any(|h| h.rule.level == Level::Block),
+                "client received a blocked pattern: {:?}", out);
+            if !blocked {
+                prop_assert_eq!(out, text);
+            }
+        }
+    }
+}
