@@ -145,6 +145,10 @@ impl Store {
                 .map_err(|e| bad(e.to_string()))?
                 .create_if_missing(true)
                 .busy_timeout(Duration::from_secs(30))
+                // Rows cross from the connection's thread to the caller in a channel; a larger
+                // buffer means fewer thread hand-offs when verifying or exporting pages of
+                // thousands of records (the default is 50).
+                .row_buffer_size(1024)
                 .foreign_keys(true);
             if !memory {
                 // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit,

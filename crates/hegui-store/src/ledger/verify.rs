@@ -140,11 +140,28 @@ impl Store {
             }
         };
 
+        // Pages are read ahead: while this task hashes one page, the next is fetched (SQLite
+        // decodes on its connection's own thread, PostgreSQL streams over the socket), so reading
+        // and hashing overlap on two cores.
+        let fetch = |from: i64| {
+            let store = self.clone();
+            tokio::spawn(async move { store.records_page(from, PAGE).await })
+        };
         let mut expected = start;
-        loop {
-            let page = self.records_page(expected, PAGE).await?;
+        let mut next = Some(fetch(expected));
+        while let Some(pending) = next.take() {
+            let page = pending.await.map_err(|e| StoreError::Invalid {
+                what: "verification task",
+                reason: e.to_string(),
+            })??;
             let done = (page.len() as i64) < PAGE;
-            for (record, stored) in page {
+            if !done {
+                next = Some(fetch(expected + page.len() as i64));
+            }
+            // Leaves and body digests do not depend on each other: compute them for the whole
+            // page first (on a blocking thread when the page is large), then walk the chain.
+            let page = hash_page(page).await?;
+            for (record, stored, leaf, bodies) in page {
                 if record.seq != expected {
                     report.broken = Some(Break {
                         seq: expected,
@@ -155,7 +172,7 @@ impl Store {
                     });
                     return Ok(report);
                 }
-                let hash = ledger::link(&prev, &record.leaf());
+                let hash = ledger::link(&prev, &leaf);
                 if stored.as_slice() != hash {
                     report.broken = Some(Break {
                         seq: record.seq,
@@ -166,7 +183,7 @@ impl Store {
                     });
                     return Ok(report);
                 }
-                if let Err(body) = record.check_bodies() {
+                if let Err(body) = bodies {
                     report.broken = Some(Break {
                         seq: record.seq,
                         reason: format!("the stored {body} text does not match its digest"),
@@ -187,9 +204,6 @@ impl Store {
                 report.records += 1;
                 report.last_seq = record.seq;
                 expected += 1;
-            }
-            if done {
-                break;
             }
         }
         // Truncation: the head row and any later checkpoint must agree with where we stopped.
@@ -339,4 +353,27 @@ pub struct Head {
     pub base_hash: [u8; 32],
     /// The last checkpointed sequence number.
     pub checkpoint_seq: i64,
+}
+
+/// A record with its stored chain value, its leaf hash and the result of its body check.
+type Hashed = (ledger::Record, Vec<u8>, [u8; 32], Result<(), &'static str>);
+
+/// Computes every record's leaf and body check, on a blocking thread so that the runtime keeps
+/// fetching the next page meanwhile.
+async fn hash_page(page: Vec<(ledger::Record, Vec<u8>)>) -> Result<Vec<Hashed>, StoreError> {
+    let work = move || {
+        page.into_iter()
+            .map(|(record, stored)| {
+                let leaf = record.leaf();
+                let bodies = record.check_bodies();
+                (record, stored, leaf, bodies)
+            })
+            .collect::<Vec<_>>()
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Invalid {
+            what: "verification task",
+            reason: e.to_string(),
+        })
 }
