@@ -358,22 +358,52 @@ pub struct Head {
 /// A record with its stored chain value, its leaf hash and the result of its body check.
 type Hashed = (ledger::Record, Vec<u8>, [u8; 32], Result<(), &'static str>);
 
-/// Computes every record's leaf and body check, on a blocking thread so that the runtime keeps
-/// fetching the next page meanwhile.
+/// Computes every record's leaf and body check off the async runtime (which keeps fetching the
+/// next page meanwhile), split over the available cores: leaves are independent of each other,
+/// only the chain walk that follows is sequential.
 async fn hash_page(page: Vec<(ledger::Record, Vec<u8>)>) -> Result<Vec<Hashed>, StoreError> {
-    let work = move || {
-        page.into_iter()
+    fn hash_all(part: Vec<(ledger::Record, Vec<u8>)>) -> Vec<Hashed> {
+        part.into_iter()
             .map(|(record, stored)| {
                 let leaf = record.leaf();
                 let bodies = record.check_bodies();
                 (record, stored, leaf, bodies)
             })
-            .collect::<Vec<_>>()
+            .collect()
+    }
+    let work = move || {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        if threads < 2 || page.len() < 2048 {
+            return Some(hash_all(page));
+        }
+        let per = page.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = page;
+        while rest.len() > per {
+            let tail = rest.split_off(per);
+            parts.push(rest);
+            rest = tail;
+        }
+        parts.push(rest);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(move || hash_all(part)))
+                .collect();
+            let mut all = Vec::new();
+            for handle in handles {
+                // A hashing thread that panicked leaves no result: report it, never a gap.
+                all.extend(handle.join().ok()?);
+            }
+            Some(all)
+        })
     };
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StoreError::Invalid {
+        .ok()
+        .flatten()
+        .ok_or_else(|| StoreError::Invalid {
             what: "verification task",
-            reason: e.to_string(),
+            reason: "a hashing thread failed".into(),
         })
 }
