@@ -263,19 +263,28 @@ fn add_one(
     if args.explicit {
         (bytes, explicit_done) = add_explicit(args, format, position, notice, bytes, path)?;
     }
-    let produce_id = match &args.produce_id {
-        Some(id) => id.clone(),
+    // The content digest names the item (digest-based `ProduceID`) and is what a key signs:
+    // hash the file once for both.
+    let (produce_id, digest) = match &args.produce_id {
+        Some(id) => (id.clone(), None),
         None => {
             let digest = hegui_label::content_digest(&bytes, format)
                 .with_context(|| format!("`{}`", path.display()))?;
-            format!("sm3-{}", &hex_string(&digest)[..16])
+            (format!("sm3-{}", &hex_string(&digest)[..16]), Some(digest))
         }
     };
     let mut label = Label::new(args.producer.clone(), produce_id);
     label.label.clone_from(&args.label);
-    let labeled = hegui_label::write_label(&bytes, format, &label, key)
-        .with_context(|| format!("`{}`", path.display()))?;
-    write_atomically(destination, &labeled)?;
+    // A splice plan: the media bytes are written straight from the input buffer, never copied
+    // into a second whole-file buffer.
+    let labeled = match &digest {
+        Some(digest) => hegui_label::splice_label_with_digest(&bytes, format, &label, key, digest),
+        None => hegui_label::splice_label(&bytes, format, &label, key),
+    }
+    .with_context(|| format!("`{}`", path.display()))?;
+    labeled
+        .write_file_atomically(destination)
+        .with_context(|| format!("cannot write `{}`", destination.display()))?;
     let signed = if key.is_some() { "signed" } else { "unsigned" };
     Ok(format!(
         "{}\t{format}\t{}\t{signed}{explicit_done}",
