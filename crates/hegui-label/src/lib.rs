@@ -173,6 +173,82 @@ impl Labeled<'_> {
     }
 }
 
+/// Labels `bytes` and writes the result to `path` through a temporary file in the same
+/// directory, synced and renamed into place: the bytes of [`write_label`], written the way
+/// `hegui label add` writes them.
+///
+/// Without a key this is [`splice_label`] then [`Labeled::write_file_atomically`]. With one, the
+/// content digest (one SM3 pass, the bulk of the cost) is computed on a second thread while the
+/// file is written with a stand-in integrity code of the same length; the new pieces (the
+/// label carrier) are then rewritten in place with the real code. Should the real plan differ in
+/// shape from the draft, the file is rewritten whole.
+pub fn write_label_file(
+    bytes: &[u8],
+    format: Format,
+    label: &Label,
+    key: Option<&SigningKey>,
+    path: &std::path::Path,
+) -> Result<(), LabelError> {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    let Some(key) = key else {
+        splice_label(bytes, format, label, None)?.write_file_atomically(path)?;
+        return Ok(());
+    };
+    let codec = codec::codec(format)?;
+    codec.find(bytes)?;
+    let label = label.clone().first_write();
+    let plan = |digest: &[u8; 32]| -> Result<Vec<codec::Piece>, LabelError> {
+        let mut label = label.clone();
+        label.reserved_code1 = integrity::code(digest, &label, key);
+        label.validate()?;
+        codec.splice(bytes, &label.to_json_wrapped())
+    };
+    let draft = plan(&[0; 32])?;
+    write_file_atomically_with(path, |file| -> Result<(), LabelError> {
+        let (digest, written) = std::thread::scope(|s| {
+            let hasher = s.spawn(|| content_digest_with(codec, bytes));
+            let written = Labeled {
+                bytes,
+                pieces: draft.clone(),
+            }
+            .write_to(file);
+            let digest = hasher
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (digest, written)
+        });
+        written?;
+        let real = plan(&digest?)?;
+        let same_shape = draft.len() == real.len()
+            && draft.iter().zip(&real).all(|(d, r)| match (d, r) {
+                (codec::Piece::Input(a), codec::Piece::Input(b)) => a == b,
+                (codec::Piece::Owned(a), codec::Piece::Owned(b)) => a.len() == b.len(),
+                _ => false,
+            });
+        if same_shape {
+            let mut at = 0u64;
+            for (d, r) in draft.iter().zip(&real) {
+                if let codec::Piece::Owned(new) = r
+                    && d != r
+                {
+                    file.seek(SeekFrom::Start(at))?;
+                    file.write_all(new)?;
+                }
+                at += codec::piece_len(r) as u64;
+            }
+        } else {
+            file.set_len(0)?;
+            file.seek(SeekFrom::Start(0))?;
+            Labeled {
+                bytes,
+                pieces: real,
+            }
+            .write_to(file)?;
+        }
+        Ok(())
+    })
+}
+
 /// Plans the labeled file: the same bytes as [`write_label`], as a [`Labeled`] splice plan
 /// borrowing `bytes`. The label is validated and, with a key, signed (one SM3 pass over the
 /// media content).
@@ -323,11 +399,12 @@ pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::R
     write_file_atomically_with(path, |file| file.write_all(bytes))
 }
 
-/// [`write_file_atomically`] with the content written by `write` into the temporary file.
-pub fn write_file_atomically_with(
+/// [`write_file_atomically`] with the content written by `write` into the temporary file
+/// (which `write` may seek in); an error from `write` removes the temporary file.
+pub fn write_file_atomically_with<E: From<std::io::Error>>(
     path: &std::path::Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
+) -> Result<(), E> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

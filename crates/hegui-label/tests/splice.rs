@@ -1,12 +1,13 @@
-//! The splice writers (`splice_label`, `write_label_to`, `Labeled::write_file_atomically`) write
-//! exactly the bytes of `write_label`, and exactly the bytes the whole-buffer writers wrote.
+//! The splice writers (`splice_label`, `write_label_to`, `Labeled::write_file_atomically`,
+//! `write_label_file`) write exactly the bytes of `write_label`, and exactly the bytes the
+//! whole-buffer writers wrote.
 
 use std::path::Path;
 
 use hegui_keys::{Algorithm, SigningKey};
 use hegui_label::{
-    Format, Label, content_digest, splice_label, splice_label_with_digest, testdata, write_label,
-    write_label_to,
+    Format, Label, content_digest, splice_label, splice_label_with_digest, testdata, verify_as,
+    write_label, write_label_file, write_label_to,
 };
 use proptest::prelude::*;
 
@@ -182,6 +183,44 @@ fn the_atomic_file_writer_writes_the_plan() {
     // Only the labeled files are left: no temporary file behind.
     assert_eq!(
         std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
+        all_inputs().len()
+    );
+}
+
+#[test]
+fn write_label_file_writes_the_bytes_of_write_label_signed_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let ed25519 = SigningKey::generate(Algorithm::Ed25519);
+    let sm2 = SigningKey::generate(Algorithm::Sm2);
+    let mut ring = hegui_keys::KeyRing::new();
+    ring.insert(ed25519.verifying_key().clone());
+    ring.insert(sm2.verifying_key().clone());
+    let label = Label::new("P", "1");
+    for (name, format, bytes) in all_inputs() {
+        let path = dir.path().join(&name);
+        for key in [None, Some(&ed25519)] {
+            write_label_file(&bytes, format, &label, key, &path).unwrap();
+            let expected = write_label(&bytes, format, &label, key).unwrap();
+            assert!(std::fs::read(&path).unwrap() == expected, "{name}");
+        }
+        // SM2 signatures are randomized: the file must verify instead.
+        write_label_file(&bytes, format, &label, Some(&sm2), &path).unwrap();
+        let written = std::fs::read(&path).unwrap();
+        let verdict = verify_as(&written, format, &ring).unwrap();
+        assert!(verdict.is_intact(), "{name}: {verdict:?}");
+        assert_eq!(
+            content_digest(&written, format).unwrap(),
+            content_digest(&bytes, format).unwrap(),
+            "{name}"
+        );
+    }
+    // A refused input leaves nothing behind.
+    let path = dir.path().join("refused.png");
+    let truncated = &testdata::png()[..20];
+    assert!(write_label_file(truncated, Format::Png, &label, Some(&sm2), &path).is_err());
+    assert!(!path.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
         all_inputs().len()
     );
 }

@@ -275,16 +275,20 @@ fn add_one(
     };
     let mut label = Label::new(args.producer.clone(), produce_id);
     label.label.clone_from(&args.label);
-    // A splice plan: the media bytes are written straight from the input buffer, never copied
-    // into a second whole-file buffer.
-    let labeled = match &digest {
-        Some(digest) => hegui_label::splice_label_with_digest(&bytes, format, &label, key, digest),
-        None => hegui_label::splice_label(&bytes, format, &label, key),
-    }
-    .with_context(|| format!("`{}`", path.display()))?;
-    labeled
-        .write_file_atomically(destination)
-        .with_context(|| format!("cannot write `{}`", destination.display()))?;
+    // The media bytes are written straight from the input buffer (a splice plan), never copied
+    // into a second whole-file buffer, through a temporary file and a rename.
+    let written = match &digest {
+        Some(digest) => hegui_label::splice_label_with_digest(&bytes, format, &label, key, digest)
+            .and_then(|plan| Ok(plan.write_file_atomically(destination)?)),
+        // With a given `ProduceID`, signing hashes the content while the file is written.
+        None => hegui_label::write_label_file(&bytes, format, &label, key, destination),
+    };
+    written.map_err(|err| match err {
+        hegui_label::LabelError::Io(io) => {
+            anyhow::Error::new(io).context(format!("cannot write `{}`", destination.display()))
+        }
+        err => anyhow::Error::new(err).context(format!("`{}`", path.display())),
+    })?;
     let signed = if key.is_some() { "signed" } else { "unsigned" };
     Ok(format!(
         "{}\t{format}\t{}\t{signed}{explicit_done}",
