@@ -115,8 +115,9 @@ pub fn write_label_to<W: std::io::Write + ?Sized>(
 /// media data) and new pieces (the metadata carrying the label, a rebuilt MP4 `moov`, a RIFF
 /// header with its new size). Made by [`splice_label`]; nothing is copied until it is written.
 ///
-/// JPEG, PNG, WebP, WAV and MP4 splice; the other formats (small files: audio tags, PDF, OOXML,
-/// Markdown) are one new piece.
+/// JPEG, PNG, WebP, WAV, MP3, FLAC, PDF (the incremental update) and MP4 (only `moov` is new)
+/// splice; Ogg (page CRCs and sequence numbers change), OOXML (a rebuilt zip) and Markdown are
+/// one new piece.
 #[derive(Debug)]
 pub struct Labeled<'a> {
     bytes: &'a [u8],

@@ -129,6 +129,8 @@ fn large_media_is_spliced_not_copied() {
         ("png", Format::Png, testdata::png_sized(big)),
         ("jpeg", Format::Jpeg, testdata::jpeg_sized(big)),
         ("wav", Format::Wav, testdata::wav(big / 2)),
+        ("mp3", Format::Mp3, testdata::mp3(big / 417)),
+        ("flac", Format::Flac, testdata::flac(big)),
         ("mp4", Format::Mp4, mp4),
     ] {
         let plan = splice_label(&bytes, format, &label, None).unwrap();
