@@ -7,9 +7,7 @@
 //! - `copy`: `std::fs::copy`, the baseline of the bar.
 //! - `copy-synced`: the same plus `sync_all` of the copy, the baseline that does what the CLI's
 //!   atomic write does (a crash leaves the old file or the new one).
-//! - `label-unsigned`, `label-signed-sm2`: the CLI path (signed: the SM3 content digest is
-//!   computed on a second thread while the file is written).
-//! - `label-signed-sm2-serial`: signed without that overlap (hash, then write).
+//! - `label-unsigned`, `label-signed-sm2`: the CLI path.
 //! - `label-unsigned-vec`: the whole-output path ([`write_label`], then the atomic write), for
 //!   comparison.
 //! - group `20MB-sm3`: the content digest alone (SM3 over the media), what signing adds.
@@ -23,9 +21,7 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hegui_keys::{Algorithm, SigningKey};
-use hegui_label::{
-    Format, Label, content_digest, splice_label, testdata, write_label, write_label_file,
-};
+use hegui_label::{Format, Label, content_digest, testdata, write_label, write_label_file};
 
 const SIZE: usize = 20 << 20;
 
@@ -49,13 +45,6 @@ fn label() -> Label {
 fn label_file(src: &Path, dst: &Path, format: Format, key: Option<&SigningKey>) {
     let bytes = std::fs::read(src).expect("read");
     write_label_file(&bytes, format, &label(), key, dst).expect("label");
-}
-
-/// Signing without the overlap: hash, then write the plan.
-fn label_file_serial(src: &Path, dst: &Path, format: Format, key: &SigningKey) {
-    let bytes = std::fs::read(src).expect("read");
-    let labeled = splice_label(&bytes, format, &label(), Some(key)).expect("label");
-    labeled.write_file_atomically(dst).expect("write");
 }
 
 /// The whole-output path: the labeled file built in memory, then written the same way.
@@ -100,9 +89,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("label-signed-sm2", |b| {
             b.iter(|| label_file(black_box(&src), &dst, format, Some(&key)));
         });
-        group.bench_function("label-signed-sm2-serial", |b| {
-            b.iter(|| label_file_serial(black_box(&src), &dst, format, &key));
-        });
+
         group.finish();
     }
     let jpeg = testdata::jpeg_sized(SIZE);

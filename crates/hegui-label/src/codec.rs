@@ -183,7 +183,7 @@ pub(crate) fn concat(bytes: &[u8], pieces: &[Piece]) -> Vec<u8> {
 }
 
 /// One file format's label carrier.
-pub(crate) trait Codec: Sync {
+pub(crate) trait Codec {
     /// Every label candidate in the file.
     fn find(&self, bytes: &[u8]) -> Result<Vec<Raw>, LabelError>;
     /// The file with `value` as its only label; media bytes copied verbatim.

@@ -176,13 +176,11 @@ impl Labeled<'_> {
 
 /// Labels `bytes` and writes the result to `path` through a temporary file in the same
 /// directory, synced and renamed into place: the bytes of [`write_label`], written the way
-/// `hegui label add` writes them.
+/// `hegui label add` writes them ([`splice_label`], then [`Labeled::write_file_atomically`]).
 ///
-/// Without a key this is [`splice_label`] then [`Labeled::write_file_atomically`]. With one, the
-/// content digest (one SM3 pass, the bulk of the cost) is computed on a second thread while the
-/// file is written with a stand-in integrity code of the same length; the new pieces (the
-/// label carrier) are then rewritten in place with the real code. Should the real plan differ in
-/// shape from the draft, the file is rewritten whole.
+/// With a key, the SM3 content digest is computed before anything is written. Hashing on a
+/// second thread while the file is written with a stand-in code (then patching the label in
+/// place) was tried and measured no faster on a shared 2-core machine, so it is not done.
 pub fn write_label_file(
     bytes: &[u8],
     format: Format,
@@ -190,64 +188,8 @@ pub fn write_label_file(
     key: Option<&SigningKey>,
     path: &std::path::Path,
 ) -> Result<(), LabelError> {
-    use std::io::{Seek as _, SeekFrom, Write as _};
-    let Some(key) = key else {
-        splice_label(bytes, format, label, None)?.write_file_atomically(path)?;
-        return Ok(());
-    };
-    let codec = codec::codec(format)?;
-    codec.find(bytes)?;
-    let label = label.clone().first_write();
-    let plan = |digest: &[u8; 32]| -> Result<Vec<codec::Piece>, LabelError> {
-        let mut label = label.clone();
-        label.reserved_code1 = integrity::code(digest, &label, key);
-        label.validate()?;
-        codec.splice(bytes, &label.to_json_wrapped())
-    };
-    let draft = plan(&[0; 32])?;
-    write_file_atomically_with(path, |file| -> Result<(), LabelError> {
-        let (digest, written) = std::thread::scope(|s| {
-            let hasher = s.spawn(|| content_digest_with(codec, bytes));
-            let written = Labeled {
-                bytes,
-                pieces: draft.clone(),
-            }
-            .write_to(file);
-            let digest = hasher
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (digest, written)
-        });
-        written?;
-        let real = plan(&digest?)?;
-        let same_shape = draft.len() == real.len()
-            && draft.iter().zip(&real).all(|(d, r)| match (d, r) {
-                (codec::Piece::Input(a), codec::Piece::Input(b)) => a == b,
-                (codec::Piece::Owned(a), codec::Piece::Owned(b)) => a.len() == b.len(),
-                _ => false,
-            });
-        if same_shape {
-            let mut at = 0u64;
-            for (d, r) in draft.iter().zip(&real) {
-                if let codec::Piece::Owned(new) = r
-                    && d != r
-                {
-                    file.seek(SeekFrom::Start(at))?;
-                    file.write_all(new)?;
-                }
-                at += codec::piece_len(r) as u64;
-            }
-        } else {
-            file.set_len(0)?;
-            file.seek(SeekFrom::Start(0))?;
-            Labeled {
-                bytes,
-                pieces: real,
-            }
-            .write_to(file)?;
-        }
-        Ok(())
-    })
+    splice_label(bytes, format, label, key)?.write_file_atomically(path)?;
+    Ok(())
 }
 
 /// Plans the labeled file: the same bytes as [`write_label`], as a [`Labeled`] splice plan

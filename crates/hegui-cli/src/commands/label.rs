@@ -280,7 +280,6 @@ fn add_one(
     let written = match &digest {
         Some(digest) => hegui_label::splice_label_with_digest(&bytes, format, &label, key, digest)
             .and_then(|plan| Ok(plan.write_file_atomically(destination)?)),
-        // With a given `ProduceID`, signing hashes the content while the file is written.
         None => hegui_label::write_label_file(&bytes, format, &label, key, destination),
     };
     written.map_err(|err| match err {
