@@ -9,7 +9,14 @@
 //!   atomic write does (a crash leaves the old file or the new one).
 //! - `label-unsigned`, `label-signed-sm2`: the CLI path.
 //! - `label-unsigned-vec`: the whole-output path ([`write_label`], then the atomic write), for
-//!   comparison.
+//!   comparison. Its time swings between ~1.1× and ~2.5× copy with glibc's state, not with the
+//!   format: two fresh 20 MB buffers per iteration are `mmap`ed and page-faulted (~10,240 faults,
+//!   kernel-zeroed) unless the dynamic mmap threshold has already risen past 20 MB, when both
+//!   come from a reused heap. With `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:
+//!   glibc.malloc.trim_threshold=134217728` the old JPEG path fell from 55 to 25 ms and its page
+//!   faults from 1.23 M to 21 k per run; PNG looked cheaper in earlier runs only by that luck.
+//!   A one-shot `hegui label add` process always starts fresh, so the splice path, which never
+//!   allocates the output, is what removes the second buffer's cost.
 //! - group `20MB-sm3`: the content digest alone (SM3 over the media), what signing adds.
 //!
 //! Run: `cargo bench -p hegui-label --bench label`.
