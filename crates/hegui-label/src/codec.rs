@@ -1,8 +1,9 @@
 //! The shared codec trait and the byte-level helpers every codec uses.
 //!
-//! Each format lives in its own module and implements [`Codec`]: `find` returns every label
-//! candidate with its carrier, `write` returns the file with exactly one label (replacing any
-//! old one), and `content` feeds the bytes covered by the integrity code. The invariant tying
+//! Each format lives in its own module and implements `Codec`: `find` returns every label
+//! candidate with its carrier, `splice` (or, for small formats, `write`) returns the file with
+//! exactly one label (replacing any old one) as a plan of input ranges and new pieces, and
+//! `content` feeds the bytes covered by the integrity code. The invariant tying
 //! them together, tested per codec: `content(write(x, v)) == content(x)` for every `x` and `v`.
 //!
 //! Most codecs are hand-written chunk/box walkers of a few hundred lines: the crates that exist
