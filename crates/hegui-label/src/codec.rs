@@ -1,8 +1,9 @@
 //! The shared codec trait and the byte-level helpers every codec uses.
 //!
-//! Each format lives in its own module and implements [`Codec`]: `find` returns every label
-//! candidate with its carrier, `write` returns the file with exactly one label (replacing any
-//! old one), and `content` feeds the bytes covered by the integrity code. The invariant tying
+//! Each format lives in its own module and implements `Codec`: `find` returns every label
+//! candidate with its carrier, `splice` (or, for small formats, `write`) returns the file with
+//! exactly one label (replacing any old one) as a plan of input ranges and new pieces, and
+//! `content` feeds the bytes covered by the integrity code. The invariant tying
 //! them together, tested per codec: `content(write(x, v)) == content(x)` for every `x` and `v`.
 //!
 //! Most codecs are hand-written chunk/box walkers of a few hundred lines: the crates that exist
@@ -110,12 +111,92 @@ impl Raw {
     }
 }
 
+/// One piece of a labeled file: a range of the input, copied verbatim, or new bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// `bytes[range]` of the input file.
+    Input(std::ops::Range<usize>),
+    /// Bytes that are not in the input (the new metadata, a rebuilt `moov`, a patched header).
+    Owned(Vec<u8>),
+}
+
+/// Builds a splice plan: consecutive input ranges are merged, so that the media data of a
+/// large file is one piece written with one call.
+#[derive(Debug, Default)]
+pub(crate) struct Pieces(Vec<Piece>);
+
+impl Pieces {
+    pub(crate) fn new() -> Pieces {
+        Pieces(Vec::new())
+    }
+    /// Appends `bytes[range]`.
+    pub(crate) fn input(&mut self, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        if let Some(Piece::Input(last)) = self.0.last_mut()
+            && last.end == range.start
+        {
+            last.end = range.end;
+            return;
+        }
+        self.0.push(Piece::Input(range));
+    }
+    /// Appends new bytes.
+    pub(crate) fn owned(&mut self, bytes: impl Into<Vec<u8>>) {
+        let bytes = bytes.into();
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(Piece::Owned(last)) = self.0.last_mut() {
+            last.extend_from_slice(&bytes);
+            return;
+        }
+        self.0.push(Piece::Owned(bytes));
+    }
+    /// Total length of the output.
+    pub(crate) fn len(&self) -> usize {
+        self.0.iter().map(piece_len).sum()
+    }
+    /// The plan.
+    pub(crate) fn into_vec(self) -> Vec<Piece> {
+        self.0
+    }
+}
+
+pub(crate) fn piece_len(piece: &Piece) -> usize {
+    match piece {
+        Piece::Input(r) => r.len(),
+        Piece::Owned(v) => v.len(),
+    }
+}
+
+/// Concatenates a splice plan into one buffer.
+pub(crate) fn concat(bytes: &[u8], pieces: &[Piece]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pieces.iter().map(piece_len).sum());
+    for piece in pieces {
+        match piece {
+            Piece::Input(r) => out.extend_from_slice(&bytes[r.clone()]),
+            Piece::Owned(v) => out.extend_from_slice(v),
+        }
+    }
+    out
+}
+
 /// One file format's label carrier.
 pub(crate) trait Codec {
     /// Every label candidate in the file.
     fn find(&self, bytes: &[u8]) -> Result<Vec<Raw>, LabelError>;
     /// The file with `value` as its only label; media bytes copied verbatim.
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError>;
+    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+        Ok(concat(bytes, &self.splice(bytes, value)?))
+    }
+    /// The same file as `write` as a splice plan: ranges of `bytes` and new pieces, so that a
+    /// large file can be written without building the whole output in memory. Codecs for small
+    /// formats keep the default, one owned piece; every codec implements `write` or `splice`.
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
+        Ok(vec![Piece::Owned(self.write(bytes, value)?)])
+    }
     /// Feeds the bytes the integrity code covers: everything except label carriers.
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError>;
 }

@@ -35,6 +35,9 @@ pub enum LabelError {
     /// An explicit label could not be added.
     #[error("explicit label: {0}")]
     Explicit(String),
+    /// Writing a labeled file failed.
+    #[error("cannot write the labeled file: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl LabelError {

@@ -86,23 +86,160 @@ pub struct Found {
 /// The label is validated; empty propagator fields are filled from the producer fields
 /// (first-write rule). With a key, `ReservedCode1` is set to hegui's signed integrity code
 /// ([`integrity`]); without one, `ReservedCode1` is written as given.
+///
+/// This builds the whole output in memory; [`write_label_to`] and [`splice_label`] write the
+/// same bytes without doing so.
 pub fn write_label(
     bytes: &[u8],
     format: Format,
     label: &Label,
     key: Option<&SigningKey>,
 ) -> Result<Vec<u8>, LabelError> {
+    Ok(splice_label(bytes, format, label, key)?.to_vec())
+}
+
+/// Writes the same bytes as [`write_label`] to `out`, streaming the untouched parts of `bytes`
+/// (the media data) instead of building the output in memory.
+pub fn write_label_to<W: std::io::Write + ?Sized>(
+    bytes: &[u8],
+    format: Format,
+    label: &Label,
+    key: Option<&SigningKey>,
+    out: &mut W,
+) -> Result<(), LabelError> {
+    splice_label(bytes, format, label, key)?.write_to(out)?;
+    Ok(())
+}
+
+/// A labeled file as a splice plan over the input: ranges of the input copied verbatim (the
+/// media data) and new pieces (the metadata carrying the label, a rebuilt MP4 `moov`, a RIFF
+/// header with its new size). Made by [`splice_label`]; nothing is copied until it is written.
+///
+/// JPEG, PNG, WebP, WAV, MP3, FLAC, PDF (the incremental update) and MP4 (only `moov` is new)
+/// splice; Ogg (page CRCs and sequence numbers change), OOXML (a rebuilt zip) and Markdown are
+/// one new piece.
+#[derive(Debug)]
+pub struct Labeled<'a> {
+    bytes: &'a [u8],
+    pieces: Vec<codec::Piece>,
+}
+
+impl Labeled<'_> {
+    /// Length of the labeled file in bytes.
+    pub fn len(&self) -> usize {
+        self.pieces.iter().map(codec::piece_len).sum()
+    }
+
+    /// Whether the labeled file is empty (never, for a valid plan).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many bytes are new rather than copied from the input.
+    pub fn new_bytes(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                codec::Piece::Owned(v) => v.len(),
+                codec::Piece::Input(_) => 0,
+            })
+            .sum()
+    }
+
+    /// The pieces in file order, each as a byte slice.
+    pub fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        self.pieces.iter().map(|p| match p {
+            codec::Piece::Input(r) => &self.bytes[r.clone()],
+            codec::Piece::Owned(v) => v.as_slice(),
+        })
+    }
+
+    /// Writes the labeled file to `out`, piece by piece.
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, out: &mut W) -> std::io::Result<()> {
+        for slice in self.slices() {
+            out.write_all(slice)?;
+        }
+        Ok(())
+    }
+
+    /// The labeled file in one buffer (what [`write_label`] returns).
+    pub fn to_vec(&self) -> Vec<u8> {
+        codec::concat(self.bytes, &self.pieces)
+    }
+
+    /// Writes the labeled file to `path` the way [`write_file_atomically`] does: a temporary file
+    /// in the same directory, synced and renamed into place.
+    pub fn write_file_atomically(&self, path: &std::path::Path) -> std::io::Result<()> {
+        write_file_atomically_with(path, |file| self.write_to(file))
+    }
+}
+
+/// Labels `bytes` and writes the result to `path` through a temporary file in the same
+/// directory, synced and renamed into place: the bytes of [`write_label`], written the way
+/// `hegui label add` writes them ([`splice_label`], then [`Labeled::write_file_atomically`]).
+///
+/// With a key, the SM3 content digest is computed before anything is written. Hashing on a
+/// second thread while the file is written with a stand-in code (then patching the label in
+/// place) was tried and measured no faster on a shared 2-core machine, so it is not done.
+pub fn write_label_file(
+    bytes: &[u8],
+    format: Format,
+    label: &Label,
+    key: Option<&SigningKey>,
+    path: &std::path::Path,
+) -> Result<(), LabelError> {
+    splice_label(bytes, format, label, key)?.write_file_atomically(path)?;
+    Ok(())
+}
+
+/// Plans the labeled file: the same bytes as [`write_label`], as a [`Labeled`] splice plan
+/// borrowing `bytes`. The label is validated and, with a key, signed (one SM3 pass over the
+/// media content).
+pub fn splice_label<'a>(
+    bytes: &'a [u8],
+    format: Format,
+    label: &Label,
+    key: Option<&SigningKey>,
+) -> Result<Labeled<'a>, LabelError> {
+    splice(bytes, format, label, key, None)
+}
+
+/// [`splice_label`] with the media content digest already computed by [`content_digest`] on
+/// the same `bytes` and `format` (as `hegui label add` does for a digest-based `ProduceID`),
+/// so that signing does not hash the file a second time. A digest of other bytes makes a label
+/// that verifies as tampered.
+pub fn splice_label_with_digest<'a>(
+    bytes: &'a [u8],
+    format: Format,
+    label: &Label,
+    key: Option<&SigningKey>,
+    digest: &[u8; 32],
+) -> Result<Labeled<'a>, LabelError> {
+    splice(bytes, format, label, key, Some(digest))
+}
+
+fn splice<'a>(
+    bytes: &'a [u8],
+    format: Format,
+    label: &Label,
+    key: Option<&SigningKey>,
+    digest: Option<&[u8; 32]>,
+) -> Result<Labeled<'a>, LabelError> {
     let codec = codec::codec(format)?;
     // Walk the metadata the reader will walk, so that a file we cannot read back is refused
     // here rather than labeled.
     codec.find(bytes)?;
     let mut label = label.clone().first_write();
     if let Some(key) = key {
-        let digest = content_digest_with(codec, bytes)?;
+        let digest = match digest {
+            Some(d) => *d,
+            None => content_digest_with(codec, bytes)?,
+        };
         label.reserved_code1 = integrity::code(&digest, &label, key);
     }
     label.validate()?;
-    codec.write(bytes, &label.to_json_wrapped())
+    let pieces = codec.splice(bytes, &label.to_json_wrapped())?;
+    Ok(Labeled { bytes, pieces })
 }
 
 /// SM3 of a file's media content, the part the integrity code covers (the label excluded).
@@ -202,13 +339,22 @@ pub fn read_label_as(bytes: &[u8], format: Format) -> Result<Option<Found>, Labe
 /// into place: a crash leaves either the old file or the new one, never half of one.
 pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
+    write_file_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// [`write_file_atomically`] with the content written by `write` into the temporary file
+/// (which `write` may seek in); an error from `write` removes the temporary file.
+pub fn write_file_atomically_with<E: From<std::io::Error>>(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
+) -> Result<(), E> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -263,19 +263,31 @@ fn add_one(
     if args.explicit {
         (bytes, explicit_done) = add_explicit(args, format, position, notice, bytes, path)?;
     }
-    let produce_id = match &args.produce_id {
-        Some(id) => id.clone(),
+    // The content digest names the item (digest-based `ProduceID`) and is what a key signs:
+    // hash the file once for both.
+    let (produce_id, digest) = match &args.produce_id {
+        Some(id) => (id.clone(), None),
         None => {
             let digest = hegui_label::content_digest(&bytes, format)
                 .with_context(|| format!("`{}`", path.display()))?;
-            format!("sm3-{}", &hex_string(&digest)[..16])
+            (format!("sm3-{}", &hex_string(&digest)[..16]), Some(digest))
         }
     };
     let mut label = Label::new(args.producer.clone(), produce_id);
     label.label.clone_from(&args.label);
-    let labeled = hegui_label::write_label(&bytes, format, &label, key)
-        .with_context(|| format!("`{}`", path.display()))?;
-    write_atomically(destination, &labeled)?;
+    // The media bytes are written straight from the input buffer (a splice plan), never copied
+    // into a second whole-file buffer, through a temporary file and a rename.
+    let written = match &digest {
+        Some(digest) => hegui_label::splice_label_with_digest(&bytes, format, &label, key, digest)
+            .and_then(|plan| Ok(plan.write_file_atomically(destination)?)),
+        None => hegui_label::write_label_file(&bytes, format, &label, key, destination),
+    };
+    written.map_err(|err| match err {
+        hegui_label::LabelError::Io(io) => {
+            anyhow::Error::new(io).context(format!("cannot write `{}`", destination.display()))
+        }
+        err => anyhow::Error::new(err).context(format!("`{}`", path.display())),
+    })?;
     let signed = if key.is_some() { "signed" } else { "unsigned" };
     Ok(format!(
         "{}\t{format}\t{}\t{signed}{explicit_done}",

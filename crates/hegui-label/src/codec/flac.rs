@@ -8,7 +8,7 @@
 //! not the header byte whose `last` flag may move), then the audio frames.
 
 use crate::LabelError;
-use crate::codec::{Bytes, Carrier, Codec, Raw};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Pieces, Raw};
 
 pub(crate) struct Flac;
 
@@ -125,7 +125,7 @@ impl Codec for Flac {
         Ok(found)
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let (blocks, audio) = blocks(bytes)?;
         let (vendor, comments) = match blocks.iter().find(|b| b.kind == VORBIS_COMMENT) {
             Some(block) => parse_comments(&bytes[block.data.clone()])?,
@@ -154,7 +154,7 @@ impl Codec for Flac {
         if !placed {
             parts.push((VORBIS_COMMENT, &comment_block));
         }
-        let mut out = Vec::with_capacity(bytes.len() + comment_block.len() + 8);
+        let mut out = Vec::with_capacity(audio + comment_block.len() + 8);
         out.extend_from_slice(b"fLaC");
         let last = parts.len() - 1;
         for (i, (kind, data)) in parts.iter().enumerate() {
@@ -163,8 +163,10 @@ impl Codec for Flac {
             out.extend_from_slice(&len.to_be_bytes()[1..]);
             out.extend_from_slice(data);
         }
-        out.extend_from_slice(&bytes[audio..]);
-        Ok(out)
+        let mut pieces = Pieces::new();
+        pieces.owned(out);
+        pieces.input(audio..bytes.len());
+        Ok(pieces.into_vec())
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

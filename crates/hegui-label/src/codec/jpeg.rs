@@ -9,7 +9,7 @@
 //! segments. Content for the integrity code: every byte except the standard XMP APP1 segments.
 
 use crate::LabelError;
-use crate::codec::{Bytes, Carrier, Codec, Raw, tiff, xmp};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Pieces, Raw, tiff, xmp};
 
 const XMP_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
@@ -88,7 +88,7 @@ impl Codec for Jpeg {
         Ok(found)
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let (segments, scan) = segments(bytes)?;
         let existing = segments.iter().find(|s| is_xmp(bytes, s)).map(|s| {
             String::from_utf8_lossy(&bytes[s.payload.start + XMP_HEADER.len()..s.payload.end])
@@ -116,23 +116,24 @@ impl Codec for Jpeg {
             })
             .last()
             .map_or(2, |s| s.end);
-        let mut out = Vec::with_capacity(bytes.len() + segment.len());
-        out.extend_from_slice(&bytes[..2]);
-        let mut inserted = false;
+        let mut out = Pieces::new();
+        out.input(0..2);
+        let mut segment = Some(segment);
         for s in &segments {
-            if !inserted && s.start >= insert_after {
-                out.extend_from_slice(&segment);
-                inserted = true;
+            if s.start >= insert_after
+                && let Some(segment) = segment.take()
+            {
+                out.owned(segment);
             }
             if !is_xmp(bytes, s) {
-                out.extend_from_slice(&bytes[s.start..s.end]);
+                out.input(s.start..s.end);
             }
         }
-        if !inserted {
-            out.extend_from_slice(&segment);
+        if let Some(segment) = segment {
+            out.owned(segment);
         }
-        out.extend_from_slice(&bytes[scan..]);
-        Ok(out)
+        out.input(scan..bytes.len());
+        Ok(out.into_vec())
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

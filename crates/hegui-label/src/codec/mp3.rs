@@ -12,7 +12,7 @@
 //! tail). Other ID3v2 frames (title, artist, cover) are not covered.
 
 use crate::LabelError;
-use crate::codec::{Bytes, Carrier, Codec, Raw, latin1};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Pieces, Raw, latin1};
 
 pub(crate) struct Mp3;
 
@@ -183,7 +183,7 @@ impl Codec for Mp3 {
             .collect())
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let tag = parse(bytes)?;
         let (major, frames, audio) = match &tag {
             Some(t) => (t.major, t.frames.as_slice(), t.end),
@@ -221,12 +221,14 @@ impl Codec for Mp3 {
         });
         body.extend_from_slice(&[0, 0]);
         body.extend_from_slice(&frame);
-        let mut out = Vec::with_capacity(bytes.len() + body.len() + 10);
-        out.extend_from_slice(&[b'I', b'D', b'3', major, 0, 0]);
-        out.extend_from_slice(&to_syncsafe(body.len())?);
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&bytes[audio..]);
-        Ok(out)
+        let mut head = Vec::with_capacity(body.len() + 10);
+        head.extend_from_slice(&[b'I', b'D', b'3', major, 0, 0]);
+        head.extend_from_slice(&to_syncsafe(body.len())?);
+        head.extend_from_slice(&body);
+        let mut out = Pieces::new();
+        out.owned(head);
+        out.input(audio..bytes.len());
+        Ok(out.into_vec())
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

@@ -18,7 +18,7 @@
 //! not an in-place editor (labels.md §8).
 
 use crate::LabelError;
-use crate::codec::{Bytes, Carrier, Codec, Raw, xmp};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Raw, xmp};
 
 pub(crate) struct Mp4;
 
@@ -326,7 +326,7 @@ impl Codec for Mp4 {
         Ok(found)
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let top = boxes(bytes, 0..bytes.len())?;
         let mut moovs = top.iter().filter(|b| &b.kind == b"moov");
         let moov = moovs
@@ -400,11 +400,15 @@ impl Codec for Mp4 {
             let len = new_moov.len();
             patch_offsets(&mut new_moov, 8..len, moov.end as u64, delta)?;
         }
-        let mut out = Vec::with_capacity(bytes.len() + new_moov.len());
-        out.extend_from_slice(&bytes[..moov.start]);
-        out.extend_from_slice(&new_moov);
-        out.extend_from_slice(&bytes[moov.end..]);
-        Ok(out)
+        // Only `moov` is new: everything before and after it is copied verbatim.
+        Ok([
+            Piece::Input(0..moov.start),
+            Piece::Owned(new_moov),
+            Piece::Input(moov.end..bytes.len()),
+        ]
+        .into_iter()
+        .filter(|p| super::piece_len(p) > 0)
+        .collect())
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

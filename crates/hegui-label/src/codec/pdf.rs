@@ -16,7 +16,7 @@
 //! which costs far more than appending three objects.
 
 use crate::LabelError;
-use crate::codec::{Carrier, Codec, Raw, xmp};
+use crate::codec::{Carrier, Codec, Piece, Pieces, Raw, xmp};
 
 pub(crate) struct Pdf;
 
@@ -302,7 +302,7 @@ impl Codec for Pdf {
         Ok(Vec::new())
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         if !bytes.windows(5).take(1024).any(|w| w == b"%PDF-") {
             return Err(LabelError::corrupt("pdf", 0, "no `%PDF-` header"));
         }
@@ -336,15 +336,16 @@ impl Codec for Pdf {
             let close = find_from(&t.dict, b"]", open)?;
             Some(String::from_utf8_lossy(&t.dict[p..=close]).into_owned())
         });
-        let mut out = Vec::with_capacity(base.len() + value.len() + 512);
-        out.extend_from_slice(base);
+        // The file is `base` (copied verbatim) and the update `out`, whose offsets count from
+        // the start of the file.
+        let mut out = Vec::with_capacity(value.len() + 512);
         // The marker's leading newline belongs to the section, so `content` gives back `base`.
         out.extend_from_slice(MARKER);
-        let info_at = out.len();
+        let info_at = base.len() + out.len();
         out.extend_from_slice(format!("{info_num} 0 obj\n<<").as_bytes());
         out.extend_from_slice(&entries);
         out.extend_from_slice(format!(" /AIGC {} >>\nendobj\n", literal(value)).as_bytes());
-        let xref_at = out.len();
+        let xref_at = base.len() + out.len();
         let id = id.map(|i| format!(" {i}")).unwrap_or_default();
         let common = format!(
             "/Size {new_size} /Root {} {} R /Info {info_num} 0 R /Prev {}{id}",
@@ -375,10 +376,13 @@ impl Codec for Pdf {
             );
         }
         out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
-        if u32::try_from(out.len()).is_err() {
+        if u32::try_from(base.len() + out.len()).is_err() {
             return Err(LabelError::unsupported("pdf", "files over 4 GiB"));
         }
-        Ok(out)
+        let mut pieces = Pieces::new();
+        pieces.input(0..base.len());
+        pieces.owned(out);
+        Ok(pieces.into_vec())
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

@@ -9,7 +9,7 @@
 //! rewrites `IDAT`; a chunk walker copies it verbatim.
 
 use crate::LabelError;
-use crate::codec::{Bytes, Carrier, Codec, Raw, crc32, inflate, latin1, xmp};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Pieces, Raw, crc32, inflate, latin1, xmp};
 
 const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
@@ -125,7 +125,7 @@ impl Codec for Png {
         Ok(found)
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let chunks = chunks(bytes)?;
         let mut existing = None;
         for chunk in &chunks {
@@ -141,25 +141,31 @@ impl Codec for Png {
         data.extend_from_slice(XMP_KEYWORD);
         data.extend_from_slice(&[0, 0, 0, 0, 0]);
         data.extend_from_slice(packet.as_bytes());
-        let mut out = Vec::with_capacity(bytes.len() + data.len() + 12);
-        out.extend_from_slice(SIGNATURE);
+        let len = u32::try_from(data.len())
+            .map_err(|_| LabelError::unsupported("png", "XMP packet over 4 GiB"))?;
+        let mut itxt = Vec::with_capacity(data.len() + 12);
+        itxt.extend_from_slice(&len.to_be_bytes());
+        itxt.extend_from_slice(b"iTXt");
+        itxt.extend_from_slice(&data);
+        itxt.extend_from_slice(&crc32(&[b"iTXt", &data]).to_be_bytes());
+        let mut out = Pieces::new();
+        // The signature is at 0..8 of the input (checked by `chunks`).
+        out.input(0..SIGNATURE.len());
+        let mut itxt = Some(itxt);
         for (i, chunk) in chunks.iter().enumerate() {
             if is_label_chunk(chunk) {
                 continue;
             }
-            out.extend_from_slice(&bytes[chunk.start..chunk.end]);
-            if i == 0 {
-                let len = u32::try_from(data.len())
-                    .map_err(|_| LabelError::unsupported("png", "XMP packet over 4 GiB"))?;
-                out.extend_from_slice(&len.to_be_bytes());
-                out.extend_from_slice(b"iTXt");
-                out.extend_from_slice(&data);
-                out.extend_from_slice(&crc32(&[b"iTXt", &data]).to_be_bytes());
+            out.input(chunk.start..chunk.end);
+            if i == 0
+                && let Some(itxt) = itxt.take()
+            {
+                out.owned(itxt);
             }
         }
         let tail = chunks.last().map_or(bytes.len(), |c| c.end);
-        out.extend_from_slice(&bytes[tail..]);
-        Ok(out)
+        out.input(tail..bytes.len());
+        Ok(out.into_vec())
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

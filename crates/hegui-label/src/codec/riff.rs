@@ -7,7 +7,7 @@
 //! `RF64` files (over 4 GiB) are read but not written.
 
 use crate::LabelError;
-use crate::codec::{Bytes, Carrier, Codec, Raw};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Pieces, Raw};
 
 pub(crate) struct Wav;
 
@@ -108,6 +108,28 @@ pub(crate) fn fix_size(out: &mut [u8], format: &'static str) -> Result<(), Label
     Ok(())
 }
 
+/// A chunk with padding, as a new buffer.
+pub(crate) fn chunk(id: &[u8; 4], data: &[u8]) -> Result<Vec<u8>, LabelError> {
+    let mut out = Vec::with_capacity(data.len() + 9);
+    push_chunk(&mut out, id, data)?;
+    Ok(out)
+}
+
+/// Sets the RIFF size field from the plan's length; the plan starts with the 12-byte header as
+/// an owned piece.
+pub(crate) fn fix_plan_size(out: Pieces, format: &'static str) -> Result<Vec<Piece>, LabelError> {
+    let size = u32::try_from(out.len() - 8)
+        .map_err(|_| LabelError::unsupported(format, "file over 4 GiB"))?;
+    let mut out = out.into_vec();
+    match out.first_mut() {
+        Some(Piece::Owned(header)) if header.len() >= 12 => {
+            header[4..8].copy_from_slice(&size.to_le_bytes());
+        }
+        _ => return Err(LabelError::corrupt(format, 0, "no RIFF header")),
+    }
+    Ok(out)
+}
+
 impl Codec for Wav {
     fn find(&self, bytes: &[u8]) -> Result<Vec<Raw>, LabelError> {
         Ok(chunks(bytes, b"WAVE", "wav")?
@@ -125,7 +147,7 @@ impl Codec for Wav {
             .collect())
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         if bytes.starts_with(b"RF64") {
             return Err(LabelError::unsupported(
                 "wav",
@@ -133,29 +155,29 @@ impl Codec for Wav {
             ));
         }
         let chunks = chunks(bytes, b"WAVE", "wav")?;
-        let mut out = Vec::with_capacity(bytes.len() + value.len() + 10);
-        out.extend_from_slice(&bytes[..12]);
-        let mut written = false;
+        let mut out = Pieces::new();
+        // The header is owned: its size field changes.
+        out.owned(&bytes[..12]);
+        let mut label = Some(chunk(b"AIGC", value.as_bytes())?);
         let has_fmt = chunks.iter().any(|c| &c.id == b"fmt ");
-        if !has_fmt {
-            push_chunk(&mut out, b"AIGC", value.as_bytes())?;
-            written = true;
+        if !has_fmt && let Some(label) = label.take() {
+            out.owned(label);
         }
-        for chunk in &chunks {
-            if &chunk.id == b"AIGC" {
+        for c in &chunks {
+            if &c.id == b"AIGC" {
                 continue;
             }
-            out.extend_from_slice(&bytes[chunk.start..chunk.end]);
-            if chunk.end - chunk.data.end < (chunk.data.len() & 1) {
-                out.push(0);
+            out.input(c.start..c.end);
+            if c.end - c.data.end < (c.data.len() & 1) {
+                out.owned([0u8]);
             }
-            if !written && &chunk.id == b"fmt " {
-                push_chunk(&mut out, b"AIGC", value.as_bytes())?;
-                written = true;
+            if &c.id == b"fmt "
+                && let Some(label) = label.take()
+            {
+                out.owned(label);
             }
         }
-        fix_size(&mut out, "wav")?;
-        Ok(out)
+        fix_plan_size(out, "wav")
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {

@@ -7,7 +7,7 @@
 
 use crate::LabelError;
 use crate::codec::riff::{self, Chunk};
-use crate::codec::{Bytes, Carrier, Codec, Raw, tiff, xmp};
+use crate::codec::{Bytes, Carrier, Codec, Piece, Pieces, Raw, tiff, xmp};
 
 pub(crate) struct Webp;
 
@@ -73,7 +73,7 @@ impl Codec for Webp {
         Ok(found)
     }
 
-    fn write(&self, bytes: &[u8], value: &str) -> Result<Vec<u8>, LabelError> {
+    fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let chunks = riff::chunks(bytes, b"WEBP", "webp")?;
         let Some(first) = chunks.first() else {
             return Err(LabelError::corrupt("webp", 12, "no chunks"));
@@ -83,26 +83,26 @@ impl Codec for Webp {
             .find(|c| &c.id == b"XMP ")
             .map(|c| String::from_utf8_lossy(&bytes[c.data.clone()]).into_owned());
         let packet = xmp::merge(existing.as_deref(), value);
-        let mut out = Vec::with_capacity(bytes.len() + packet.len() + 40);
-        out.extend_from_slice(&bytes[..12]);
+        let mut out = Pieces::new();
+        // The header is owned: its size field changes.
+        out.owned(&bytes[..12]);
         if &first.id == b"VP8X" {
             let mut header = bytes[first.data.clone()].to_vec();
             if let Some(flags) = header.first_mut() {
                 *flags |= XMP_FLAG;
             }
-            riff::push_chunk(&mut out, b"VP8X", &header)?;
+            out.owned(riff::chunk(b"VP8X", &header)?);
         } else {
-            riff::push_chunk(&mut out, b"VP8X", &vp8x_for(bytes, first)?)?;
-            out.extend_from_slice(&bytes[first.start..first.end]);
+            out.owned(riff::chunk(b"VP8X", &vp8x_for(bytes, first)?)?);
+            out.input(first.start..first.end);
         }
         for chunk in chunks.iter().skip(1) {
             if &chunk.id != b"XMP " {
-                out.extend_from_slice(&bytes[chunk.start..chunk.end]);
+                out.input(chunk.start..chunk.end);
             }
         }
-        riff::push_chunk(&mut out, b"XMP ", packet.as_bytes())?;
-        riff::fix_size(&mut out, "webp")?;
-        Ok(out)
+        out.owned(riff::chunk(b"XMP ", packet.as_bytes())?);
+        riff::fix_plan_size(out, "webp")
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {
