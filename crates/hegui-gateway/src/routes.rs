@@ -717,8 +717,7 @@ impl StreamTask {
             }
             (End::ClientGone, Ok(())) => {}
             (End::Blocked(_), Ok(())) => {
-                let mut last =
-                    guard.make_chunk(0, &json!({"content": notice}), &json!("content_filter"));
+                let mut last = guard.stop_chunk(&notice);
                 last["aigc"] = aigc;
                 let _ = self.send(sse(&last)).await;
                 let _ = self.send(Bytes::from_static(b"data: [DONE]\n\n")).await;

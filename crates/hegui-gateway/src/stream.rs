@@ -95,6 +95,8 @@ pub(crate) struct Blocked {
 struct ChoiceState {
     content: Scanner,
     reasoning: Scanner,
+    /// Its `finish_reason` has been forwarded: the stop chunk leaves it alone.
+    finished: bool,
 }
 
 /// The streamed-output guard of one response.
@@ -137,6 +139,7 @@ impl OutputGuard {
         self.choices.entry(index).or_insert_with(|| ChoiceState {
             content: Scanner::new(matcher.clone()),
             reasoning: Scanner::new(matcher.clone()),
+            finished: false,
         })
     }
 
@@ -195,9 +198,11 @@ impl OutputGuard {
             return Ok(Some(chunk));
         };
         let mut steps = Vec::new();
+        let mut finishing = Vec::new();
         for choice in choices.iter_mut() {
             let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
             let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
+            finishing.push((index, finished));
             if finished {
                 interesting = true;
             }
@@ -264,7 +269,46 @@ impl OutputGuard {
             self.held_tools.push(chunk);
             return Ok(None);
         }
+        if interesting {
+            // Scanned without a block and forwarded: the choices it finishes are done.
+            for (index, finished) in finishing {
+                if finished {
+                    self.choice(index).finished = true;
+                }
+            }
+        }
         Ok(interesting.then_some(chunk))
+    }
+
+    /// The final chunk after a block: every choice still open ends with the notice and
+    /// `finish_reason: "content_filter"` (choice 0 when none was seen).
+    pub(crate) fn stop_chunk(&self, notice: &str) -> Value {
+        let mut open: Vec<u64> = self
+            .choices
+            .iter()
+            .filter(|(_, state)| !state.finished)
+            .map(|(index, _)| *index)
+            .collect();
+        if open.is_empty() {
+            open.push(0);
+        }
+        let mut chunk = self.make_chunk(
+            0,
+            &serde_json::json!({"content": notice}),
+            &Value::String("content_filter".into()),
+        );
+        chunk["choices"] = Value::Array(
+            open.into_iter()
+                .map(|index| {
+                    serde_json::json!({
+                        "index": index,
+                        "delta": {"content": notice},
+                        "finish_reason": "content_filter",
+                    })
+                })
+                .collect(),
+        );
+        chunk
     }
 
     /// The end of the upstream stream (after `[DONE]`, or when it broke): flushes every scanner
@@ -345,6 +389,50 @@ mod tests {
     fn finish_chunk() -> Value {
         json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    }
+
+    fn choice_chunk(index: u64, text: &str, finish: &Value) -> Value {
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": index, "delta": {"content": text}, "finish_reason": finish}]})
+    }
+
+    fn stopped_indices(guard: &OutputGuard) -> Vec<u64> {
+        let stop = guard.stop_chunk("【已停止】");
+        stop["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                assert_eq!(c["finish_reason"], "content_filter");
+                assert_eq!(c["delta"]["content"], "【已停止】");
+                c["index"].as_u64().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stop_chunk_ends_every_open_choice() {
+        // n = 3: choice 0 finished normally, choice 1 still open, choice 2 carries the block.
+        let mut guard = OutputGuard::new(matcher());
+        assert!(
+            guard
+                .on_chunk(choice_chunk(0, "你好。", &Value::Null))
+                .is_ok()
+        );
+        assert!(
+            guard
+                .on_chunk(choice_chunk(1, "从前", &Value::Null))
+                .is_ok()
+        );
+        assert!(guard.on_chunk(choice_chunk(0, "", &json!("stop"))).is_ok());
+        assert!(
+            guard
+                .on_chunk(choice_chunk(2, "买冰毒", &Value::Null))
+                .is_err()
+        );
+        assert_eq!(stopped_indices(&guard), [1, 2]);
+        // No choice seen at all: choice 0.
+        assert_eq!(stopped_indices(&OutputGuard::new(matcher())), [0]);
     }
 
     /// Runs `pieces` through the guard; returns what the client would read and whether the
