@@ -171,12 +171,39 @@ fn current_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// The patterns as a lexicon TSV file.
+fn bench_tsv(patterns: &[String]) -> String {
+    let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
+    for p in patterns {
+        tsv.push_str(p);
+        tsv.push_str("\tA.1.h\tblock\t\n");
+    }
+    tsv
+}
+
+/// Loads the TSV as a hegui lexicon (PII detectors off) and builds its matcher.
+fn bench_matcher(tsv: &str) -> hegui_lexicon::Matcher {
+    let lex = hegui_lexicon::Lexicon::from_sources(
+        "name = \"bench\"\nversion = \"1\"\n[pii]\nenabled = false\n",
+        &[("bench.tsv", tsv)],
+        None,
+    )
+    .expect("lexicon");
+    hegui_lexicon::Matcher::build(&lex).expect("matcher")
+}
+
 /// Runs one engine and prints one result line: `engine rules build_s scan_s mb hits rss base`.
 fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
     let corpus = std::fs::read_to_string(&o.corpus)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", o.corpus.display()));
     let base_lines: Vec<&str> = corpus.lines().filter(|l| !l.is_empty()).collect();
     let patterns = rules(o, n, &corpus);
+    let compiled_path = std::env::temp_dir().join(format!("hegui-bench-{n}-{}.hgl", o.mb));
+    if engine == "hegui-write" {
+        let m = bench_matcher(&bench_tsv(&patterns));
+        std::fs::write(&compiled_path, m.to_bytes()).expect("write compiled lexicon");
+        return;
+    }
     let opts = hegui_lexicon::NormalizeOptions::default();
     // Pre-normalized text for the raw engines (not timed).
     let normalized: Vec<String> = if engine == "daachorse" || engine == "aho-corasick" {
@@ -198,9 +225,8 @@ fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
     let (build, scan);
     let mut heap = 0usize;
     let after_build;
-    let compiled_path = std::env::temp_dir().join(format!("hegui-bench-{n}-{}.hgl", o.mb));
     if engine == "hegui-compiled" {
-        // Written once per rule count by a separate process, so its allocations are not ours.
+        // Written by a separate process, so that the build's allocations are not ours.
         let status = Command::new(std::env::current_exe().expect("current exe"))
             .arg("--child")
             .arg("hegui-write")
@@ -211,53 +237,18 @@ fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
         assert!(status.success(), "hegui-write failed");
     }
     match engine {
-        "hegui-write" => {
-            let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
-            for p in &patterns {
-                tsv.push_str(p);
-                tsv.push_str("\tA.1.h\tblock\t\n");
-            }
-            let lex = hegui_lexicon::Lexicon::from_sources(
-                "name = \"bench\"\nversion = \"1\"\n[pii]\nenabled = false\n",
-                &[("bench.tsv", &tsv)],
-                None,
-            )
-            .expect("lexicon");
-            let m = hegui_lexicon::Matcher::build(&lex).expect("matcher");
-            std::fs::write(&compiled_path, m.to_bytes()).expect("write compiled lexicon");
-            return;
-        }
-        "hegui-compiled" => {
+        "hegui" | "hegui-compiled" => {
+            let tsv = (engine == "hegui").then(|| bench_tsv(&patterns));
             let t = Instant::now();
-            let bytes = std::fs::read(&compiled_path).expect("compiled lexicon");
-            let m = hegui_lexicon::Matcher::from_bytes(&bytes).expect("load compiled lexicon");
-            drop(bytes);
+            let m = match &tsv {
+                Some(tsv) => bench_matcher(tsv),
+                None => {
+                    let bytes = std::fs::read(&compiled_path).expect("compiled lexicon");
+                    hegui_lexicon::Matcher::from_bytes(&bytes).expect("load compiled lexicon")
+                }
+            };
             build = t.elapsed().as_secs_f64();
-            heap = m.heap_bytes();
-            after_build = current_rss_mb();
-            let t = Instant::now();
-            for &i in &order {
-                hits += m.find_all(base_lines[i]).len();
-            }
-            scan = t.elapsed().as_secs_f64();
-        }
-        "hegui" => {
-            let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
-            for p in &patterns {
-                tsv.push_str(p);
-                tsv.push_str("\tA.1.h\tblock\t\n");
-            }
-            let t = Instant::now();
-            let lex = hegui_lexicon::Lexicon::from_sources(
-                "name = \"bench\"\nversion = \"1\"\n[pii]\nenabled = false\n",
-                &[("bench.tsv", &tsv)],
-                None,
-            )
-            .expect("lexicon");
-            let m = hegui_lexicon::Matcher::build(&lex).expect("matcher");
-            drop(lex);
             drop(tsv);
-            build = t.elapsed().as_secs_f64();
             heap = m.heap_bytes();
             after_build = current_rss_mb();
             let t = Instant::now();

@@ -11,9 +11,19 @@ pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod serve;
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use crate::cli::Command;
+
+/// Writes an output file (`-o FILE`, a compiled lexicon, a labeled file) through a synced
+/// temporary file in the same directory and a rename: a reader never sees half of it.
+pub(crate) fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    hegui_label::write_file_atomically(path, bytes.as_ref())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
 
 /// Runs one parsed subcommand.
 pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {

@@ -151,22 +151,14 @@ async fn call_upstream(
     if let Some(key) = gateway.upstream_key(&upstream.name) {
         request = request.bearer_auth(key);
     }
-    let timeout = Duration::from_secs(gateway.config().limits.upstream_timeout_secs);
-    match tokio::time::timeout(timeout, request.send()).await {
-        Err(_) => Err((
-            StatusCode::GATEWAY_TIMEOUT,
-            format!(
-                "upstream `{}` did not answer within {}s",
-                upstream.name,
-                timeout.as_secs()
-            ),
-        )),
-        Ok(Err(e)) => Err((
-            StatusCode::BAD_GATEWAY,
-            format!("upstream `{}` unreachable: {e}", upstream.name),
-        )),
-        Ok(Ok(response)) => Ok(response),
-    }
+    within_upstream_timeout(
+        gateway,
+        upstream,
+        request.send(),
+        "did not answer",
+        "unreachable",
+    )
+    .await
 }
 
 /// Reads a whole upstream body within the upstream timeout.
@@ -175,21 +167,40 @@ async fn read_upstream(
     upstream: &Upstream,
     response: reqwest::Response,
 ) -> Result<Bytes, (StatusCode, String)> {
+    within_upstream_timeout(
+        gateway,
+        upstream,
+        response.bytes(),
+        "did not finish its answer",
+        "answer broke off",
+    )
+    .await
+}
+
+/// Runs one upstream step within the upstream timeout: a timeout is a 504 (`upstream `NAME`
+/// LATE within Ns`), a transport error a 502 (`upstream `NAME` BROKEN: cause`).
+async fn within_upstream_timeout<T>(
+    gateway: &Gateway,
+    upstream: &Upstream,
+    step: impl Future<Output = Result<T, reqwest::Error>>,
+    late: &str,
+    broken: &str,
+) -> Result<T, (StatusCode, String)> {
     let timeout = Duration::from_secs(gateway.config().limits.upstream_timeout_secs);
-    match tokio::time::timeout(timeout, response.bytes()).await {
+    match tokio::time::timeout(timeout, step).await {
         Err(_) => Err((
             StatusCode::GATEWAY_TIMEOUT,
             format!(
-                "upstream `{}` did not finish its answer within {}s",
+                "upstream `{}` {late} within {}s",
                 upstream.name,
                 timeout.as_secs()
             ),
         )),
         Ok(Err(e)) => Err((
             StatusCode::BAD_GATEWAY,
-            format!("upstream `{}` answer broke off: {e}", upstream.name),
+            format!("upstream `{}` {broken}: {e}", upstream.name),
         )),
-        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Ok(value)) => Ok(value),
     }
 }
 

@@ -292,12 +292,7 @@ impl OutputGuard {
         if open.is_empty() {
             open.push(0);
         }
-        let mut chunk = self.make_chunk(
-            0,
-            &serde_json::json!({"content": notice}),
-            &Value::String("content_filter".into()),
-        );
-        chunk["choices"] = Value::Array(
+        self.chunk_with(
             open.into_iter()
                 .map(|index| {
                     serde_json::json!({
@@ -307,8 +302,7 @@ impl OutputGuard {
                     })
                 })
                 .collect(),
-        );
-        chunk
+        )
     }
 
     /// The end of the upstream stream (after `[DONE]`, or when it broke): flushes every scanner
@@ -355,6 +349,13 @@ impl OutputGuard {
 
     /// A chunk made by the gateway, with the upstream's `id`, `model` and `created`.
     pub(crate) fn make_chunk(&self, index: u64, delta: &Value, finish: &Value) -> Value {
+        self.chunk_with(vec![
+            serde_json::json!({"index": index, "delta": delta, "finish_reason": finish}),
+        ])
+    }
+
+    /// A chunk made by the gateway with these `choices`.
+    fn chunk_with(&self, choices: Vec<Value>) -> Value {
         let mut chunk = match &self.template {
             Some(Value::Object(t)) => t.clone(),
             _ => Map::new(),
@@ -362,10 +363,7 @@ impl OutputGuard {
         chunk
             .entry("object")
             .or_insert_with(|| Value::String("chat.completion.chunk".into()));
-        chunk.insert(
-            "choices".into(),
-            serde_json::json!([{"index": index, "delta": delta, "finish_reason": finish}]),
-        );
+        chunk.insert("choices".into(), Value::Array(choices));
         Value::Object(chunk)
     }
 }

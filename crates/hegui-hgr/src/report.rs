@@ -411,31 +411,6 @@ pub fn render_change(report: &ChangeReport, format: Format) -> Result<String, se
     })
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
-/// that a reader never sees a half-written report.
-///
-/// # Errors
-///
-/// Any I/O error, with the path in its message.
-pub fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let with_path = |err: std::io::Error, p: &std::path::Path| {
-        std::io::Error::new(err.kind(), format!("cannot write `{}`: {err}", p.display()))
-    };
-    std::fs::write(&temp, text).map_err(|e| with_path(e, &temp))?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        with_path(e, path)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,6 +150,18 @@ const ORDER: [Status; 4] = [
     Status::NotApplicable,
 ];
 
+/// The obligations by status, in [`ORDER`], leaving out empty groups.
+fn groups(report: &Report) -> impl Iterator<Item = (Status, Vec<&ObligationResult>)> {
+    ORDER.into_iter().filter_map(|status| {
+        let group: Vec<&ObligationResult> = report
+            .obligations
+            .iter()
+            .filter(|o| o.status == status)
+            .collect();
+        (!group.is_empty()).then_some((status, group))
+    })
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -233,15 +245,7 @@ pub fn markdown(report: &Report) -> String {
             out.push('\n');
         }
     }
-    for status in ORDER {
-        let group: Vec<&ObligationResult> = report
-            .obligations
-            .iter()
-            .filter(|o| o.status == status)
-            .collect();
-        if group.is_empty() {
-            continue;
-        }
+    for (status, group) in groups(report) {
         let _ = writeln!(
             out,
             "## {} {} ({})\n",
@@ -416,15 +420,7 @@ pub fn html(report: &Report) -> String {
             out.push_str("</table>\n");
         }
     }
-    for status in ORDER {
-        let group: Vec<&ObligationResult> = report
-            .obligations
-            .iter()
-            .filter(|o| o.status == status)
-            .collect();
-        if group.is_empty() {
-            continue;
-        }
+    for (status, group) in groups(report) {
         let _ = writeln!(
             out,
             "<h2>{} {} ({})</h2>",

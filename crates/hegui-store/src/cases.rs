@@ -5,8 +5,6 @@
 //! takedowns, refutations (辟谣) and reports to the authority, each optionally tied to the audit
 //! record concerned.
 
-use sqlx::Row as _;
-
 use crate::backend::with_pool;
 use crate::{Store, StoreError};
 
@@ -227,26 +225,10 @@ impl Store {
             "SELECT ticket, tenant_id, channel, content, status, deadline_ms, handling, created_ms, updated_ms FROM complaints WHERE {condition} ORDER BY created_ms, ticket"
         );
         let rows: Vec<ComplaintRow> = with_pool!(self, |pool| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(value)
                 .fetch_all(pool)
                 .await
-                .map_err(StoreError::db("reading complaints"))?;
-            rows.iter()
-                .map(|r| -> Result<ComplaintRow, sqlx::Error> {
-                    Ok((
-                        r.try_get(0)?,
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get(3)?,
-                        r.try_get(4)?,
-                        r.try_get(5)?,
-                        r.try_get(6)?,
-                        r.try_get(7)?,
-                        r.try_get(8)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, _>>()
                 .map_err(StoreError::db("reading complaints"))
         })?;
         rows.into_iter()
@@ -348,28 +330,13 @@ impl Store {
     /// The tenant's incidents, oldest first.
     pub async fn incidents(&self, tenant_id: &str) -> Result<Vec<Incident>, StoreError> {
         let rows: Vec<IncidentRow> = with_pool!(self, |pool| {
-            let rows = sqlx::query(
+            sqlx::query_as(
                 "SELECT id, tenant_id, kind, description, record_id, status, reported_ms, created_ms FROM incidents WHERE tenant_id = $1 ORDER BY created_ms, id",
             )
             .bind(tenant_id)
             .fetch_all(pool)
             .await
-            .map_err(StoreError::db("reading incidents"))?;
-            rows.iter()
-                .map(|r| -> Result<IncidentRow, sqlx::Error> {
-                    Ok((
-                        r.try_get(0)?,
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get(3)?,
-                        r.try_get(4)?,
-                        r.try_get(5)?,
-                        r.try_get(6)?,
-                        r.try_get(7)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(StoreError::db("reading incidents"))
+            .map_err(StoreError::db("reading incidents"))
         })?;
         rows.into_iter()
             .map(

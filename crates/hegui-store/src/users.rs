@@ -104,19 +104,14 @@ impl Store {
         tenant_id: &str,
         user_id: &str,
     ) -> Result<Option<EndUser>, StoreError> {
-        let row = with_pool!(self, |pool| {
-            let row = sqlx::query(
+        let row: Option<(String, bool, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as(
                 "SELECT state, minor, updated_ms FROM end_users WHERE tenant_id = $1 AND user_id = $2",
             )
             .bind(tenant_id)
             .bind(user_id)
             .fetch_optional(pool)
             .await
-            .map_err(StoreError::db("reading end users"))?;
-            row.map(|row| -> Result<(String, bool, i64), sqlx::Error> {
-                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-            })
-            .transpose()
             .map_err(StoreError::db("reading end users"))
         })?;
         row.map(|(state, minor, updated_ms)| {
@@ -216,29 +211,15 @@ impl Store {
         tenant_id: &str,
         user_id: &str,
     ) -> Result<Vec<Sanction>, StoreError> {
-        let rows = with_pool!(self, |pool| {
-            let rows = sqlx::query(
+        let rows: Vec<(i64, String, String, Option<String>, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as(
                 "SELECT id, state, reason, record_id, created_ms FROM sanctions WHERE tenant_id = $1 AND user_id = $2 ORDER BY id",
             )
             .bind(tenant_id)
             .bind(user_id)
             .fetch_all(pool)
             .await
-            .map_err(StoreError::db("reading sanctions"))?;
-            rows.iter()
-                .map(
-                    |row| -> Result<(i64, String, String, Option<String>, i64), sqlx::Error> {
-                        Ok((
-                            row.try_get(0)?,
-                            row.try_get(1)?,
-                            row.try_get(2)?,
-                            row.try_get(3)?,
-                            row.try_get(4)?,
-                        ))
-                    },
-                )
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(StoreError::db("reading sanctions"))
+            .map_err(StoreError::db("reading sanctions"))
         })?;
         rows.into_iter()
             .map(|(id, state, reason, record_id, created_ms)| {

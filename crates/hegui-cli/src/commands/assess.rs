@@ -6,7 +6,7 @@
 //! `-o FILE` to a temporary file renamed into place.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -107,30 +107,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Html => report::html(&report),
     };
     match &args.output {
-        Some(path) => write_atomically(path, &rendered)?,
+        Some(path) => super::write_atomically(path, &rendered)?,
         None => std::io::stdout().write_all(rendered.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("cannot write `{}`", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot write `{}`", path.display())
-    })?;
-    Ok(())
 }
 
 fn table(report: &Report) -> String {

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use hegui_hgr::report::{Format, render_change, render_classification, write_atomic};
+use hegui_hgr::report::{Format, render_change, render_classification};
 use hegui_hgr::scope::Scope;
 
 /// `hegui hgr` subcommands.
@@ -67,7 +67,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn emit(output: &Output, text: &str) -> anyhow::Result<()> {
     match &output.output {
-        Some(path) => write_atomic(path, text)?,
+        Some(path) => super::write_atomically(path, text)?,
         None => {
             use std::io::Write as _;
             let mut stdout = std::io::stdout().lock();

@@ -147,12 +147,6 @@ fn detect(path: &Path, bytes: &[u8]) -> anyhow::Result<Format> {
         .with_context(|| format!("`{}`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, Ogg, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)", path.display()))
 }
 
-/// Writes through a temporary file and a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    hegui_label::write_file_atomically(path, bytes)
-        .with_context(|| format!("cannot write `{}`", path.display()))
-}
-
 struct Progress {
     total: usize,
     enabled: bool,
@@ -249,7 +243,7 @@ fn add_one(
         }
         let text = std::str::from_utf8(&bytes)
             .with_context(|| format!("`{}` is not UTF-8", path.display()))?;
-        write_atomically(
+        super::write_atomically(
             destination,
             explicit::label_text(text, notice, position)?.as_bytes(),
         )?;

@@ -75,18 +75,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot load the lexicon `{}`", dir.display()))?;
             let matcher = Matcher::build(&lexicon)?;
             let bytes = matcher.to_bytes();
-            let tmp = output.with_file_name(format!(
-                ".{}.tmp{}",
-                output
-                    .file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
-                std::process::id()
-            ));
-            std::fs::write(&tmp, &bytes)
-                .with_context(|| format!("cannot write `{}`", tmp.display()))?;
-            std::fs::rename(&tmp, &output)
-                .with_context(|| format!("cannot write `{}`", output.display()))?;
+            super::write_atomically(&output, &bytes)?;
             let stats = matcher.stats();
             println!(
                 "{}: {} rules, {} patterns, {} states, {} bytes",

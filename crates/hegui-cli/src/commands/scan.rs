@@ -78,19 +78,7 @@ pub(crate) fn write_output(path: Option<&Path>, text: &str) -> anyhow::Result<()
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
-        Some(path) => {
-            let tmp = path.with_file_name(format!(
-                ".{}.tmp{}",
-                path.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
-                std::process::id()
-            ));
-            std::fs::write(&tmp, text)
-                .with_context(|| format!("cannot write `{}`", tmp.display()))?;
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("cannot write `{}`", path.display()))?;
-        }
+        Some(path) => super::write_atomically(path, text)?,
     }
     Ok(())
 }
