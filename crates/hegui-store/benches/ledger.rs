@@ -1,9 +1,10 @@
 //! Ledger benchmarks (a plain bench binary, release mode): durable appends per second through
-//! the group-commit writer with 1, 8, 64 and 512 concurrent writers, and verification speed, on
+//! the group-commit writer with 1, 8, 64, 512 and 2,048 concurrent writers, and verification speed, on
 //! SQLite (a temporary file, WAL, `synchronous=FULL`) and PostgreSQL (a fresh schema at
 //! 127.0.0.1:5432/test, dropped afterwards; `HEGUI_BENCH_PG=0` skips it).
 //!
-//! `cargo bench -p hegui-store --bench ledger` (`HEGUI_BENCH_RECORDS` sets records per run).
+//! `cargo bench -p hegui-store --bench ledger` (`HEGUI_BENCH_RECORDS` sets records per run,
+//! `HEGUI_BENCH_WRITERS=64,512` the numbers of writers).
 
 use std::time::Instant;
 
@@ -52,7 +53,7 @@ async fn run(name: &str, url: &str, options: OpenOptions, total: usize) {
             return;
         }
     };
-    for writers in [1usize, 8, 64, 512] {
+    for writers in writer_counts() {
         // One writer waits for every commit: give it fewer records.
         let n = if writers == 1 { total / 20 } else { total };
         let rate = appends(&store, writers, n).await;
@@ -71,6 +72,14 @@ async fn run(name: &str, url: &str, options: OpenOptions, total: usize) {
         Err(e) => eprintln!("{name}: verify failed: {e}"),
     }
     store.close().await;
+}
+
+/// `HEGUI_BENCH_WRITERS` (comma-separated) or 1, 8, 64, 512 and 2,048.
+fn writer_counts() -> Vec<usize> {
+    std::env::var("HEGUI_BENCH_WRITERS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 8, 64, 512, 2048])
 }
 
 fn main() {

@@ -77,16 +77,30 @@ pub(crate) use with_pool;
 /// One migration: version, name, SQL.
 type Migration = (i64, &'static str, &'static str);
 
-const SQLITE_MIGRATIONS: &[Migration] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[Migration] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "drop user index",
+        include_str!("../migrations/sqlite/0002_drop_user_index.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "drop user index",
+        include_str!("../migrations/postgres/0002_drop_user_index.sql"),
+    ),
+];
 
 /// A key for `pg_advisory_xact_lock`, so that two instances starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6865_6775_6930_0001;
@@ -149,7 +163,13 @@ impl Store {
                 // buffer means fewer thread hand-offs when verifying or exporting pages of
                 // thousands of records (the default is 50).
                 .row_buffer_size(1024)
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Statement journals (a multi-row INSERT may need to undo itself) stay in memory
+                // instead of temporary files created and unlinked per statement.
+                .pragma("temp_store", "memory")
+                // 16 MiB of page cache per connection (the default is 2 MiB), so that the
+                // appending connection finds the index and table pages it touches in memory.
+                .pragma("cache_size", "-16384");
             if !memory {
                 // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit,
                 // so an acknowledged record survives power loss, not only a process crash.
@@ -188,6 +208,11 @@ impl Store {
     /// The options the store was opened with.
     pub fn options(&self) -> &OpenOptions {
         &self.options
+    }
+
+    /// Resolves when [`Store::close`] is called (at once if it was).
+    pub(crate) async fn close_event(&self) {
+        with_pool!(self, |pool| pool.close_event().await);
     }
 
     /// Closes every connection; waits for them to finish.

@@ -13,8 +13,8 @@
 //!
 //! Why SM3 and not SHA-256: auditors in mainland China check integrity protection against the
 //! commercial-cryptography standards (GB/T 39786-2021), which name SM3; the signing key is SM2
-//! over SM3 already. SM3 costs more CPU than SHA-256 with SHA-NI; the verification benchmark in
-//! BENCHMARKS.md shows it still meets the target.
+//! over SM3 already. SM3 costs more CPU than SHA-256 with SHA-NI, and it is what bounds the
+//! verification rate (BENCHMARKS.md, "Audit ledger").
 
 pub mod export;
 mod prune;
@@ -57,7 +57,7 @@ impl RecordId {
     /// A fresh id.
     pub fn generate() -> RecordId {
         let time = (crate::now_ms().max(0) as u64) & 0xFFFF_FFFF_FFFF;
-        let random: [u8; 10] = crate::random_bytes();
+        let random: [u8; 10] = crate::id_random_bytes();
         RecordId(format!("{time:012x}{}", hex::encode(random)))
     }
 
@@ -244,9 +244,20 @@ impl Record {
     /// bytes. The bodies' texts are not included (their digests are).
     pub fn canonical(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160 + self.verdicts.len() + self.label.len());
+        self.canonical_into(&mut out);
+        out
+    }
+
+    fn canonical_into(&self, out: &mut Vec<u8>) {
+        self.canonical_at(self.seq, out);
+    }
+
+    /// The canonical bytes with `seq` in place of the record's own sequence number, appended to
+    /// `out`.
+    fn canonical_at(&self, seq: i64, out: &mut Vec<u8>) {
         out.extend_from_slice(CANONICAL_TAG);
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        put_str(&mut out, &self.id);
+        out.extend_from_slice(&seq.to_be_bytes());
+        put_str(out, &self.id);
         out.extend_from_slice(&self.time_ms.to_be_bytes());
         for s in [
             &self.kind,
@@ -255,22 +266,30 @@ impl Record {
             &self.client_addr,
             &self.model,
         ] {
-            put_str(&mut out, s);
+            put_str(out, s);
         }
         out.extend_from_slice(&self.request_digest);
         out.extend_from_slice(&self.response_digest);
-        put_str(&mut out, &self.verdicts);
-        put_str(&mut out, &self.label);
+        put_str(out, &self.verdicts);
+        put_str(out, &self.label);
         out.extend_from_slice(&self.latency_ms.to_be_bytes());
-        put_str(&mut out, &self.outcome);
-        out
+        put_str(out, &self.outcome);
     }
 
     /// `SM3(0x00 ‖ canonical)`.
     pub fn leaf(&self) -> [u8; 32] {
-        let mut bytes = self.canonical();
-        bytes.insert(0, 0x00);
+        let mut bytes = vec![0x00];
+        self.canonical_into(&mut bytes);
         hegui_keys::sm3(&bytes)
+    }
+
+    /// The leaf this record would have at sequence number `seq`, encoding into `buffer` (reused
+    /// across records by the writer).
+    pub(crate) fn leaf_at(&self, seq: i64, buffer: &mut Vec<u8>) -> [u8; 32] {
+        buffer.clear();
+        buffer.push(0x00);
+        self.canonical_at(seq, buffer);
+        hegui_keys::sm3(buffer)
     }
 
     /// Checks stored texts against their digests; names the first that differs.

@@ -6,17 +6,30 @@
 //! is answered. A record is therefore never acknowledged before it is durable, and under load the
 //! cost of the `fsync` is shared by the whole batch.
 //!
-//! Each batch takes the ledger's head row lock first (`UPDATE ledger_head …`), reads the last
-//! sequence number and chain value, and assigns the next numbers inside the transaction. Several
-//! writers, in one process or in several gateway instances on one PostgreSQL, therefore append
-//! to one gapless chain, one batch at a time (see DESIGN.md).
+//! Each batch takes the ledger's write lock first (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: the
+//! head row, `FOR UPDATE`), reads the last sequence number and chain value, and assigns the next
+//! numbers inside the transaction. Several writers, in one process or in several gateway
+//! instances on one PostgreSQL, therefore append to one gapless chain, one batch at a time (see
+//! DESIGN.md).
+//!
+//! Where the time goes, and what was done about it (BENCHMARKS.md has the figures):
+//!
+//! - The writer runs on a thread of its own, so that its round trips to the database are not
+//!   queued behind the caller's request handling.
+//! - Body digests, ids and times are settled by each caller (in parallel); the writer only
+//!   computes leaves and chain values, which depend on the sequence number.
+//! - Within a transaction the rows go out in statements of up to 128 rows, and the next
+//!   statement is hashed and bound while the database executes the current one.
+//! - The writer keeps its own connection, whose page cache stays warm.
 
 use std::sync::{Arc, OnceLock};
 
+use sqlx::Connection as _;
 use sqlx::Row as _;
+use sqlx::pool::PoolConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::backend::with_pool;
+use crate::backend::{Pools, with_pool};
 use crate::ledger::{self, BodyMode, Checkpoint, NewRecord, Receipt, Record, RecordId};
 use crate::{Store, StoreError};
 
@@ -76,23 +89,63 @@ impl Default for WriterOptions {
 
 type Reply = oneshot::Sender<Result<Receipt, StoreError>>;
 
+/// A record on its way to the writer: everything but its sequence number is settled (id, time,
+/// body digests). `seq` is 0 until the writer numbers it.
+type Job = (Record, Reply);
+
 /// Appends audit records with group commit. Cheap to clone; the background task stops when the
 /// last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct AuditWriter {
-    sender: mpsc::Sender<(NewRecord, Reply)>,
+    sender: mpsc::Sender<Job>,
+    body_mode: BodyMode,
 }
 
 impl AuditWriter {
-    /// Starts the writer task on the current Tokio runtime.
+    /// Starts the writer. On SQLite it gets a thread of its own (with a single-threaded Tokio
+    /// runtime), so that its round trips to the database are not queued behind the caller's
+    /// other tasks; on PostgreSQL, whose connections belong to the runtime that opened them, and
+    /// wherever no thread can be started, it runs on the current Tokio runtime.
     pub fn start(store: Store, options: WriterOptions) -> AuditWriter {
         let (sender, receiver) = mpsc::channel(options.max_batch.max(1) * 4);
-        tokio::spawn(run(store, options, receiver));
-        AuditWriter { sender }
+        let body_mode = options.body_mode;
+        let sqlite = store.backend() == crate::Backend::Sqlite;
+        let slot = Arc::new(std::sync::Mutex::new(Some((store, options, receiver))));
+        let on_thread = sqlite
+            .then(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()
+            })
+            .flatten()
+            .and_then(|runtime| {
+                let slot = Arc::clone(&slot);
+                std::thread::Builder::new()
+                    .name("hegui-audit".into())
+                    .spawn(move || {
+                        let work = slot.lock().ok().and_then(|mut w| w.take());
+                        if let Some((store, options, receiver)) = work {
+                            runtime.block_on(run(store, options, receiver));
+                        }
+                    })
+                    .ok()
+            });
+        if on_thread.is_none()
+            && let Some((store, options, receiver)) = slot.lock().ok().and_then(|mut w| w.take())
+        {
+            tokio::spawn(run(store, options, receiver));
+        }
+        AuditWriter { sender, body_mode }
     }
 
     /// Appends `record`; resolves once its transaction has committed.
+    ///
+    /// The record's id, time and body digests are settled here, on the caller's task, so that
+    /// concurrent callers hash their bodies in parallel and the writer task, which every record
+    /// passes through, only numbers and chains them.
     pub async fn append(&self, record: NewRecord) -> Result<Receipt, StoreError> {
+        let record = record.into_record(0, self.body_mode);
         let (reply, answer) = oneshot::channel();
         self.sender
             .send((record, reply))
@@ -102,17 +155,66 @@ impl AuditWriter {
     }
 }
 
-async fn run(
-    store: Store,
-    options: WriterOptions,
-    mut receiver: mpsc::Receiver<(NewRecord, Reply)>,
+/// The writer: until every [`AuditWriter`] is gone, batches off the channel, each in one
+/// transaction, and (SQLite) the checkpointer.
+async fn run(store: Store, options: WriterOptions, mut receiver: mpsc::Receiver<Job>) {
+    let (wrote, checkpoints) = mpsc::channel(1);
+    let checkpointer = async {
+        if let Pools::Sqlite(pool) = &store.pools
+            && pool.options().get_max_connections() > 1
+        {
+            checkpointer(pool.clone(), checkpoints).await;
+        }
+    };
+    tokio::join!(write(&store, &options, &mut receiver, wrote), checkpointer);
+}
+
+/// How long the checkpointer waits after a checkpoint before the next.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// SQLite: copies the WAL back into the database file (`wal_checkpoint(PASSIVE)`, which never
+/// blocks the writer) on a connection of its own, after commits, at most every
+/// [`CHECKPOINT_PAUSE`]. Left to SQLite, the commit that crosses 1,000 WAL pages does the
+/// checkpoint itself, and its callers wait for it (tens of milliseconds at full load); the
+/// writer's own connection keeps that only as a backstop, at 16,384 pages (64 MiB).
+async fn checkpointer(pool: sqlx::SqlitePool, mut wrote: mpsc::Receiver<()>) {
+    while wrote.recv().await.is_some() {
+        // A failed checkpoint is retried after the next commit; the backstop bounds the WAL.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await;
+        tokio::time::sleep(CHECKPOINT_PAUSE).await;
+    }
+}
+
+/// The writer's loop: batches off the channel, each in one transaction; `wrote` hears of every
+/// commit.
+async fn write(
+    store: &Store,
+    options: &WriterOptions,
+    receiver: &mut mpsc::Receiver<Job>,
+    wrote: mpsc::Sender<()>,
 ) {
     let limit = options.max_batch.max(1);
     let mut jobs = Vec::with_capacity(limit);
-    while receiver.recv_many(&mut jobs, limit).await > 0 {
-        let (records, replies): (Vec<NewRecord>, Vec<Reply>) = jobs.drain(..).unzip();
-        match store.append_batch(&records, &options).await {
+    let mut held = Held::default();
+    loop {
+        // The held connection goes back when the store closes (`Pool::close` waits for it).
+        let received = tokio::select! {
+            n = receiver.recv_many(&mut jobs, limit) => n,
+            () = store.close_event() => {
+                held.release();
+                receiver.recv_many(&mut jobs, limit).await
+            }
+        };
+        if received == 0 {
+            break;
+        }
+        let (records, replies): (Vec<Record>, Vec<Reply>) = jobs.drain(..).unzip();
+        match store.append_records(&mut held, &records, options).await {
             Ok(receipts) => {
+                // Full means a checkpoint is due already.
+                let _ = wrote.try_send(());
                 for (reply, receipt) in replies.into_iter().zip(receipts) {
                     // The caller may have gone away; the record is written all the same.
                     let _ = reply.send(Ok(receipt));
@@ -128,7 +230,7 @@ async fn run(
                 // each on its own.
                 for (record, reply) in records.into_iter().zip(replies) {
                     let result = store
-                        .append_batch(std::slice::from_ref(&record), &options)
+                        .append_records(&mut held, std::slice::from_ref(&record), options)
                         .await
                         .and_then(|mut r| r.pop().ok_or(StoreError::WriterClosed));
                     let _ = reply.send(result);
@@ -136,10 +238,45 @@ async fn run(
             }
         }
     }
+    held.release();
 }
 
-/// Rows per `INSERT` statement (17 parameters each; SQLite allows 32,766).
-const CHUNK: usize = 512;
+/// The writer's own connection, kept from one transaction to the next. On SQLite this matters:
+/// a connection's page cache is discarded whenever another connection has written, so taking
+/// whichever connection the pool hands out (it rotates through them) meant re-reading the
+/// index and table pages for every batch. Not kept when the pool has a single connection
+/// (in-memory databases), which everything else needs too, nor when it stops answering.
+#[derive(Default)]
+struct Held {
+    connection: Option<HeldConnection>,
+}
+
+enum HeldConnection {
+    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Postgres(PoolConnection<sqlx::Postgres>),
+}
+
+impl Held {
+    /// Keeps `connection` for the next transaction if `keep`, else returns it to the pool.
+    fn put(&mut self, connection: HeldConnection, keep: bool) {
+        if keep {
+            self.connection = Some(connection);
+        }
+    }
+
+    /// Returns the held connection to the pool.
+    fn release(&mut self) {
+        self.connection = None;
+    }
+}
+
+/// Rows per `INSERT` statement: powers of two, largest first. A batch of `n` rows is written as
+/// `n / 128` statements of 128 rows and one statement per bit of `n % 128`, so every statement
+/// is prepared once per connection and then found in sqlx's statement cache (a statement per
+/// batch length was parsed afresh for almost every batch and churned the cache), and no batch
+/// needs more than seven short statements. 128 rows × 17 parameters stays far below SQLite's
+/// limit of 32,766 parameters.
+const CHUNKS: [usize; 8] = [128, 64, 32, 16, 8, 4, 2, 1];
 
 const COLUMNS: &str = ledger::RECORD_COLUMNS;
 const NCOLUMNS: usize = 17;
@@ -172,118 +309,212 @@ fn insert_sql(rows: usize, anonymous: bool) -> String {
     sql
 }
 
-fn full_chunk_sql(anonymous: bool) -> &'static str {
-    static NUMBERED: OnceLock<String> = OnceLock::new();
-    static ANONYMOUS: OnceLock<String> = OnceLock::new();
-    if anonymous {
-        ANONYMOUS.get_or_init(|| insert_sql(CHUNK, true))
-    } else {
-        NUMBERED.get_or_init(|| insert_sql(CHUNK, false))
+/// The `INSERT` for `CHUNKS[size]` rows, built once per process.
+fn chunk_sql(size: usize, anonymous: bool) -> &'static str {
+    static SQL: [[OnceLock<String>; 2]; CHUNKS.len()] =
+        [const { [const { OnceLock::new() }; 2] }; CHUNKS.len()];
+    SQL[size][usize::from(anonymous)].get_or_init(|| insert_sql(CHUNKS[size], anonymous))
+}
+
+/// Splits `len` rows into statements of the sizes in [`CHUNKS`]: the index of each size.
+fn chunking(mut len: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (i, size) in CHUNKS.iter().enumerate() {
+        while len >= *size {
+            out.push(i);
+            len -= size;
+        }
     }
+    out
+}
+
+/// Binds `$records` (numbered from `$first`, with chain values `$hashes`) into one `INSERT` of
+/// `CHUNKS[$size]` rows for backend `$db`. Expanded once per backend.
+macro_rules! bind_rows {
+    ($db:ty, $size:expr, $records:expr, $first:expr, $hashes:expr, $anonymous:expr) => {{
+        let records: &[Record] = $records;
+        let hashes: &[[u8; 32]] = $hashes;
+        let first: i64 = $first;
+        let mut query = sqlx::query::<$db>(chunk_sql($size, $anonymous));
+        for (i, (r, h)) in records.iter().zip(hashes).enumerate() {
+            query = query
+                .bind(first + i as i64)
+                .bind(r.id.as_str())
+                .bind(r.time_ms)
+                .bind(r.kind.as_str())
+                .bind(r.tenant.as_str())
+                .bind(r.end_user.as_str())
+                .bind(r.client_addr.as_str())
+                .bind(r.model.as_str())
+                .bind(&r.request_digest[..])
+                .bind(r.request_text.as_deref())
+                .bind(&r.response_digest[..])
+                .bind(r.response_text.as_deref())
+                .bind(r.verdicts.as_str())
+                .bind(r.label.as_str())
+                .bind(r.latency_ms)
+                .bind(r.outcome.as_str())
+                .bind(&h[..]);
+        }
+        query
+    }};
+}
+
+/// Appends prepared `$records` (numbered from the head) in one transaction on `$conn`, a
+/// connection of backend `$db`; evaluates to the receipts. Expanded once per backend.
+///
+/// The rows go out in statements of [`CHUNKS`] sizes, and while the database executes one
+/// statement (on its own thread, or the server), this task hashes and binds the next.
+macro_rules! append_on {
+    ($conn:expr, $db:ty, $records:expr, $options:expr, $sqlite:expr) => {{
+        let conn = $conn;
+        let records: &[Record] = $records;
+        let options: &WriterOptions = $options;
+        let sqlite: bool = $sqlite;
+        // Take the ledger's write lock first, and number records only while holding it: this
+        // serializes appenders across connections and processes.
+        let mut tx = if sqlite {
+            conn.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            conn.begin().await
+        }
+        .map_err(StoreError::db("locking the ledger"))?;
+        let (last_seq, last_hash, mut checkpoint_seq): (i64, Vec<u8>, i64) =
+            sqlx::query_as(if sqlite {
+                "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1"
+            } else {
+                "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1 FOR UPDATE"
+            })
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::db("reading the ledger head"))?;
+        let mut hash = ledger::to_hash(&last_hash, "ledger head hash")?;
+        let mut hashes: Vec<[u8; 32]> = Vec::with_capacity(records.len());
+        let mut buffer = Vec::new();
+        // Hashes and binds the statement for `CHUNKS[size]` rows starting at `offset`.
+        let mut prepare = |size: usize, offset: usize| {
+            let rows = &records[offset..offset + CHUNKS[size]];
+            for (i, record) in rows.iter().enumerate() {
+                let seq = last_seq + (offset + i) as i64 + 1;
+                hash = ledger::link(&hash, &record.leaf_at(seq, &mut buffer));
+                hashes.push(hash);
+            }
+            bind_rows!($db, size, rows, last_seq + offset as i64 + 1, &hashes[offset..], sqlite)
+        };
+        let chunks = chunking(records.len());
+        let mut offset = 0;
+        let mut next = chunks.first().map(|&size| prepare(size, 0));
+        for (k, &size) in chunks.iter().enumerate() {
+            let Some(statement) = next.take() else { break };
+            let following = offset + CHUNKS[size];
+            let (done, prepared) = tokio::join!(statement.execute(&mut *tx), async {
+                chunks.get(k + 1).map(|&size| prepare(size, following))
+            });
+            done.map_err(StoreError::db("appending audit records"))?;
+            next = prepared;
+            offset = following;
+        }
+        let seq = last_seq + records.len() as i64;
+        if let Some(key) = &options.key
+            && seq - checkpoint_seq >= options.checkpoint_every.max(1)
+        {
+            let cp = Checkpoint::sign(key, seq, hash, "periodic");
+            insert_checkpoint!(tx, cp);
+            checkpoint_seq = seq;
+        }
+        sqlx::query(
+            "UPDATE ledger_head SET last_seq = $1, last_hash = $2, checkpoint_seq = $3 WHERE id = 1",
+        )
+        .bind(seq)
+        .bind(&hash[..])
+        .bind(checkpoint_seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("updating the ledger head"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("committing audit records"))?;
+        Ok::<_, StoreError>(
+            records
+                .iter()
+                .zip(hashes)
+                .enumerate()
+                .map(|(i, (r, hash))| Receipt {
+                    seq: last_seq + i as i64 + 1,
+                    id: RecordId::from_stored(r.id.clone()),
+                    hash,
+                })
+                .collect::<Vec<_>>(),
+        )
+    }};
 }
 
 impl Store {
     /// Appends records in one transaction, directly (without group commit). The
-    /// [`AuditWriter`] calls this; tests and tools may too.
+    /// [`AuditWriter`] does the same for its batches; tests and tools may call this.
     pub async fn append_batch(
         &self,
         records: &[NewRecord],
         options: &WriterOptions,
     ) -> Result<Vec<Receipt>, StoreError> {
-        let err = StoreError::db("appending audit records");
-        let anonymous = self.backend() == crate::backend::Backend::Sqlite;
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(err)?;
-            // Take the head row's write lock first: this serializes appenders across
-            // connections and processes (SQLite: the database write lock; PostgreSQL: the row
-            // lock), and numbers are assigned only while holding it.
-            sqlx::query("UPDATE ledger_head SET last_seq = last_seq WHERE id = 1")
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("locking the ledger"))?;
-            let head = sqlx::query(
-                "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1",
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db("reading the ledger head"))?;
-            let last_seq: i64 = head
-                .try_get(0)
-                .map_err(StoreError::db("reading the ledger head"))?;
-            let last_hash: Vec<u8> = head
-                .try_get(1)
-                .map_err(StoreError::db("reading the ledger head"))?;
-            let mut checkpoint_seq: i64 = head
-                .try_get(2)
-                .map_err(StoreError::db("reading the ledger head"))?;
-            let mut hash = ledger::to_hash(&last_hash, "ledger head hash")?;
-            let mut seq = last_seq;
-            let mut rows: Vec<(Record, [u8; 32])> = Vec::with_capacity(records.len());
-            for new in records {
-                seq += 1;
-                let record = new.clone().into_record(seq, options.body_mode);
-                hash = ledger::link(&hash, &record.leaf());
-                rows.push((record, hash));
-            }
-            for chunk in rows.chunks(CHUNK) {
-                let mut query = if chunk.len() == CHUNK {
-                    sqlx::query(full_chunk_sql(anonymous))
-                } else {
-                    sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len(), anonymous)))
+        let records: Vec<Record> = records
+            .iter()
+            .map(|r| r.clone().into_record(0, options.body_mode))
+            .collect();
+        let mut held = Held::default();
+        let receipts = self.append_records(&mut held, &records, options).await;
+        held.release();
+        receipts
+    }
+
+    /// Numbers, chains and inserts prepared records in one transaction, on the held
+    /// connection if there is one.
+    async fn append_records(
+        &self,
+        held: &mut Held,
+        records: &[Record],
+        options: &WriterOptions,
+    ) -> Result<Vec<Receipt>, StoreError> {
+        let connect = StoreError::db("connecting for the audit writer");
+        match &self.pools {
+            Pools::Sqlite(pool) => {
+                let mut conn = match held.connection.take() {
+                    Some(HeldConnection::Sqlite(conn)) => conn,
+                    _ => {
+                        let mut conn = pool.acquire().await.map_err(connect)?;
+                        // Checkpoints are the checkpointer's job; this is the backstop.
+                        sqlx::query("PRAGMA wal_autocheckpoint = 16384")
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(StoreError::db("configuring the audit writer"))?;
+                        conn
+                    }
                 };
-                for (r, h) in chunk {
-                    query = query
-                        .bind(r.seq)
-                        .bind(r.id.as_str())
-                        .bind(r.time_ms)
-                        .bind(r.kind.as_str())
-                        .bind(r.tenant.as_str())
-                        .bind(r.end_user.as_str())
-                        .bind(r.client_addr.as_str())
-                        .bind(r.model.as_str())
-                        .bind(&r.request_digest[..])
-                        .bind(r.request_text.as_deref())
-                        .bind(&r.response_digest[..])
-                        .bind(r.response_text.as_deref())
-                        .bind(r.verdicts.as_str())
-                        .bind(r.label.as_str())
-                        .bind(r.latency_ms)
-                        .bind(r.outcome.as_str())
-                        .bind(&h[..]);
-                }
-                query
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("appending audit records"))?;
+                // In a block of its own, so that an error still comes back here.
+                let result =
+                    async { append_on!(&mut *conn, sqlx::Sqlite, records, options, true) }.await;
+                // After an error the transaction's rollback is queued on the connection; a
+                // ping carries it out and shows whether the connection itself still works.
+                let keep = pool.options().get_max_connections() > 1
+                    && (result.is_ok() || conn.ping().await.is_ok());
+                held.put(HeldConnection::Sqlite(conn), keep);
+                result
             }
-            if let Some(key) = &options.key
-                && seq - checkpoint_seq >= options.checkpoint_every.max(1)
-            {
-                let cp = Checkpoint::sign(key, seq, hash, "periodic");
-                insert_checkpoint!(tx, cp);
-                checkpoint_seq = seq;
+            Pools::Postgres(pool) => {
+                let mut conn = match held.connection.take() {
+                    Some(HeldConnection::Postgres(conn)) => conn,
+                    _ => pool.acquire().await.map_err(connect)?,
+                };
+                let result =
+                    async { append_on!(&mut *conn, sqlx::Postgres, records, options, false) }.await;
+                // After an error the transaction's rollback is queued on the connection; a
+                // ping carries it out and shows whether the connection itself still works.
+                let keep = pool.options().get_max_connections() > 1
+                    && (result.is_ok() || conn.ping().await.is_ok());
+                held.put(HeldConnection::Postgres(conn), keep);
+                result
             }
-            sqlx::query(
-                "UPDATE ledger_head SET last_seq = $1, last_hash = $2, checkpoint_seq = $3 WHERE id = 1",
-            )
-            .bind(seq)
-            .bind(&hash[..])
-            .bind(checkpoint_seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("updating the ledger head"))?;
-            tx.commit()
-                .await
-                .map_err(StoreError::db("committing audit records"))?;
-            Ok(rows
-                .into_iter()
-                .map(|(r, hash)| Receipt {
-                    seq: r.seq,
-                    id: RecordId::from_stored(r.id),
-                    hash,
-                })
-                .collect())
-        })
+        }
     }
 
     /// Signs and stores a checkpoint at the current head. Returns `None` when the ledger is
