@@ -243,18 +243,15 @@ impl Record {
     /// 8-byte big-endian, strings as a 4-byte big-endian length and UTF-8, digests as 32 raw
     /// bytes. The bodies' texts are not included (their digests are).
     pub fn canonical(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(160 + self.verdicts.len() + self.label.len());
-        self.canonical_into(&mut out);
+        let mut out = Vec::new();
+        self.canonical_at(self.seq, &mut out);
         out
-    }
-
-    fn canonical_into(&self, out: &mut Vec<u8>) {
-        self.canonical_at(self.seq, out);
     }
 
     /// The canonical bytes with `seq` in place of the record's own sequence number, appended to
     /// `out`.
     fn canonical_at(&self, seq: i64, out: &mut Vec<u8>) {
+        out.reserve(160 + self.id.len() + self.verdicts.len() + self.label.len());
         out.extend_from_slice(CANONICAL_TAG);
         out.extend_from_slice(&seq.to_be_bytes());
         put_str(out, &self.id);
@@ -278,9 +275,7 @@ impl Record {
 
     /// `SM3(0x00 ‖ canonical)`.
     pub fn leaf(&self) -> [u8; 32] {
-        let mut bytes = vec![0x00];
-        self.canonical_into(&mut bytes);
-        hegui_keys::sm3(&bytes)
+        self.leaf_at(self.seq, &mut Vec::new())
     }
 
     /// The leaf this record would have at sequence number `seq`, encoding into `buffer` (reused

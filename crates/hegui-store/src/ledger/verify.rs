@@ -363,9 +363,10 @@ type Hashed = (ledger::Record, Vec<u8>, [u8; 32], Result<(), &'static str>);
 /// only the chain walk that follows is sequential.
 async fn hash_page(page: Vec<(ledger::Record, Vec<u8>)>) -> Result<Vec<Hashed>, StoreError> {
     fn hash_all(part: Vec<(ledger::Record, Vec<u8>)>) -> Vec<Hashed> {
+        let mut buffer = Vec::with_capacity(1024);
         part.into_iter()
             .map(|(record, stored)| {
-                let leaf = record.leaf();
+                let leaf = record.leaf_at(record.seq, &mut buffer);
                 let bodies = record.check_bodies();
                 (record, stored, leaf, bodies)
             })
