@@ -31,6 +31,8 @@ LUA="$PWD/bench/gateway/post.lua"
 
 log() { echo "[bench] $*" >&2; }
 
+command -v wrk >/dev/null || { log "wrk not found: install it first (Debian: apt-get install wrk)"; exit 2; }
+
 log "building release binaries"
 cargo build --release -q -p hegui-cli -p hegui-gateway --bins >&2
 BIN="$CARGO_TARGET_DIR/release"
