@@ -88,6 +88,11 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
         "drop user index",
         include_str!("../migrations/sqlite/0002_drop_user_index.sql"),
     ),
+    (
+        3,
+        "drop time index",
+        include_str!("../migrations/sqlite/0003_drop_time_index.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Migration] = &[
     (
@@ -99,6 +104,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         2,
         "drop user index",
         include_str!("../migrations/postgres/0002_drop_user_index.sql"),
+    ),
+    (
+        3,
+        "drop time index",
+        include_str!("../migrations/postgres/0003_drop_time_index.sql"),
     ),
 ];
 

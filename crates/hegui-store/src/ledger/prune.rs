@@ -57,13 +57,16 @@ impl Store {
                 .await
                 .map_err(StoreError::db("locking the ledger"))?;
             // Keep the first young record and everything after it, even if a later record is old
-            // (clocks of several instances may disagree a little).
-            let row = sqlx::query("SELECT MIN(seq) FROM audit_records WHERE time_ms >= $1")
-                .bind(before_ms)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(StoreError::db("pruning"))?;
-            let first_young: Option<i64> = row.try_get(0).map_err(StoreError::db("pruning"))?;
+            // (clocks of several instances may disagree a little). Walking in sequence order and
+            // stopping at the first young record reads only what is about to be removed, so no
+            // index on the time is needed (migration 3 dropped it: it cost every append).
+            let first_young: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM audit_records WHERE time_ms >= $1 ORDER BY seq LIMIT 1",
+            )
+            .bind(before_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::db("pruning"))?;
             let last_seq: i64 = sqlx::query("SELECT last_seq FROM ledger_head WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await
