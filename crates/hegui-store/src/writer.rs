@@ -21,6 +21,8 @@
 //! - Within a transaction the rows go out in statements of up to 128 rows, and the next
 //!   statement is hashed and bound while the database executes the current one.
 //! - The writer keeps its own connection, whose page cache stays warm.
+//! - SQLite: WAL checkpoints run on another connection (see [`checkpointer`]), not inside the
+//!   commit that crosses SQLite's threshold.
 
 use std::sync::{Arc, OnceLock};
 
