@@ -86,6 +86,18 @@ impl Metrics {
         self.added.observe(seconds.max(0.0));
     }
 
+    /// A finished non-streaming exchange: the upstream's wait, and the rest of the time since
+    /// `started` as hegui's own.
+    pub(crate) fn exchange(&self, upstream_wait: std::time::Duration, started: std::time::Instant) {
+        self.upstream_latency(upstream_wait.as_secs_f64());
+        self.added_latency(
+            started
+                .elapsed()
+                .saturating_sub(upstream_wait)
+                .as_secs_f64(),
+        );
+    }
+
     pub(crate) fn audit_latency(&self, seconds: f64) {
         self.audit.observe(seconds);
     }

@@ -484,15 +484,10 @@ async fn chat_inner(
         .label(label.to_json_wrapped())
         .outcome(outcome);
     gateway.audit(&caller, record).await?;
-    let metrics = &gateway.inner.metrics;
-    metrics.upstream_latency(upstream_wait.as_secs_f64());
-    metrics.added_latency(
-        caller
-            .started
-            .elapsed()
-            .saturating_sub(upstream_wait)
-            .as_secs_f64(),
-    );
+    gateway
+        .inner
+        .metrics
+        .exchange(upstream_wait, caller.started);
     let overall = verdict.max(if check.verdict == Verdict::Block {
         Verdict::Clean
     } else {
@@ -934,17 +929,6 @@ async fn simple_inner(
     let label = gateway.label(&caller);
     let key = gateway.inner.key.as_deref();
     let label_config = &gateway.config().label;
-    let finish = |gateway: &Gateway, caller: &Caller| {
-        let metrics = &gateway.inner.metrics;
-        metrics.upstream_latency(upstream_wait.as_secs_f64());
-        metrics.added_latency(
-            caller
-                .started
-                .elapsed()
-                .saturating_sub(upstream_wait)
-                .as_secs_f64(),
-        );
-    };
     match kind {
         Kind::Speech => {
             let mut audio = answer.to_vec();
@@ -986,7 +970,10 @@ async fn simple_inner(
                 .verdicts(gateway.verdicts_json(&check, Some(output)))
                 .label(label.to_json_wrapped());
             gateway.audit(&caller, record).await?;
-            finish(&gateway, &caller);
+            gateway
+                .inner
+                .metrics
+                .exchange(upstream_wait, caller.started);
             let headers = aigc_headers(&gateway, &caller, check.verdict.as_str(), labeled);
             Ok((headers, [(header::CONTENT_TYPE, content_type)], audio).into_response())
         }
@@ -1031,7 +1018,10 @@ async fn simple_inner(
                 record = record.label(label.to_json_wrapped());
             }
             gateway.audit(&caller, record).await?;
-            finish(&gateway, &caller);
+            gateway
+                .inner
+                .metrics
+                .exchange(upstream_wait, caller.started);
             let headers = aigc_headers(&gateway, &caller, check.verdict.as_str(), labeled);
             Ok((headers, axum::Json(value)).into_response())
         }

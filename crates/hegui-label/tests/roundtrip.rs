@@ -1,7 +1,7 @@
 //! Round trips over the fixtures in `tests/fixtures` (made by `make.sh`): write, read, verify,
 //! rewrite (replace, never append), and tampering with the content or the fields.
 
-use std::path::Path;
+mod common;
 
 use hegui_keys::{Algorithm, KeyRing, SigningKey};
 use hegui_label::{
@@ -9,27 +9,11 @@ use hegui_label::{
 };
 
 fn fixtures() -> Vec<(String, Format, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default();
-        let Some(format) = Format::from_extension(extension) else {
-            continue;
-        };
-        let bytes = std::fs::read(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        assert_eq!(
-            Format::detect(&bytes, Some(extension)),
-            Some(format),
-            "{name}"
-        );
-        out.push((name, format, bytes));
+    let out = common::fixtures();
+    for (name, format, bytes) in &out {
+        let extension = name.rsplit('.').next();
+        assert_eq!(Format::detect(bytes, extension), Some(*format), "{name}");
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(
         out.len() >= 14,
         "fixtures missing: run tests/fixtures/make.sh"

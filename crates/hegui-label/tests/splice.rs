@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use hegui_keys::{Algorithm, SigningKey};
 use hegui_label::{
     Format, Label, content_digest, splice_label, splice_label_with_digest, testdata, verify_as,
@@ -13,21 +15,7 @@ use proptest::prelude::*;
 
 /// Every fixture in `tests/fixtures` and the synthetic files of `testdata`, with the format.
 fn all_inputs() -> Vec<(String, Format, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default();
-        let Some(format) = Format::from_extension(extension) else {
-            continue;
-        };
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        out.push((name, format, std::fs::read(&path).unwrap()));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = common::fixtures();
     assert!(out.len() >= 14, "fixtures missing");
     out.extend([
         (

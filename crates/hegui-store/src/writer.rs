@@ -31,7 +31,7 @@ use sqlx::Row as _;
 use sqlx::pool::PoolConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::backend::{Pools, with_pool};
+use crate::backend::{Backend, Pools, with_pool};
 use crate::ledger::{self, BodyMode, Checkpoint, NewRecord, Receipt, Record, RecordId};
 use crate::{Store, StoreError};
 
@@ -111,7 +111,7 @@ impl AuditWriter {
     pub fn start(store: Store, options: WriterOptions) -> AuditWriter {
         let (sender, receiver) = mpsc::channel(options.max_batch.max(1) * 4);
         let body_mode = options.body_mode;
-        let sqlite = store.backend() == crate::Backend::Sqlite;
+        let sqlite = store.backend() == Backend::Sqlite;
         let slot = Arc::new(std::sync::Mutex::new(Some((store, options, receiver))));
         let on_thread = sqlite
             .then(|| {
@@ -199,13 +199,13 @@ async fn write(
 ) {
     let limit = options.max_batch.max(1);
     let mut jobs = Vec::with_capacity(limit);
-    let mut held = Held::default();
+    let mut held: Held = None;
     loop {
         // The held connection goes back when the store closes (`Pool::close` waits for it).
         let received = tokio::select! {
             n = receiver.recv_many(&mut jobs, limit) => n,
             () = store.close_event() => {
-                held.release();
+                held = None;
                 receiver.recv_many(&mut jobs, limit).await
             }
         };
@@ -240,7 +240,6 @@ async fn write(
             }
         }
     }
-    held.release();
 }
 
 /// The writer's own connection, kept from one transaction to the next. On SQLite this matters:
@@ -248,28 +247,11 @@ async fn write(
 /// whichever connection the pool hands out (it rotates through them) meant re-reading the
 /// index and table pages for every batch. Not kept when the pool has a single connection
 /// (in-memory databases), which everything else needs too, nor when it stops answering.
-#[derive(Default)]
-struct Held {
-    connection: Option<HeldConnection>,
-}
+type Held = Option<HeldConnection>;
 
 enum HeldConnection {
     Sqlite(PoolConnection<sqlx::Sqlite>),
     Postgres(PoolConnection<sqlx::Postgres>),
-}
-
-impl Held {
-    /// Keeps `connection` for the next transaction if `keep`, else returns it to the pool.
-    fn put(&mut self, connection: HeldConnection, keep: bool) {
-        if keep {
-            self.connection = Some(connection);
-        }
-    }
-
-    /// Returns the held connection to the pool.
-    fn release(&mut self) {
-        self.connection = None;
-    }
 }
 
 /// Rows per `INSERT` statement: powers of two, largest first. A batch of `n` rows is written as
@@ -451,6 +433,44 @@ macro_rules! append_on {
     }};
 }
 
+/// Runs [`append_on!`] on the held connection of backend `$variant`, or on a fresh one from
+/// `$pool`, and keeps the connection in `$held` afterwards if it still works. Expanded once per
+/// backend.
+macro_rules! on_held {
+    ($held:expr, $pool:expr, $variant:ident, $records:expr, $options:expr) => {{
+        let held: &mut Held = $held;
+        let pool = $pool;
+        let sqlite = matches!(Backend::$variant, Backend::Sqlite);
+        let mut conn = match held.take() {
+            Some(HeldConnection::$variant(conn)) => conn,
+            _ => {
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .map_err(StoreError::db("connecting for the audit writer"))?;
+                if sqlite {
+                    // Checkpoints are the checkpointer's job; this is the backstop.
+                    sqlx::query("PRAGMA wal_autocheckpoint = 16384")
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(StoreError::db("configuring the audit writer"))?;
+                }
+                conn
+            }
+        };
+        // In a block of its own, so that an error still comes back here.
+        let result =
+            async { append_on!(&mut *conn, sqlx::$variant, $records, $options, sqlite) }.await;
+        // After an error the transaction's rollback is queued on the connection; a ping carries
+        // it out and shows whether the connection itself still works.
+        if pool.options().get_max_connections() > 1 && (result.is_ok() || conn.ping().await.is_ok())
+        {
+            *held = Some(HeldConnection::$variant(conn));
+        }
+        result
+    }};
+}
+
 impl Store {
     /// Appends records in one transaction, directly (without group commit). The
     /// [`AuditWriter`] does the same for its batches; tests and tools may call this.
@@ -463,10 +483,8 @@ impl Store {
             .iter()
             .map(|r| r.clone().into_record(0, options.body_mode))
             .collect();
-        let mut held = Held::default();
-        let receipts = self.append_records(&mut held, &records, options).await;
-        held.release();
-        receipts
+        // A connection of the pool's, for this transaction only.
+        self.append_records(&mut None, &records, options).await
     }
 
     /// Numbers, chains and inserts prepared records in one transaction, on the held
@@ -477,45 +495,9 @@ impl Store {
         records: &[Record],
         options: &WriterOptions,
     ) -> Result<Vec<Receipt>, StoreError> {
-        let connect = StoreError::db("connecting for the audit writer");
         match &self.pools {
-            Pools::Sqlite(pool) => {
-                let mut conn = match held.connection.take() {
-                    Some(HeldConnection::Sqlite(conn)) => conn,
-                    _ => {
-                        let mut conn = pool.acquire().await.map_err(connect)?;
-                        // Checkpoints are the checkpointer's job; this is the backstop.
-                        sqlx::query("PRAGMA wal_autocheckpoint = 16384")
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(StoreError::db("configuring the audit writer"))?;
-                        conn
-                    }
-                };
-                // In a block of its own, so that an error still comes back here.
-                let result =
-                    async { append_on!(&mut *conn, sqlx::Sqlite, records, options, true) }.await;
-                // After an error the transaction's rollback is queued on the connection; a
-                // ping carries it out and shows whether the connection itself still works.
-                let keep = pool.options().get_max_connections() > 1
-                    && (result.is_ok() || conn.ping().await.is_ok());
-                held.put(HeldConnection::Sqlite(conn), keep);
-                result
-            }
-            Pools::Postgres(pool) => {
-                let mut conn = match held.connection.take() {
-                    Some(HeldConnection::Postgres(conn)) => conn,
-                    _ => pool.acquire().await.map_err(connect)?,
-                };
-                let result =
-                    async { append_on!(&mut *conn, sqlx::Postgres, records, options, false) }.await;
-                // After an error the transaction's rollback is queued on the connection; a
-                // ping carries it out and shows whether the connection itself still works.
-                let keep = pool.options().get_max_connections() > 1
-                    && (result.is_ok() || conn.ping().await.is_ok());
-                held.put(HeldConnection::Postgres(conn), keep);
-                result
-            }
+            Pools::Sqlite(pool) => on_held!(held, pool, Sqlite, records, options),
+            Pools::Postgres(pool) => on_held!(held, pool, Postgres, records, options),
         }
     }
 
