@@ -61,6 +61,9 @@ pub(crate) enum Pools {
 pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) options: Arc<OpenOptions>,
+    /// The SQLite database file (not for a database in memory): verification opens it on a
+    /// plain connection of its own.
+    pub(crate) sqlite_file: Option<Arc<std::path::Path>>,
 }
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
@@ -130,6 +133,7 @@ impl Store {
             url: redact(url),
             reason,
         };
+        let mut sqlite_file = None;
         let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut connect = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
             if let Some(schema) = &options.pg_schema {
@@ -181,6 +185,7 @@ impl Store {
                 // appending connection finds the index and table pages it touches in memory.
                 .pragma("cache_size", "-16384");
             if !memory {
+                sqlite_file = Some(Arc::from(connect.get_filename()));
                 // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit,
                 // so an acknowledged record survives power loss, not only a process crash.
                 connect = connect
@@ -202,6 +207,7 @@ impl Store {
         let store = Store {
             pools,
             options: Arc::new(options),
+            sqlite_file,
         };
         store.migrate().await?;
         Ok(store)
@@ -336,6 +342,7 @@ impl Store {
         Ok(Store {
             pools: Pools::Postgres(pool),
             options: Arc::new(OpenOptions::default()),
+            sqlite_file: None,
         })
     }
 }

@@ -21,6 +21,15 @@ pub enum StoreError {
         /// The cause.
         source: sqlx::Error,
     },
+    /// SQLite reported an error on a connection opened outside the pool (verification reads
+    /// the file on a plain connection of its own).
+    #[error("database error while {action}: {source}")]
+    Sqlite {
+        /// What was being done.
+        action: &'static str,
+        /// The cause.
+        source: rusqlite::Error,
+    },
     /// A stored migration differs from the one compiled into this program.
     #[error("migration `{version}` was applied with different contents; refusing to continue")]
     MigrationChanged {
@@ -75,6 +84,10 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    pub(crate) fn sqlite(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |source| StoreError::Sqlite { action, source }
+    }
+
     pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |source| StoreError::Database { action, source }
     }

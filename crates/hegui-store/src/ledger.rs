@@ -251,26 +251,26 @@ impl Record {
     /// The canonical bytes with `seq` in place of the record's own sequence number, appended to
     /// `out`.
     fn canonical_at(&self, seq: i64, out: &mut Vec<u8>) {
-        out.reserve(160 + self.id.len() + self.verdicts.len() + self.label.len());
-        out.extend_from_slice(CANONICAL_TAG);
-        out.extend_from_slice(&seq.to_be_bytes());
-        put_str(out, &self.id);
-        out.extend_from_slice(&self.time_ms.to_be_bytes());
-        for s in [
-            &self.kind,
-            &self.tenant,
-            &self.end_user,
-            &self.client_addr,
-            &self.model,
-        ] {
-            put_str(out, s);
+        self.fields().encode(seq, out);
+    }
+
+    /// The fields the leaf covers, borrowed.
+    pub(crate) fn fields(&self) -> Fields<'_> {
+        Fields {
+            id: self.id.as_bytes(),
+            time_ms: self.time_ms,
+            kind: self.kind.as_bytes(),
+            tenant: self.tenant.as_bytes(),
+            end_user: self.end_user.as_bytes(),
+            client_addr: self.client_addr.as_bytes(),
+            model: self.model.as_bytes(),
+            request_digest: &self.request_digest,
+            response_digest: &self.response_digest,
+            verdicts: self.verdicts.as_bytes(),
+            label: self.label.as_bytes(),
+            latency_ms: self.latency_ms,
+            outcome: self.outcome.as_bytes(),
         }
-        out.extend_from_slice(&self.request_digest);
-        out.extend_from_slice(&self.response_digest);
-        put_str(out, &self.verdicts);
-        put_str(out, &self.label);
-        out.extend_from_slice(&self.latency_ms.to_be_bytes());
-        put_str(out, &self.outcome);
     }
 
     /// `SM3(0x00 ‖ canonical)`.
@@ -303,12 +303,58 @@ impl Record {
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+/// The fields of a record that its leaf covers, borrowed from a [`Record`] or straight from a
+/// database row (verification encodes rows without building a `Record`). Text fields are the
+/// stored bytes (UTF-8).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields<'a> {
+    pub(crate) id: &'a [u8],
+    pub(crate) time_ms: i64,
+    pub(crate) kind: &'a [u8],
+    pub(crate) tenant: &'a [u8],
+    pub(crate) end_user: &'a [u8],
+    pub(crate) client_addr: &'a [u8],
+    pub(crate) model: &'a [u8],
+    pub(crate) request_digest: &'a [u8; 32],
+    pub(crate) response_digest: &'a [u8; 32],
+    pub(crate) verdicts: &'a [u8],
+    pub(crate) label: &'a [u8],
+    pub(crate) latency_ms: i64,
+    pub(crate) outcome: &'a [u8],
+}
+
+impl Fields<'_> {
+    /// Appends the canonical bytes at sequence number `seq` to `out` (see [`Record::canonical`]).
+    pub(crate) fn encode(&self, seq: i64, out: &mut Vec<u8>) {
+        out.reserve(160 + self.id.len() + self.verdicts.len() + self.label.len());
+        out.extend_from_slice(CANONICAL_TAG);
+        out.extend_from_slice(&seq.to_be_bytes());
+        put_str(out, self.id);
+        out.extend_from_slice(&self.time_ms.to_be_bytes());
+        for s in [
+            self.kind,
+            self.tenant,
+            self.end_user,
+            self.client_addr,
+            self.model,
+        ] {
+            put_str(out, s);
+        }
+        out.extend_from_slice(self.request_digest);
+        out.extend_from_slice(self.response_digest);
+        put_str(out, self.verdicts);
+        put_str(out, self.label);
+        out.extend_from_slice(&self.latency_ms.to_be_bytes());
+        put_str(out, self.outcome);
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &[u8]) {
     // INVARIANT: strings longer than 4 GiB cannot reach here (the databases cap text far lower);
     // saturate rather than wrap so that such a string could never collide with a short one.
     let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(s.as_bytes());
+    out.extend_from_slice(s);
 }
 
 /// The chain step: `SM3(0x01 ‖ prev ‖ leaf)`.

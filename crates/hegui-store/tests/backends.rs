@@ -233,6 +233,18 @@ async fn tampering(db: &TestDb) {
             "chain value",
         ),
         ("DELETE FROM audit_records WHERE seq >= 9", 9, "missing"),
+        // A stored chain value cut short.
+        (
+            "UPDATE audit_records SET hash = substr(hash, 1, 31) WHERE seq = 7",
+            7,
+            "chain value is 31 bytes",
+        ),
+        // Records removed just before a deleted one are reported first.
+        (
+            "DELETE FROM audit_records WHERE seq = 2; UPDATE audit_records SET hash = substr(hash, 1, 1) WHERE seq = 3",
+            2,
+            "missing",
+        ),
         (
             "DELETE FROM audit_records WHERE seq >= 11; UPDATE ledger_head SET last_seq = 10",
             11,
@@ -260,6 +272,91 @@ async fn tampering(db: &TestDb) {
     }
 }
 both!(tampering_is_detected, tampering);
+
+/// The same tampering in a SQLite database in memory, which verification reads through sqlx
+/// instead of a connection of its own.
+#[test]
+fn tampering_is_detected_in_memory() {
+    hegui_store::block_on(tampering(&common::sqlite_memory()));
+}
+
+/// SQLite keeps whatever type an edit writes; verification names the column and the record
+/// instead of failing to decode the row.
+#[test]
+fn sqlite_columns_of_the_wrong_type_are_breaks() {
+    let cases: &[(&str, i64, &str)] = &[
+        (
+            "UPDATE audit_records SET time_ms = 'soon' WHERE seq = 4",
+            4,
+            "column `time_ms` holds text, not an integer",
+        ),
+        (
+            "UPDATE audit_records SET request_digest = 'abc' WHERE seq = 3",
+            3,
+            "column `request_digest` holds text, not a blob",
+        ),
+        (
+            "UPDATE audit_records SET response_digest = X'00' WHERE seq = 5",
+            5,
+            "column `response_digest` holds 1 bytes, not a 32-byte digest",
+        ),
+        (
+            "UPDATE audit_records SET kind = X'6368' WHERE seq = 2",
+            2,
+            "column `kind` holds a blob, not text",
+        ),
+        (
+            "UPDATE audit_records SET response_text = X'00' WHERE seq = 6",
+            6,
+            "column `response_text` holds a blob, not text or NULL",
+        ),
+    ];
+    let db = common::sqlite();
+    hegui_store::block_on(async {
+        for (sql, seq, reason) in cases {
+            let store = db.open().await;
+            store
+                .execute_raw_for_tests("DELETE FROM audit_records; UPDATE ledger_head SET last_seq = 0, last_hash = base_hash, checkpoint_seq = 0")
+                .await
+                .unwrap();
+            fill(&store, 8, &WriterOptions::default()).await;
+            assert_eq!(verify_break(&store).await, None);
+            store.execute_raw_for_tests(sql).await.unwrap();
+            let (at, why) = verify_break(&store)
+                .await
+                .unwrap_or_else(|| panic!("{sql}: not detected"));
+            assert_eq!((at, why.contains(reason)), (*seq, true), "{sql}: {why}");
+            store.close().await;
+        }
+    });
+}
+
+/// Verifying while the gateway keeps appending: the walk sees one snapshot, so records
+/// committed after it began are neither checked nor taken for a truncated head.
+async fn verify_while_appending(db: &TestDb) {
+    let store = db.open().await;
+    fill(&store, 3_000, &WriterOptions::default()).await;
+    let writer = AuditWriter::start(store.clone(), WriterOptions::default());
+    let appending = {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            for i in 0..2_000 {
+                writer.append(rec(i)).await.unwrap();
+            }
+        })
+    };
+    for _ in 0..5 {
+        let report = store.verify(&Default::default()).await.unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(report.last_seq, report.records as i64);
+    }
+    appending.await.unwrap();
+    let report = store.verify(&Default::default()).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.records, 5_000);
+    store.close().await;
+}
+both!(verify_while_appending_works, verify_while_appending);
 
 async fn prune_keeps_rest_verifiable(db: &TestDb) {
     let key = key();

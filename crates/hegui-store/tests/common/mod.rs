@@ -70,6 +70,18 @@ pub fn sqlite() -> TestDb {
     }
 }
 
+/// SQLite in memory: one connection, nothing kept after the store closes. Verification takes
+/// the sqlx path here (there is no file to open beside the pool).
+pub fn sqlite_memory() -> TestDb {
+    TestDb {
+        url: "sqlite::memory:".into(),
+        options: OpenOptions::default(),
+        name: "sqlite in memory",
+        schema: None,
+        _dir: None,
+    }
+}
+
 pub fn postgres() -> Option<TestDb> {
     if std::env::var("HEGUI_TEST_PG").as_deref() == Ok("0") {
         eprintln!("!!!!!! HEGUI_TEST_PG=0: SKIPPING the PostgreSQL half of this test !!!!!!");
