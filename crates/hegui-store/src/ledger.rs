@@ -23,6 +23,7 @@ mod verify;
 use serde::{Deserialize, Serialize};
 
 pub use prune::PruneReport;
+pub(crate) use verify::fuzz_stream as verify_fuzz_stream;
 pub use verify::{Break, Head, VerifyOptions, VerifyReport};
 
 /// The chain value before the first record.

@@ -43,6 +43,16 @@ pub mod tenants;
 pub mod users;
 mod writer;
 
+/// Entry points for the fuzz targets under `fuzz/store`; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Parses, hashes and checks a binary COPY stream of audit records (PostgreSQL's side of
+    /// verification), cut into chunks at `cuts`; never panics.
+    pub fn pg_copy_stream(bytes: &[u8], cuts: &[usize]) -> Result<usize, String> {
+        crate::ledger::verify_fuzz_stream(bytes, cuts)
+    }
+}
+
 pub use backend::{Backend, OpenOptions, Store};
 pub use error::StoreError;
 pub use ledger::{BodyMode, RecordId};

@@ -331,6 +331,44 @@ fn sqlite_columns_of_the_wrong_type_are_breaks() {
     });
 }
 
+/// PostgreSQL keeps types, but not lengths: a digest or a bigint of the wrong size in the COPY
+/// stream is the break at that record.
+#[test]
+fn postgres_values_of_the_wrong_length_are_breaks() {
+    let Some(db) = common::postgres() else {
+        return;
+    };
+    let cases: &[(&str, i64, &str)] = &[
+        (
+            "UPDATE audit_records SET request_digest = substr(request_digest, 1, 5) WHERE seq = 3",
+            3,
+            "column `request_digest` holds 5 bytes, not a 32-byte digest",
+        ),
+        (
+            "UPDATE audit_records SET hash = hash || hash WHERE seq = 6",
+            6,
+            "chain value is 64 bytes long",
+        ),
+    ];
+    hegui_store::block_on(async {
+        for (sql, seq, reason) in cases {
+            let store = db.open().await;
+            store
+                .execute_raw_for_tests("DELETE FROM audit_records; UPDATE ledger_head SET last_seq = 0, last_hash = base_hash, checkpoint_seq = 0")
+                .await
+                .unwrap();
+            fill(&store, 8, &WriterOptions::default()).await;
+            assert_eq!(verify_break(&store).await, None);
+            store.execute_raw_for_tests(sql).await.unwrap();
+            let (at, why) = verify_break(&store)
+                .await
+                .unwrap_or_else(|| panic!("{sql}: not detected"));
+            assert_eq!((at, why.contains(reason)), (*seq, true), "{sql}: {why}");
+            store.close().await;
+        }
+    });
+}
+
 /// Verifying while the gateway keeps appending: the walk sees one snapshot, so records
 /// committed after it began are neither checked nor taken for a truncated head.
 async fn verify_while_appending(db: &TestDb) {

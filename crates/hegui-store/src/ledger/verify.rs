@@ -27,13 +27,16 @@
 //! appended after the head was read as a truncation.
 
 mod page;
+mod postgres;
 mod sqlite;
+
+pub(crate) use postgres::fuzz_stream;
 
 use std::collections::BTreeMap;
 
 use sqlx::Row as _;
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Pools, with_pool};
 use crate::ledger::{self, Checkpoint, record_from_row};
 use crate::{Store, StoreError};
 
@@ -93,48 +96,26 @@ impl VerifyReport {
 /// hand-over between threads, small enough to stay in cache.
 const PAGE: usize = 4096;
 
-/// How many records the sqlx path reads per query.
+/// How many records the in-memory walk reads per query.
 const SQLX_PAGE: i64 = 20_000;
 
 impl Store {
     /// Verifies the ledger; see the module docs. Database errors are errors; a broken chain is
     /// a report with [`VerifyReport::broken`] set.
     pub async fn verify(&self, options: &VerifyOptions) -> Result<VerifyReport, StoreError> {
-        if let Some(path) = self.sqlite_file.clone() {
-            let options = options.clone();
-            return tokio::task::spawn_blocking(move || sqlite::verify(&path, options))
-                .await
-                .map_err(|e| StoreError::Invalid {
-                    what: "verification task",
-                    reason: e.to_string(),
-                })?;
-        }
-        self.verify_through_sqlx(options).await
-    }
-
-    /// The walk over sqlx pages (PostgreSQL, SQLite in memory), in one read-only transaction
-    /// (on PostgreSQL `REPEATABLE READ`, so that head, checkpoints and records are one
-    /// snapshot). While one page is hashed and checked on a blocking thread, the next is fetched.
-    async fn verify_through_sqlx(
-        &self,
-        options: &VerifyOptions,
-    ) -> Result<VerifyReport, StoreError> {
-        let e = StoreError::db("starting the verification snapshot");
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(e)?;
-            if self.backend() == Backend::Postgres {
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
+        match (&self.pools, self.sqlite_file.clone()) {
+            (Pools::Postgres(pool), _) => postgres::verify(pool, options).await,
+            (Pools::Sqlite(_), Some(path)) => {
+                let options = options.clone();
+                tokio::task::spawn_blocking(move || sqlite::verify(&path, options))
                     .await
-                    .map_err(StoreError::db("starting the verification snapshot"))?;
+                    .map_err(|e| StoreError::Invalid {
+                        what: "verification task",
+                        reason: e.to_string(),
+                    })?
             }
-            let report = walk_through_sqlx(&mut Conn::from(&mut *tx), options).await;
-            // Nothing was written; the transaction only held the snapshot.
-            tx.rollback()
-                .await
-                .map_err(StoreError::db("ending the verification snapshot"))?;
-            report
-        })
+            (Pools::Sqlite(pool), None) => verify_in_memory(pool, options).await,
+        }
     }
 
     /// The ledger head: last record and prune boundary.
@@ -172,6 +153,24 @@ impl Store {
     pub async fn checkpoints_from(&self, from: i64) -> Result<Vec<Checkpoint>, StoreError> {
         with_conn_of!(self, |conn| checkpoints_on(conn, from).await)
     }
+}
+
+/// The walk over a SQLite database in memory (no file to open beside the pool): sqlx pages in
+/// one read transaction on the pool's connection.
+async fn verify_in_memory(
+    pool: &sqlx::SqlitePool,
+    options: &VerifyOptions,
+) -> Result<VerifyReport, StoreError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(StoreError::db("starting the verification snapshot"))?;
+    let report = walk_through_sqlx(&mut Conn::from(&mut *tx), options).await;
+    // Nothing was written; the transaction only held the snapshot.
+    tx.rollback()
+        .await
+        .map_err(StoreError::db("ending the verification snapshot"))?;
+    report
 }
 
 /// One connection of either backend, for queries that must share a transaction (and so a
