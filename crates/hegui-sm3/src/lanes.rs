@@ -27,76 +27,89 @@ pub(crate) const T: [u32; 64] = {
     t
 };
 
-/// One message's blocks: the whole 64-byte blocks borrowed from the message, then one or two
-/// padded blocks (the rest of the message, `0x80`, zeros, the bit length big-endian; §5.2).
-struct Padded<'a> {
-    whole: &'a [u8],
+/// A block of zeros for lanes without a message (their results are never read).
+static IDLE: [u8; 64] = [0; 64];
+
+/// One lane's message: its whole 64-byte blocks borrowed from the message, then one or two
+/// padded blocks in `tail` (the rest of the message, `0x80`, zeros, the bit length big-endian;
+/// §5.2). Filled in place when the lane takes a message, so nothing of it is moved around.
+struct Lane<'m> {
+    /// Which message (its index in the batch), or `None` when idle.
+    message: Option<usize>,
+    whole: &'m [u8],
     tail: [u8; 128],
+    /// Blocks in all.
     blocks: usize,
+    /// The next block to hash.
+    next: usize,
 }
 
-impl<'a> Padded<'a> {
-    fn new(message: &'a [u8]) -> Padded<'a> {
-        let split = message.len() - message.len() % 64;
-        let (whole, rest) = message.split_at(split);
-        let mut tail = [0u8; 128];
-        tail[..rest.len()].copy_from_slice(rest);
-        tail[rest.len()] = 0x80;
-        let tail_blocks = if rest.len() < 56 { 1 } else { 2 };
-        let bits = (message.len() as u64).wrapping_mul(8);
-        tail[tail_blocks * 64 - 8..tail_blocks * 64].copy_from_slice(&bits.to_be_bytes());
-        Padded {
-            whole,
-            tail,
-            blocks: split / 64 + tail_blocks,
+impl<'m> Lane<'m> {
+    fn idle() -> Lane<'m> {
+        Lane {
+            message: None,
+            whole: &[],
+            tail: [0; 128],
+            blocks: 0,
+            next: 0,
         }
     }
 
-    /// Block `i` (< `self.blocks`).
-    fn block(&self, i: usize) -> &[u8] {
+    /// Takes message number `index`, `bytes`.
+    fn take(&mut self, index: usize, bytes: &'m [u8]) {
+        let split = bytes.len() - bytes.len() % 64;
+        let (whole, rest) = bytes.split_at(split);
+        let tail_blocks = if rest.len() < 56 { 1 } else { 2 };
+        let end = tail_blocks * 64;
+        self.tail[..rest.len()].copy_from_slice(rest);
+        self.tail[rest.len()] = 0x80;
+        self.tail[rest.len() + 1..end - 8].fill(0);
+        let bits = (bytes.len() as u64).wrapping_mul(8);
+        self.tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
+        self.message = Some(index);
+        self.whole = whole;
+        self.blocks = split / 64 + tail_blocks;
+        self.next = 0;
+    }
+
+    /// The next block.
+    fn block(&self) -> &[u8; 64] {
         let whole = self.whole.len() / 64;
-        if i < whole {
-            &self.whole[i * 64..i * 64 + 64]
+        let (bytes, i) = if self.next < whole {
+            (self.whole, self.next)
         } else {
-            let i = i - whole;
-            &self.tail[i * 64..i * 64 + 64]
-        }
+            (&self.tail[..], self.next - whole)
+        };
+        bytes
+            .get(i * 64..i * 64 + 64)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or(&IDLE)
     }
 }
 
 /// The chain values of `L` lanes, word-major: `state[word][lane]`.
 pub(crate) type State<const L: usize> = [[u32; L]; 8];
-/// One block for each of `L` lanes, word-major: `words[word][lane]` (already big-endian
-/// decoded).
-pub(crate) type Words<const L: usize> = [[u32; L]; 16];
 
-/// A lane's current message.
-struct Lane<'a> {
-    message: usize,
-    padded: Padded<'a>,
-    next: usize,
-}
-
-/// Runs the multi-buffer schedule with `L` lanes: each lane hashes one message block by block;
-/// when its message ends, its digest is written out and the lane starts the next message.
+/// Runs the multi-buffer schedule with `L` lanes: each lane hashes one message block by block
+/// (`compress` takes the next block of every lane, as bytes, and transposes them itself); when
+/// its message ends, its digest is written out and the lane takes the next message.
 ///
 /// # Safety
 ///
 /// `compress` must be safe to call on this CPU (its target features were detected).
 pub(crate) unsafe fn schedule<'m, const L: usize>(
-    compress: unsafe fn(&mut State<L>, &Words<L>),
+    compress: unsafe fn(&mut State<L>, &[&[u8; 64]; L]),
     messages: &[&'m [u8]],
     out: &mut [[u8; 32]],
 ) {
     let mut state: State<L> = [[0; L]; 8];
-    let mut lanes: [Option<Lane<'m>>; L] = std::array::from_fn(|_| None);
-    let mut upcoming = 0..messages.len();
-    let mut start = |lane: usize, state: &mut State<L>, lanes: &mut [Option<Lane<'m>>; L]| {
-        lanes[lane] = upcoming.next().map(|message| Lane {
-            message,
-            padded: Padded::new(messages[message]),
-            next: 0,
-        });
+    let mut lanes: [Lane<'m>; L] = std::array::from_fn(|_| Lane::idle());
+    let mut upcoming = messages.iter().enumerate();
+    let mut start = |lane: usize, state: &mut State<L>, lanes: &mut [Lane<'m>; L]| {
+        match upcoming.next() {
+            Some((index, bytes)) => lanes[lane].take(index, bytes),
+            None => lanes[lane].message = None,
+        }
         for (word, iv) in state.iter_mut().zip(IV) {
             word[lane] = iv;
         }
@@ -104,26 +117,22 @@ pub(crate) unsafe fn schedule<'m, const L: usize>(
     for lane in 0..L {
         start(lane, &mut state, &mut lanes);
     }
-    let mut words: Words<L> = [[0; L]; 16];
-    while lanes.iter().any(Option::is_some) {
-        for (lane, slot) in lanes.iter().enumerate() {
-            // An idle lane hashes whatever it last had; its result is never read.
-            if let Some(current) = slot {
-                let block = current.padded.block(current.next);
-                for (word, bytes) in words.iter_mut().zip(block.chunks_exact(4)) {
-                    word[lane] = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-                }
-            }
-        }
+    while lanes.iter().any(|lane| lane.message.is_some()) {
+        let blocks: [&[u8; 64]; L] = std::array::from_fn(|lane| match lanes[lane].message {
+            Some(_) => lanes[lane].block(),
+            // An idle lane hashes zeros; its result is never read.
+            None => &IDLE,
+        });
         // SAFETY: the caller guarantees that `compress` runs on this CPU.
-        unsafe { compress(&mut state, &words) };
+        unsafe { compress(&mut state, &blocks) };
         for lane in 0..L {
-            let Some(current) = &mut lanes[lane] else {
+            let current = &mut lanes[lane];
+            let Some(message) = current.message else {
                 continue;
             };
             current.next += 1;
-            if current.next == current.padded.blocks {
-                let digest = &mut out[current.message];
+            if current.next == current.blocks {
+                let digest = &mut out[message];
                 for (word, bytes) in state.iter().zip(digest.chunks_exact_mut(4)) {
                     bytes.copy_from_slice(&word[lane].to_be_bytes());
                 }

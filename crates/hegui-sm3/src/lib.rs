@@ -12,6 +12,8 @@
 //! - [`digest`] hashes one message with the RustCrypto `sm3` crate (the reference here).
 //! - [`digest_many`] hashes a batch with the widest lanes the CPU has, chosen at run time
 //!   ([`Engine::detect`]); on a CPU with neither AVX-512 nor AVX2 it uses [`digest`] per message.
+//!   `HEGUI_SM3_ENGINE=avx2` (or `scalar`) makes it use narrower lanes, to measure what a CPU
+//!   without the wider ones would do ([`Engine::chosen`]).
 //!
 //! The lane code is checked against the `sm3` crate by property tests over random batches
 //! (lengths around every padding boundary) for each engine the CPU can run, and by the
@@ -38,7 +40,7 @@ pub enum Engine {
     /// Eight messages at a time in 256-bit AVX2 registers.
     Avx2,
     /// Sixteen messages at a time in 512-bit AVX-512 registers (with native rotates and
-    /// three-input logic).
+    /// three-input logic; needs AVX-512F and AVX-512BW).
     Avx512,
 }
 
@@ -47,7 +49,9 @@ impl Engine {
     pub fn detect() -> Engine {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+            {
                 return Engine::Avx512;
             }
             if std::arch::is_x86_feature_detected!("avx2") {
@@ -65,7 +69,9 @@ impl Engine {
             if std::arch::is_x86_feature_detected!("avx2") {
                 all.push(Engine::Avx2);
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+            {
                 all.push(Engine::Avx512);
             }
         }
@@ -114,19 +120,34 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The engine [`digest_many`] uses: [`Engine::detect`], unless the environment variable
+    /// `HEGUI_SM3_ENGINE` names a narrower one this CPU runs (`scalar`, `avx2`, `avx512`), for
+    /// measuring how a machine without the wider lanes would do. Read once per process.
+    pub fn chosen() -> Engine {
+        static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        *ENGINE.get_or_init(|| {
+            let wanted = std::env::var("HEGUI_SM3_ENGINE").ok();
+            Engine::available()
+                .into_iter()
+                .find(|e| wanted.as_deref() == Some(e.name()))
+                .unwrap_or_else(Engine::detect)
+        })
+    }
+}
+
 /// Hashes every message of `messages` into the same position of `out`, with the widest lanes
-/// this CPU has (the engine is detected once and remembered).
+/// this CPU has ([`Engine::chosen`]).
 ///
 /// # Panics
 ///
 /// If `out` and `messages` differ in length.
 pub fn digest_many(messages: &[&[u8]], out: &mut [[u8; 32]]) {
-    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
     // Below a few messages the lanes would mostly idle.
     let engine = if messages.len() < 4 {
         Engine::Scalar
     } else {
-        *ENGINE.get_or_init(Engine::detect)
+        Engine::chosen()
     };
     engine.digest_many(messages, out);
 }

@@ -133,7 +133,7 @@ impl Store {
             url: redact(url),
             reason,
         };
-        let mut sqlite_file = None;
+        let mut sqlite_file: Option<std::path::PathBuf> = None;
         let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut connect = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
             if let Some(schema) = &options.pg_schema {
@@ -185,7 +185,7 @@ impl Store {
                 // appending connection finds the index and table pages it touches in memory.
                 .pragma("cache_size", "-16384");
             if !memory {
-                sqlite_file = Some(Arc::from(connect.get_filename()));
+                sqlite_file = Some(connect.get_filename().to_owned());
                 // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit,
                 // so an acknowledged record survives power loss, not only a process crash.
                 connect = connect
@@ -207,7 +207,10 @@ impl Store {
         let store = Store {
             pools,
             options: Arc::new(options),
-            sqlite_file,
+            // Absolute (the pool has created the file by now), so that verification opens the
+            // same file if the working directory changes later.
+            sqlite_file: sqlite_file
+                .map(|file| Arc::from(std::fs::canonicalize(&file).unwrap_or(file))),
         };
         store.migrate().await?;
         Ok(store)

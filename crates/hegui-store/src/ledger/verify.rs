@@ -10,10 +10,11 @@
 //! SQLite rows over one at a time from its worker thread, copying every value (about 10 µs a
 //! record), and one SM3 at a time runs at about 200 MB/s. So:
 //!
-//! - **Rows** are read on a plain SQLite connection of the walk's own ([`sqlite`]), one
-//!   statement for the whole walk in one read transaction, and encoded straight from the row
-//!   into a [`page::Page`] (canonical bytes, texts, stored values in flat buffers, no per-field
-//!   allocation). PostgreSQL, and SQLite databases in memory, go through sqlx pages.
+//! - **Rows** are read without sqlx's row objects and encoded straight into a [`page::Page`]
+//!   (canonical bytes, texts, stored values in flat buffers, no per-field allocation): on SQLite
+//!   from a plain connection of the walk's own ([`sqlite`]), one statement for the whole walk;
+//!   on PostgreSQL from a binary `COPY` stream on a connection of its own ([`postgres`]). A
+//!   SQLite database in memory (no file to open) goes through sqlx pages.
 //! - **Hashes** of a page are computed in batches with [`hegui_sm3::digest_many`] (16 or 8
 //!   messages at once in SIMD lanes). Chain links are batched too: each record's link is checked
 //!   against its predecessor's *stored* chain value, so no link waits for the one before it, and
@@ -22,9 +23,9 @@
 //! - **Reading and checking overlap**: one thread reads the next page while another hashes and
 //!   checks the current one.
 //!
-//! The walk also sees one snapshot (SQLite: one read transaction for head, checkpoints and
-//! records), so verifying a ledger that the gateway keeps appending to does not report records
-//! appended after the head was read as a truncation.
+//! The walk also sees one snapshot (one read transaction for head, checkpoints and records;
+//! `REPEATABLE READ` on PostgreSQL), so verifying a ledger that the gateway keeps appending to
+//! does not report records appended after the head was read as a truncation.
 
 mod page;
 mod postgres;
