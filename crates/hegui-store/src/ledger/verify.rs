@@ -221,13 +221,27 @@ use with_conn_of;
 async fn head_on(conn: &mut Conn<'_>) -> Result<Head, StoreError> {
     let e = StoreError::db("reading the ledger head");
     with_conn!(conn, |c| {
-        let row: (i64, Vec<u8>, i64, Vec<u8>, i64) = sqlx::query_as(
-            "SELECT last_seq, last_hash, base_seq, base_hash, checkpoint_seq FROM ledger_head WHERE id = 1",
-        )
-        .fetch_one(&mut **c)
-        .await
-        .map_err(e)?;
-        let (last_seq, last_hash, base_seq, base_hash, checkpoint_seq) = row;
+        let row: HeadRow = sqlx::query_as(HEAD_SQL)
+            .fetch_one(&mut **c)
+            .await
+            .map_err(e)?;
+        Head::from_row(row)
+    })
+}
+
+/// The head row as selected by [`HEAD_SQL`].
+type HeadRow = (i64, Vec<u8>, i64, Vec<u8>, i64);
+const HEAD_SQL: &str =
+    "SELECT last_seq, last_hash, base_seq, base_hash, checkpoint_seq FROM ledger_head WHERE id = 1";
+
+/// A checkpoint row as selected by [`CHECKPOINTS_SQL`].
+type CheckpointRow = (i64, Vec<u8>, i64, String, String);
+const CHECKPOINTS_SQL: &str = "SELECT seq, hash, time_ms, reason, signature FROM audit_checkpoints WHERE seq >= $1 ORDER BY seq";
+
+impl Head {
+    fn from_row(
+        (last_seq, last_hash, base_seq, base_hash, checkpoint_seq): HeadRow,
+    ) -> Result<Head, StoreError> {
         Ok(Head {
             last_seq,
             last_hash: ledger::to_hash(&last_hash, "ledger head hash")?,
@@ -235,7 +249,21 @@ async fn head_on(conn: &mut Conn<'_>) -> Result<Head, StoreError> {
             base_hash: ledger::to_hash(&base_hash, "ledger base hash")?,
             checkpoint_seq,
         })
-    })
+    }
+}
+
+impl Checkpoint {
+    fn from_row(
+        (seq, hash, time_ms, reason, signature): CheckpointRow,
+    ) -> Result<Self, StoreError> {
+        Ok(Checkpoint {
+            seq,
+            hash: ledger::to_hash(&hash, "checkpoint hash")?,
+            time_ms,
+            reason,
+            signature,
+        })
+    }
 }
 
 async fn records_page_on(
@@ -260,24 +288,12 @@ async fn records_page_on(
 
 async fn checkpoints_on(conn: &mut Conn<'_>, from: i64) -> Result<Vec<Checkpoint>, StoreError> {
     with_conn!(conn, |c| {
-        let rows: Vec<(i64, Vec<u8>, i64, String, String)> = sqlx::query_as(
-            "SELECT seq, hash, time_ms, reason, signature FROM audit_checkpoints WHERE seq >= $1 ORDER BY seq",
-        )
-        .bind(from)
-        .fetch_all(&mut **c)
-        .await
-        .map_err(StoreError::db("reading checkpoints"))?;
-        rows.into_iter()
-            .map(|(seq, hash, time_ms, reason, signature)| {
-                Ok(Checkpoint {
-                    seq,
-                    hash: ledger::to_hash(&hash, "checkpoint hash")?,
-                    time_ms,
-                    reason,
-                    signature,
-                })
-            })
-            .collect()
+        let rows: Vec<CheckpointRow> = sqlx::query_as(CHECKPOINTS_SQL)
+            .bind(from)
+            .fetch_all(&mut **c)
+            .await
+            .map_err(StoreError::db("reading checkpoints"))?;
+        rows.into_iter().map(Checkpoint::from_row).collect()
     })
 }
 
@@ -376,6 +392,15 @@ pub(super) struct Walk {
     prev: [u8; 32],
     /// The next sequence number.
     expected: i64,
+}
+
+/// A column of record `seq` that does not hold what the schema says (only an edit in the
+/// database does that): the break at that record.
+fn column_break(seq: i64, name: &str, what: &str) -> Break {
+    Break {
+        seq,
+        reason: format!("column `{name}` holds {what} (edited in the database?)"),
+    }
 }
 
 impl Walk {

@@ -4,7 +4,35 @@
 
 use crate::ledger::{Fields, Record};
 
-use super::Break;
+use super::{Break, column_break};
+
+/// Typed access to the columns of one row selected with `ledger::RECORD_COLUMNS`, whichever
+/// database it came from. A value that is not what the schema says is the break at the row's
+/// record.
+pub(crate) trait Row<'a> {
+    /// The row's sequence number.
+    fn seq(&self) -> i64;
+    /// A text column (its UTF-8 bytes).
+    fn text(&self, index: usize, name: &str) -> Result<&'a [u8], Break>;
+    /// A text column that may be NULL.
+    fn optional_text(&self, index: usize, name: &str) -> Result<Option<&'a [u8]>, Break>;
+    /// An integer column.
+    fn integer(&self, index: usize, name: &str) -> Result<i64, Break>;
+    /// A BLOB / BYTEA column.
+    fn bytes(&self, index: usize, name: &str) -> Result<&'a [u8], Break>;
+
+    /// A 32-byte digest column.
+    fn digest(&self, index: usize, name: &str) -> Result<&'a [u8; 32], Break> {
+        let bytes = self.bytes(index, name)?;
+        bytes.try_into().map_err(|_| {
+            column_break(
+                self.seq(),
+                name,
+                &format!("{} bytes, not a 32-byte digest", bytes.len()),
+            )
+        })
+    }
+}
 
 /// Records waiting to be hashed and checked, in sequence order.
 #[derive(Debug, Default)]
@@ -131,6 +159,30 @@ impl Page {
                 self.text_of.push((index, name));
             }
         }
+    }
+
+    /// Adds a row read from the database (its columns in `ledger::RECORD_COLUMNS` order).
+    pub(crate) fn push_row<'a>(&mut self, row: &impl Row<'a>) -> Result<(), Break> {
+        let fields = Fields {
+            id: row.text(1, "id")?,
+            time_ms: row.integer(2, "time_ms")?,
+            kind: row.text(3, "kind")?,
+            tenant: row.text(4, "tenant")?,
+            end_user: row.text(5, "end_user")?,
+            client_addr: row.text(6, "client_addr")?,
+            model: row.text(7, "model")?,
+            request_digest: row.digest(8, "request_digest")?,
+            response_digest: row.digest(10, "response_digest")?,
+            verdicts: row.text(12, "verdicts")?,
+            label: row.text(13, "label")?,
+            latency_ms: row.integer(14, "latency_ms")?,
+            outcome: row.text(15, "outcome")?,
+        };
+        let request_text = row.optional_text(9, "request_text")?;
+        let response_text = row.optional_text(11, "response_text")?;
+        let stored = row.bytes(16, "hash")?;
+        self.push(row.seq(), &fields, request_text, response_text, stored);
+        Ok(())
     }
 
     /// Adds a record decoded by sqlx.

@@ -13,11 +13,11 @@
 use futures_util::StreamExt as _;
 use sqlx::Connection as _;
 
-use super::page::Page;
-use super::{Break, Conn, PAGE, VerifyOptions, VerifyReport, Walk};
+use super::page::{Page, Row};
+use super::{Break, Conn, PAGE, VerifyOptions, VerifyReport, Walk, column_break};
 use super::{checkpoints_on, head_on, stored_hash_on};
 use crate::StoreError;
-use crate::ledger::{self, Fields};
+use crate::ledger;
 
 /// Pages in flight between the reader and the checker.
 const IN_FLIGHT: usize = 3;
@@ -325,25 +325,7 @@ fn push_tuple(page: &mut Page, tuple: &Tuple<'_>) -> Result<(), Break> {
             });
         }
     };
-    let column = Columns { tuple, seq };
-    let fields = Fields {
-        id: column.value(1, "id")?,
-        time_ms: column.bigint(2, "time_ms")?,
-        kind: column.value(3, "kind")?,
-        tenant: column.value(4, "tenant")?,
-        end_user: column.value(5, "end_user")?,
-        client_addr: column.value(6, "client_addr")?,
-        model: column.value(7, "model")?,
-        request_digest: column.digest(8, "request_digest")?,
-        response_digest: column.digest(10, "response_digest")?,
-        verdicts: column.value(12, "verdicts")?,
-        label: column.value(13, "label")?,
-        latency_ms: column.bigint(14, "latency_ms")?,
-        outcome: column.value(15, "outcome")?,
-    };
-    let stored = column.value(16, "hash")?;
-    page.push(seq, &fields, tuple[9], tuple[11], stored);
-    Ok(())
+    page.push_row(&Columns { tuple, seq })
 }
 
 /// Typed access to one tuple's fields; a wrong value is a [`Break`] at the tuple's record.
@@ -352,34 +334,33 @@ struct Columns<'t, 'a> {
     seq: i64,
 }
 
-impl<'a> Columns<'_, 'a> {
-    fn bad(&self, name: &str, what: &str) -> Break {
-        Break {
-            seq: self.seq,
-            reason: format!("column `{name}` holds {what} (edited in the database?)"),
-        }
+impl<'a> Row<'a> for Columns<'_, 'a> {
+    fn seq(&self) -> i64 {
+        self.seq
     }
 
-    fn value(&self, index: usize, name: &str) -> Result<&'a [u8], Break> {
-        self.tuple[index].ok_or_else(|| self.bad(name, "NULL"))
+    fn text(&self, index: usize, name: &str) -> Result<&'a [u8], Break> {
+        self.bytes(index, name)
     }
 
-    fn bigint(&self, index: usize, name: &str) -> Result<i64, Break> {
-        let bytes = self.value(index, name)?;
-        let bytes: [u8; 8] = bytes
-            .try_into()
-            .map_err(|_| self.bad(name, &format!("{} bytes, not a bigint", bytes.len())))?;
+    fn optional_text(&self, index: usize, _name: &str) -> Result<Option<&'a [u8]>, Break> {
+        Ok(self.tuple[index])
+    }
+
+    fn integer(&self, index: usize, name: &str) -> Result<i64, Break> {
+        let bytes = self.bytes(index, name)?;
+        let bytes: [u8; 8] = bytes.try_into().map_err(|_| {
+            column_break(
+                self.seq,
+                name,
+                &format!("{} bytes, not a bigint", bytes.len()),
+            )
+        })?;
         Ok(i64::from_be_bytes(bytes))
     }
 
-    fn digest(&self, index: usize, name: &str) -> Result<&'a [u8; 32], Break> {
-        let bytes = self.value(index, name)?;
-        bytes.try_into().map_err(|_| {
-            self.bad(
-                name,
-                &format!("{} bytes, not a 32-byte digest", bytes.len()),
-            )
-        })
+    fn bytes(&self, index: usize, name: &str) -> Result<&'a [u8], Break> {
+        self.tuple[index].ok_or_else(|| column_break(self.seq, name, "NULL"))
     }
 }
 

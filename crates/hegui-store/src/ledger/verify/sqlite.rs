@@ -10,13 +10,15 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rusqlite::types::ValueRef;
+use rusqlite::types::{FromSql, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
-use super::page::Page;
-use super::{Break, Head, PAGE, VerifyOptions, VerifyReport, Walk};
+use super::page::{Page, Row};
+use super::{
+    Break, CHECKPOINTS_SQL, HEAD_SQL, Head, PAGE, VerifyOptions, VerifyReport, Walk, column_break,
+};
 use crate::StoreError;
-use crate::ledger::{self, Checkpoint, Fields};
+use crate::ledger::{self, Checkpoint};
 
 /// Pages in flight between the reader and the checker.
 const IN_FLIGHT: usize = 3;
@@ -124,27 +126,7 @@ fn push_row(page: &mut Page, row: &rusqlite::Row<'_>) -> Result<(), Break> {
             });
         }
     };
-    let column = Columns { row, seq };
-    let fields = Fields {
-        id: column.text(1, "id")?,
-        time_ms: column.integer(2, "time_ms")?,
-        kind: column.text(3, "kind")?,
-        tenant: column.text(4, "tenant")?,
-        end_user: column.text(5, "end_user")?,
-        client_addr: column.text(6, "client_addr")?,
-        model: column.text(7, "model")?,
-        request_digest: column.digest(8, "request_digest")?,
-        response_digest: column.digest(10, "response_digest")?,
-        verdicts: column.text(12, "verdicts")?,
-        label: column.text(13, "label")?,
-        latency_ms: column.integer(14, "latency_ms")?,
-        outcome: column.text(15, "outcome")?,
-    };
-    let request_text = column.optional_text(9, "request_text")?;
-    let response_text = column.optional_text(11, "response_text")?;
-    let stored = column.blob(16, "hash")?;
-    page.push(seq, &fields, request_text, response_text, stored);
-    Ok(())
+    page.push_row(&Columns { row, seq })
 }
 
 /// Typed access to one row's columns; a wrong type is a [`Break`] at the row's record.
@@ -157,14 +139,7 @@ impl<'r> Columns<'r, '_> {
     fn value(&self, index: usize, name: &str) -> Result<ValueRef<'r>, Break> {
         self.row
             .get_ref(index)
-            .map_err(|e| self.bad(name, &e.to_string()))
-    }
-
-    fn bad(&self, name: &str, what: &str) -> Break {
-        Break {
-            seq: self.seq,
-            reason: format!("column `{name}` holds {what} (edited in the database?)"),
-        }
+            .map_err(|e| column_break(self.seq, name, &e.to_string()))
     }
 
     fn wrong(&self, name: &str, value: ValueRef<'_>, want: &str) -> Break {
@@ -175,7 +150,13 @@ impl<'r> Columns<'r, '_> {
             ValueRef::Text(_) => "text",
             ValueRef::Blob(_) => "a blob",
         };
-        self.bad(name, &format!("{found}, not {want}"))
+        column_break(self.seq, name, &format!("{found}, not {want}"))
+    }
+}
+
+impl<'r> Row<'r> for Columns<'r, '_> {
+    fn seq(&self) -> i64 {
+        self.seq
     }
 
     fn text(&self, index: usize, name: &str) -> Result<&'r [u8], Break> {
@@ -200,75 +181,47 @@ impl<'r> Columns<'r, '_> {
         }
     }
 
-    fn blob(&self, index: usize, name: &str) -> Result<&'r [u8], Break> {
+    fn bytes(&self, index: usize, name: &str) -> Result<&'r [u8], Break> {
         match self.value(index, name)? {
             ValueRef::Blob(bytes) => Ok(bytes),
             other => Err(self.wrong(name, other, "a blob")),
         }
     }
+}
 
-    fn digest(&self, index: usize, name: &str) -> Result<&'r [u8; 32], Break> {
-        let bytes = self.blob(index, name)?;
-        bytes.try_into().map_err(|_| {
-            self.bad(
-                name,
-                &format!("{} bytes, not a 32-byte digest", bytes.len()),
-            )
-        })
-    }
+/// Columns 0 to 4 of a row.
+fn five<A: FromSql, B: FromSql, C: FromSql, D: FromSql, E: FromSql>(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(A, B, C, D, E)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
 }
 
 fn read_head(conn: &Connection) -> Result<Head, StoreError> {
-    let (last_seq, last_hash, base_seq, base_hash, checkpoint_seq) = conn
-        .query_row(
-            "SELECT last_seq, last_hash, base_seq, base_hash, checkpoint_seq FROM ledger_head WHERE id = 1",
-            [],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, Vec<u8>>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                    row.get::<_, i64>(4)?,
-                ))
-            },
-        )
+    let row = conn
+        .query_row(HEAD_SQL, [], five)
         .map_err(StoreError::sqlite("reading the ledger head"))?;
-    Ok(Head {
-        last_seq,
-        last_hash: ledger::to_hash(&last_hash, "ledger head hash")?,
-        base_seq,
-        base_hash: ledger::to_hash(&base_hash, "ledger base hash")?,
-        checkpoint_seq,
-    })
+    Head::from_row(row)
 }
 
 fn read_checkpoints(conn: &Connection, from: i64) -> Result<Vec<Checkpoint>, StoreError> {
     let e = StoreError::sqlite;
     let mut statement = conn
-        .prepare("SELECT seq, hash, time_ms, reason, signature FROM audit_checkpoints WHERE seq >= ?1 ORDER BY seq")
+        .prepare(CHECKPOINTS_SQL)
         .map_err(e("reading checkpoints"))?;
     let rows = statement
-        .query_map([from], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, Vec<u8>>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })
+        .query_map([from], five)
         .map_err(e("reading checkpoints"))?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, hash, time_ms, reason, signature) = row.map_err(e("reading checkpoints"))?;
-        out.push(Checkpoint {
-            seq,
-            hash: ledger::to_hash(&hash, "checkpoint hash")?,
-            time_ms,
-            reason,
-            signature,
-        });
+        out.push(Checkpoint::from_row(
+            row.map_err(e("reading checkpoints"))?,
+        )?);
     }
     Ok(out)
 }
