@@ -14,6 +14,9 @@
 //!
 //! Where the time goes, and what was done about it (BENCHMARKS.md has the figures):
 //!
+//! - On a SQLite file the writer is not this async code at all but [`file`]: a plain
+//!   connection on a thread of its own, the same batches, numbering and replies. The points
+//!   below are about the sqlx writer (PostgreSQL, SQLite in memory, `Store::append_batch`).
 //! - The writer runs on a thread of its own, so that its round trips to the database are not
 //!   queued behind the caller's request handling.
 //! - Body digests, ids and times are settled by each caller (in parallel); the writer only
@@ -30,6 +33,8 @@ use sqlx::Connection as _;
 use sqlx::Row as _;
 use sqlx::pool::PoolConnection;
 use tokio::sync::{mpsc, oneshot};
+
+mod file;
 
 use crate::backend::{Backend, Pools, with_pool};
 use crate::ledger::{self, BodyMode, Checkpoint, NewRecord, Receipt, Record, RecordId};
@@ -104,37 +109,53 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the writer. On SQLite it gets a thread of its own (with a single-threaded Tokio
-    /// runtime), so that its round trips to the database are not queued behind the caller's
-    /// other tasks; on PostgreSQL, whose connections belong to the runtime that opened them, and
-    /// wherever no thread can be started, it runs on the current Tokio runtime.
+    /// Starts the writer. On a SQLite file it gets a thread of its own with a plain connection
+    /// (no sqlx, no async runtime; see the `file` module); on SQLite in memory a thread with a
+    /// single-threaded Tokio runtime, so that its round trips to the database are not queued
+    /// behind the caller's other tasks; on PostgreSQL, whose connections belong to the runtime
+    /// that opened them, and wherever no thread can be started, it runs on the current Tokio
+    /// runtime.
     pub fn start(store: Store, options: WriterOptions) -> AuditWriter {
         let (sender, receiver) = mpsc::channel(options.max_batch.max(1) * 4);
         let body_mode = options.body_mode;
         let sqlite = store.backend() == Backend::Sqlite;
+        let file = store.sqlite_file.clone();
         let slot = Arc::new(std::sync::Mutex::new(Some((store, options, receiver))));
-        let on_thread = sqlite
-            .then(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()
-            })
-            .flatten()
-            .and_then(|runtime| {
-                let slot = Arc::clone(&slot);
-                std::thread::Builder::new()
-                    .name("hegui-audit".into())
-                    .spawn(move || {
-                        let work = slot.lock().ok().and_then(|mut w| w.take());
-                        if let Some((store, options, receiver)) = work {
-                            runtime.block_on(run(store, options, receiver));
-                        }
-                    })
-                    .ok()
-            });
+        let take = |slot: &std::sync::Mutex<Option<_>>| slot.lock().ok().and_then(|mut w| w.take());
+        let on_thread = if let Some(path) = file {
+            // A SQLite file: the plain-connection writer on a thread of its own.
+            let slot = Arc::clone(&slot);
+            std::thread::Builder::new()
+                .name("hegui-audit".into())
+                .spawn(move || {
+                    if let Some((_store, options, mut receiver)) = take(&slot) {
+                        file::run(&path, &options, &mut receiver);
+                    }
+                })
+                .ok()
+        } else {
+            sqlite
+                .then(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()
+                })
+                .flatten()
+                .and_then(|runtime| {
+                    let slot = Arc::clone(&slot);
+                    std::thread::Builder::new()
+                        .name("hegui-audit".into())
+                        .spawn(move || {
+                            if let Some((store, options, receiver)) = take(&slot) {
+                                runtime.block_on(run(store, options, receiver));
+                            }
+                        })
+                        .ok()
+                })
+        };
         if on_thread.is_none()
-            && let Some((store, options, receiver)) = slot.lock().ok().and_then(|mut w| w.take())
+            && let Some((store, options, receiver)) = take(&slot)
         {
             tokio::spawn(run(store, options, receiver));
         }
