@@ -47,35 +47,35 @@ pub enum Engine {
 impl Engine {
     /// The widest engine this CPU runs.
     pub fn detect() -> Engine {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-            {
-                return Engine::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Engine::Avx2;
-            }
-        }
-        Engine::Scalar
+        [Engine::Avx512, Engine::Avx2]
+            .into_iter()
+            .find(|e| e.runs_here())
+            .unwrap_or(Engine::Scalar)
     }
 
     /// Every engine this CPU runs, narrowest first (tests compare them all).
     pub fn available() -> Vec<Engine> {
-        let mut all = vec![Engine::Scalar];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                all.push(Engine::Avx2);
+        [Engine::Scalar, Engine::Avx2, Engine::Avx512]
+            .into_iter()
+            .filter(|e| e.runs_here())
+            .collect()
+    }
+
+    /// Whether this CPU has the instructions the engine needs (a cached check, cheap enough for
+    /// every call).
+    pub fn runs_here(self) -> bool {
+        match self {
+            Engine::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Engine::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Engine::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
             }
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-            {
-                all.push(Engine::Avx512);
-            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
         }
-        all
     }
 
     /// A short name (`scalar`, `avx2`, `avx512`), for reports and benchmarks.
@@ -100,7 +100,7 @@ impl Engine {
             "one output slot per message is needed"
         );
         assert!(
-            Engine::available().contains(&self),
+            self.runs_here(),
             "this CPU cannot run the {} engine",
             self.name()
         );

@@ -291,14 +291,13 @@ mod avx2 {
 }
 
 pub(crate) fn digest_many_avx512(messages: &[&[u8]], out: &mut [[u8; 32]]) {
-    assert!(std::arch::is_x86_feature_detected!("avx512f"));
-    assert!(std::arch::is_x86_feature_detected!("avx512bw"));
+    assert!(crate::Engine::Avx512.runs_here());
     // SAFETY: the CPU has AVX-512F and AVX-512BW, checked just above.
     unsafe { schedule::<16>(avx512::compress, messages, out) }
 }
 
 pub(crate) fn digest_many_avx2(messages: &[&[u8]], out: &mut [[u8; 32]]) {
-    assert!(std::arch::is_x86_feature_detected!("avx2"));
+    assert!(crate::Engine::Avx2.runs_here());
     // SAFETY: the CPU has AVX2, checked just above.
     unsafe { schedule::<8>(avx2::compress, messages, out) }
 }

@@ -283,8 +283,7 @@ impl Record {
     /// across records by the writer).
     pub(crate) fn leaf_at(&self, seq: i64, buffer: &mut Vec<u8>) -> [u8; 32] {
         buffer.clear();
-        buffer.push(0x00);
-        self.canonical_at(seq, buffer);
+        self.fields().encode_leaf_input(seq, buffer);
         hegui_keys::sm3(buffer)
     }
 
@@ -325,6 +324,17 @@ pub(crate) struct Fields<'a> {
 }
 
 impl Fields<'_> {
+    /// Appends what the leaf hashes, `0x00 ‖ canonical bytes` at sequence number `seq`, to
+    /// `out`; returns where the id's bytes sit in `out` (for messages about the record).
+    pub(crate) fn encode_leaf_input(&self, seq: i64, out: &mut Vec<u8>) -> std::ops::Range<usize> {
+        let start = out.len();
+        out.push(0x00);
+        self.encode(seq, out);
+        // The domain byte, the tag, the sequence number and the id's length come first.
+        let id = start + 1 + CANONICAL_TAG.len() + 8 + 4;
+        id..id + self.id.len()
+    }
+
     /// Appends the canonical bytes at sequence number `seq` to `out` (see [`Record::canonical`]).
     pub(crate) fn encode(&self, seq: i64, out: &mut Vec<u8>) {
         out.reserve(160 + self.id.len() + self.verdicts.len() + self.label.len());
@@ -360,11 +370,16 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
 
 /// The chain step: `SM3(0x01 ‖ prev ‖ leaf)`.
 pub fn link(prev: &[u8; 32], leaf: &[u8; 32]) -> [u8; 32] {
+    hegui_keys::sm3(&link_input(prev, leaf))
+}
+
+/// What the chain step hashes: `0x01 ‖ prev ‖ leaf`.
+pub(crate) fn link_input(prev: &[u8; 32], leaf: &[u8; 32]) -> [u8; 65] {
     let mut bytes = [0u8; 65];
     bytes[0] = 0x01;
     bytes[1..33].copy_from_slice(prev);
     bytes[33..].copy_from_slice(leaf);
-    hegui_keys::sm3(&bytes)
+    bytes
 }
 
 /// A signed statement that the chain's value after `seq` is `hash`.
@@ -496,6 +511,9 @@ pub fn find_produce_id(bytes: &[u8]) -> Option<String> {
     None
 }
 
+/// How many columns [`RECORD_COLUMNS`] names.
+pub(crate) const RECORD_COLUMN_COUNT: usize = 17;
+
 /// The record columns in canonical order, then `hash`.
 pub(crate) const RECORD_COLUMNS: &str = "seq, id, time_ms, kind, tenant, end_user, client_addr, model, request_digest, request_text, response_digest, response_text, verdicts, label, latency_ms, outcome, hash";
 
@@ -567,6 +585,11 @@ mod tests {
             ))
         );
         insta::assert_snapshot!(hex::encode(sample().canonical()));
+    }
+
+    #[test]
+    fn the_column_count_matches_the_column_list() {
+        assert_eq!(RECORD_COLUMNS.split(", ").count(), RECORD_COLUMN_COUNT);
     }
 
     #[test]

@@ -40,21 +40,30 @@ use crate::backend::{Backend, Pools, with_pool};
 use crate::ledger::{self, BodyMode, Checkpoint, NewRecord, Receipt, Record, RecordId};
 use crate::{Store, StoreError};
 
+/// The statements both writers run (SQLite takes `$n` parameters too).
+const INSERT_CHECKPOINT_SQL: &str = "INSERT INTO audit_checkpoints (seq, hash, time_ms, reason, signature) VALUES ($1, $2, $3, $4, $5)";
+/// The head as the appending transaction reads it (SQLite holds the write lock already).
+const HEAD_FOR_APPEND_SQL: &str =
+    "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1";
+/// The same on PostgreSQL, taking the head row's lock.
+const HEAD_FOR_APPEND_LOCKED_SQL: &str =
+    "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1 FOR UPDATE";
+const UPDATE_HEAD_SQL: &str =
+    "UPDATE ledger_head SET last_seq = $1, last_hash = $2, checkpoint_seq = $3 WHERE id = 1";
+
 /// Inserts checkpoint `$cp` in transaction `$tx`.
 macro_rules! insert_checkpoint {
     ($tx:ident, $cp:expr) => {{
         let cp = &$cp;
-        sqlx::query(
-            "INSERT INTO audit_checkpoints (seq, hash, time_ms, reason, signature) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(cp.seq)
-        .bind(&cp.hash[..])
-        .bind(cp.time_ms)
-        .bind(cp.reason.as_str())
-        .bind(cp.signature.as_str())
-        .execute(&mut *$tx)
-        .await
-        .map_err(StoreError::db("storing a checkpoint"))?;
+        sqlx::query(INSERT_CHECKPOINT_SQL)
+            .bind(cp.seq)
+            .bind(&cp.hash[..])
+            .bind(cp.time_ms)
+            .bind(cp.reason.as_str())
+            .bind(cp.signature.as_str())
+            .execute(&mut *$tx)
+            .await
+            .map_err(StoreError::db("storing a checkpoint"))?;
     }};
 }
 
@@ -234,32 +243,72 @@ async fn write(
             break;
         }
         let (records, replies): (Vec<Record>, Vec<Reply>) = jobs.drain(..).unzip();
-        match store.append_records(&mut held, &records, options).await {
-            Ok(receipts) => {
-                // Full means a checkpoint is due already.
-                let _ = wrote.try_send(());
-                for (reply, receipt) in replies.into_iter().zip(receipts) {
-                    // The caller may have gone away; the record is written all the same.
-                    let _ = reply.send(Ok(receipt));
-                }
-            }
-            Err(error) if records.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(error));
-                }
-            }
-            Err(_) => {
-                // One bad record (say, a duplicate id) must not fail its neighbours: retry
-                // each on its own.
-                for (record, reply) in records.into_iter().zip(replies) {
-                    let result = store
-                        .append_records(&mut held, std::slice::from_ref(&record), options)
-                        .await
-                        .and_then(|mut r| r.pop().ok_or(StoreError::WriterClosed));
-                    let _ = reply.send(result);
-                }
-            }
+        let result = store.append_records(&mut held, &records, options).await;
+        if result.is_ok() {
+            // Full means a checkpoint is due already.
+            let _ = wrote.try_send(());
         }
+        for (record, reply) in answer(&records, replies, result) {
+            let result = store
+                .append_records(&mut held, std::slice::from_ref(record), options)
+                .await;
+            let _ = reply.send(only(result));
+        }
+    }
+}
+
+/// Answers a batch's callers from its result. When a batch of several records failed, one bad
+/// record (say, a duplicate id) must not fail its neighbours: the records are returned with
+/// their replies, to be retried one by one (and answered with [`only`]).
+fn answer(
+    records: &[Record],
+    replies: Vec<Reply>,
+    result: Result<Vec<Receipt>, StoreError>,
+) -> Vec<(&Record, Reply)> {
+    match result {
+        Ok(receipts) => {
+            for (reply, receipt) in replies.into_iter().zip(receipts) {
+                // The caller may have gone away; the record is written all the same.
+                let _ = reply.send(Ok(receipt));
+            }
+            Vec::new()
+        }
+        Err(error) if records.len() == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(error));
+            }
+            Vec::new()
+        }
+        Err(_) => records.iter().zip(replies).collect(),
+    }
+}
+
+/// The receipt of a one-record batch.
+fn only(result: Result<Vec<Receipt>, StoreError>) -> Result<Receipt, StoreError> {
+    result.and_then(|mut r| r.pop().ok_or(StoreError::WriterClosed))
+}
+
+/// The receipts of `records`, numbered from `last_seq + 1`, with their chain values.
+fn receipts(last_seq: i64, records: &[Record], hashes: Vec<[u8; 32]>) -> Vec<Receipt> {
+    records
+        .iter()
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, (r, hash))| Receipt {
+            seq: last_seq + i as i64 + 1,
+            id: RecordId::from_stored(r.id.clone()),
+            hash,
+        })
+        .collect()
+}
+
+impl WriterOptions {
+    /// The key to sign a periodic checkpoint with, when one is due at `seq` (the last was at
+    /// `checkpoint_seq`).
+    fn checkpoint_due(&self, seq: i64, checkpoint_seq: i64) -> Option<&hegui_keys::SigningKey> {
+        self.key
+            .as_deref()
+            .filter(|_| seq - checkpoint_seq >= self.checkpoint_every.max(1))
     }
 }
 
@@ -284,7 +333,7 @@ enum HeldConnection {
 const CHUNKS: [usize; 8] = [128, 64, 32, 16, 8, 4, 2, 1];
 
 const COLUMNS: &str = ledger::RECORD_COLUMNS;
-const NCOLUMNS: usize = 17;
+const NCOLUMNS: usize = ledger::RECORD_COLUMN_COUNT;
 
 /// A multi-row `INSERT`. SQLite gets anonymous `?` parameters: with numbered ones, sqlx asks
 /// SQLite for every parameter's name, a linear lookup each, which made a 512-row statement
@@ -319,6 +368,11 @@ fn chunk_sql(size: usize, anonymous: bool) -> &'static str {
     static SQL: [[OnceLock<String>; 2]; CHUNKS.len()] =
         [const { [const { OnceLock::new() }; 2] }; CHUNKS.len()];
     SQL[size][usize::from(anonymous)].get_or_init(|| insert_sql(CHUNKS[size], anonymous))
+}
+
+/// The one-row `INSERT` with anonymous parameters (the SQLite file writer's statement).
+fn insert_one_sql() -> &'static str {
+    chunk_sql(CHUNKS.len() - 1, true)
 }
 
 /// Splits `len` rows into statements of the sizes in [`CHUNKS`]: the index of each size.
@@ -386,9 +440,9 @@ macro_rules! append_on {
         .map_err(StoreError::db("locking the ledger"))?;
         let (last_seq, last_hash, mut checkpoint_seq): (i64, Vec<u8>, i64) =
             sqlx::query_as(if sqlite {
-                "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1"
+                HEAD_FOR_APPEND_SQL
             } else {
-                "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1 FOR UPDATE"
+                HEAD_FOR_APPEND_LOCKED_SQL
             })
             .fetch_one(&mut *tx)
             .await
@@ -404,7 +458,14 @@ macro_rules! append_on {
                 hash = ledger::link(&hash, &record.leaf_at(seq, &mut buffer));
                 hashes.push(hash);
             }
-            bind_rows!($db, size, rows, last_seq + offset as i64 + 1, &hashes[offset..], sqlite)
+            bind_rows!(
+                $db,
+                size,
+                rows,
+                last_seq + offset as i64 + 1,
+                &hashes[offset..],
+                sqlite
+            )
         };
         let chunks = chunking(records.len());
         let mut offset = 0;
@@ -420,37 +481,22 @@ macro_rules! append_on {
             offset = following;
         }
         let seq = last_seq + records.len() as i64;
-        if let Some(key) = &options.key
-            && seq - checkpoint_seq >= options.checkpoint_every.max(1)
-        {
+        if let Some(key) = options.checkpoint_due(seq, checkpoint_seq) {
             let cp = Checkpoint::sign(key, seq, hash, "periodic");
             insert_checkpoint!(tx, cp);
             checkpoint_seq = seq;
         }
-        sqlx::query(
-            "UPDATE ledger_head SET last_seq = $1, last_hash = $2, checkpoint_seq = $3 WHERE id = 1",
-        )
-        .bind(seq)
-        .bind(&hash[..])
-        .bind(checkpoint_seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("updating the ledger head"))?;
+        sqlx::query(UPDATE_HEAD_SQL)
+            .bind(seq)
+            .bind(&hash[..])
+            .bind(checkpoint_seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("updating the ledger head"))?;
         tx.commit()
             .await
             .map_err(StoreError::db("committing audit records"))?;
-        Ok::<_, StoreError>(
-            records
-                .iter()
-                .zip(hashes)
-                .enumerate()
-                .map(|(i, (r, hash))| Receipt {
-                    seq: last_seq + i as i64 + 1,
-                    id: RecordId::from_stored(r.id.clone()),
-                    hash,
-                })
-                .collect::<Vec<_>>(),
-        )
+        Ok::<_, StoreError>(receipts(last_seq, records, hashes))
     }};
 }
 

@@ -110,10 +110,7 @@ impl Store {
                 let options = options.clone();
                 tokio::task::spawn_blocking(move || sqlite::verify(&path, options))
                     .await
-                    .map_err(|e| StoreError::Invalid {
-                        what: "verification task",
-                        reason: e.to_string(),
-                    })?
+                    .map_err(task_failed)?
             }
             (Pools::Sqlite(pool), None) => verify_in_memory(pool, options).await,
         }
@@ -234,6 +231,9 @@ type HeadRow = (i64, Vec<u8>, i64, Vec<u8>, i64);
 const HEAD_SQL: &str =
     "SELECT last_seq, last_hash, base_seq, base_hash, checkpoint_seq FROM ledger_head WHERE id = 1";
 
+/// One record's stored chain value.
+const STORED_HASH_SQL: &str = "SELECT hash FROM audit_records WHERE seq = $1";
+
 /// A checkpoint row as selected by [`CHECKPOINTS_SQL`].
 type CheckpointRow = (i64, Vec<u8>, i64, String, String);
 const CHECKPOINTS_SQL: &str = "SELECT seq, hash, time_ms, reason, signature FROM audit_checkpoints WHERE seq >= $1 ORDER BY seq";
@@ -299,15 +299,38 @@ async fn checkpoints_on(conn: &mut Conn<'_>, from: i64) -> Result<Vec<Checkpoint
 
 async fn stored_hash_on(conn: &mut Conn<'_>, seq: i64) -> Result<Option<[u8; 32]>, StoreError> {
     with_conn!(conn, |c| {
-        let hash: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT hash FROM audit_records WHERE seq = $1")
-                .bind(seq)
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(StoreError::db("reading audit records"))?;
+        let hash: Option<(Vec<u8>,)> = sqlx::query_as(STORED_HASH_SQL)
+            .bind(seq)
+            .fetch_optional(&mut **c)
+            .await
+            .map_err(StoreError::db("reading audit records"))?;
         hash.map(|(hash,)| ledger::to_hash(&hash, "record hash"))
             .transpose()
     })
+}
+
+/// A verification thread or task that died: an error, never a gap in the walk.
+fn task_failed(cause: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid {
+        what: "verification task",
+        reason: cause.to_string(),
+    }
+}
+
+/// Reads what a walk starts from on `conn` (head, checkpoints, the stored chain value before
+/// the first record) and sets the walk up; `Ok(Err(report))` when it is broken before its first
+/// record.
+async fn begin_walk(
+    conn: &mut Conn<'_>,
+    options: &VerifyOptions,
+) -> Result<Result<Walk, VerifyReport>, StoreError> {
+    let head = head_on(conn).await?;
+    let checkpoints = checkpoints_on(conn, Walk::start(options, &head) - 1).await?;
+    let before = match Walk::needs_before(options, &head) {
+        Some(seq) => stored_hash_on(conn, seq).await?,
+        None => None,
+    };
+    Ok(Walk::new(options.clone(), head, checkpoints, before))
 }
 
 /// The walk on one connection (inside the snapshot's transaction).
@@ -315,23 +338,12 @@ async fn walk_through_sqlx(
     conn: &mut Conn<'_>,
     options: &VerifyOptions,
 ) -> Result<VerifyReport, StoreError> {
-    let head = head_on(conn).await?;
-    let start = Walk::start(options, &head);
-    let checkpoints = checkpoints_on(conn, start - 1).await?;
-    let before = match Walk::needs_before(options, &head) {
-        Some(seq) => stored_hash_on(conn, seq).await?,
-        None => None,
-    };
-    let mut walk = match Walk::new(options.clone(), head, checkpoints, before) {
+    let mut walk = match begin_walk(conn, options).await? {
         Ok(walk) => walk,
         Err(report) => return Ok(report),
     };
-    let task_failed = |e: tokio::task::JoinError| StoreError::Invalid {
-        what: "verification task",
-        reason: e.to_string(),
-    };
     let mut page = Page::default();
-    let mut from = start;
+    let mut from = walk.expected;
     let mut rows = records_page_on(conn, from, SQLX_PAGE).await?;
     loop {
         let more = rows.len() as i64 == SQLX_PAGE;
@@ -505,36 +517,29 @@ impl Walk {
         let hashed = page.hash(&self.prev);
         for i in 0..hashed.len() {
             let record = hashed.record(i);
+            let at = |reason| {
+                Some(Break {
+                    seq: record.seq,
+                    reason,
+                })
+            };
             let fail = if record.seq != self.expected {
-                Some((
-                    self.expected,
-                    format!(
-                        "record is missing (the next record present is seq {})",
-                        record.seq
-                    ),
-                ))
+                Some(self.missing(record.seq))
             } else if record.computed != record.stored {
-                Some((
-                    record.seq,
-                    format!(
-                        "record `{}` does not match its chain value (edited, moved, or its predecessor changed)",
-                        String::from_utf8_lossy(record.id)
-                    ),
+                at(format!(
+                    "record `{}` does not match its chain value (edited, moved, or its predecessor changed)",
+                    String::from_utf8_lossy(record.id)
                 ))
             } else if let Some(body) = record.bad_body {
-                Some((
-                    record.seq,
-                    format!("the stored {body} text does not match its digest"),
-                ))
+                at(format!("the stored {body} text does not match its digest"))
             } else if let Some(cp) = self.checkpoints.get(&record.seq) {
                 self.report.checkpoints += 1;
-                self.check_checkpoint(cp, record.stored)
-                    .map(|reason| (record.seq, reason))
+                self.check_checkpoint(cp, record.stored).and_then(at)
             } else {
                 None
             };
-            if let Some((seq, reason)) = fail {
-                self.report.broken = Some(Break { seq, reason });
+            if fail.is_some() {
+                self.report.broken = fail;
                 return false;
             }
             self.prev = *record.stored;
@@ -545,19 +550,39 @@ impl Walk {
         // A row that could not be read as a record ends its page.
         if let Some(bad) = page.take_bad() {
             self.report.broken = Some(if bad.seq != self.expected {
-                Break {
-                    seq: self.expected,
-                    reason: format!(
-                        "record is missing (the next record present is seq {})",
-                        bad.seq
-                    ),
-                }
+                self.missing(bad.seq)
             } else {
                 bad
             });
             return false;
         }
         true
+    }
+
+    /// The expected record is missing; the next one present is `present`.
+    fn missing(&self, present: i64) -> Break {
+        Break {
+            seq: self.expected,
+            reason: format!("record is missing (the next record present is seq {present})"),
+        }
+    }
+
+    /// Checks pages as they arrive, giving each back (emptied) through `empty` for the reader to
+    /// fill again, until the pages end or the chain is broken.
+    pub(super) fn check_pages(
+        mut self,
+        pages: impl IntoIterator<Item = Page>,
+        empty: &std::sync::mpsc::Sender<Page>,
+    ) -> Walk {
+        for mut page in pages {
+            if !self.page(&mut page) {
+                break;
+            }
+            page.clear();
+            // The reader may have finished already; then the page is simply dropped.
+            let _ = empty.send(page);
+        }
+        self
     }
 
     /// The report, after the last page: the head row and any later checkpoint must agree with

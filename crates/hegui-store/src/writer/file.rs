@@ -17,9 +17,12 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
-use super::{CHECKPOINT_PAUSE, Job, Reply, WriterOptions};
+use super::{
+    CHECKPOINT_PAUSE, HEAD_FOR_APPEND_SQL, INSERT_CHECKPOINT_SQL, Job, Reply, UPDATE_HEAD_SQL,
+    WriterOptions, answer, insert_one_sql, only, receipts,
+};
 use crate::StoreError;
-use crate::ledger::{self, Checkpoint, Receipt, Record, RecordId};
+use crate::ledger::{self, Checkpoint, Receipt, Record};
 
 /// Runs until every `AuditWriter` is gone.
 pub(super) fn run(path: &Path, options: &WriterOptions, receiver: &mut mpsc::Receiver<Job>) {
@@ -39,29 +42,14 @@ pub(super) fn run(path: &Path, options: &WriterOptions, receiver: &mut mpsc::Rec
             break;
         }
         let (records, replies): (Vec<Record>, Vec<Reply>) = jobs.drain(..).unzip();
-        match append(&mut conn, path, &records, options) {
-            Ok(receipts) => {
-                // Full means a checkpoint is due already.
-                let _ = wrote.try_send(());
-                for (reply, receipt) in replies.into_iter().zip(receipts) {
-                    // The caller may have gone away; the record is written all the same.
-                    let _ = reply.send(Ok(receipt));
-                }
-            }
-            Err(error) if records.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(error));
-                }
-            }
-            Err(_) => {
-                // One bad record (say, a duplicate id) must not fail its neighbours: retry
-                // each on its own.
-                for (record, reply) in records.iter().zip(replies) {
-                    let result = append(&mut conn, path, std::slice::from_ref(record), options)
-                        .and_then(|mut r| r.pop().ok_or(StoreError::WriterClosed));
-                    let _ = reply.send(result);
-                }
-            }
+        let result = append(&mut conn, path, &records, options);
+        if result.is_ok() {
+            // Full means a checkpoint is due already.
+            let _ = wrote.try_send(());
+        }
+        for (record, reply) in answer(&records, replies, result) {
+            let result = append(&mut conn, path, std::slice::from_ref(record), options);
+            let _ = reply.send(only(result));
         }
     }
     drop(wrote);
@@ -73,12 +61,9 @@ pub(super) fn run(path: &Path, options: &WriterOptions, receiver: &mut mpsc::Rec
 /// Opens and configures a connection: every commit fsynced, statement journals in memory, a
 /// 16 MiB page cache, SQLite's own checkpoints only as a backstop.
 fn open(path: &Path) -> Result<Connection, StoreError> {
-    let e = StoreError::sqlite("opening the database for the audit writer");
-    let conn = Connection::open(path).map_err(e)?;
-    conn.busy_timeout(Duration::from_secs(30))
-        .map_err(StoreError::sqlite(
-            "opening the database for the audit writer",
-        ))?;
+    let e = || StoreError::sqlite("opening the database for the audit writer");
+    let conn = Connection::open(path).map_err(e())?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(e())?;
     conn.execute_batch(
         "PRAGMA synchronous = FULL; PRAGMA temp_store = memory; PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 16384;",
     )
@@ -98,8 +83,6 @@ fn checkpointer(path: &Path, wrote: &std_mpsc::Receiver<()>) {
         std::thread::sleep(CHECKPOINT_PAUSE);
     }
 }
-
-const INSERT: &str = "INSERT INTO audit_records (seq, id, time_ms, kind, tenant, end_user, client_addr, model, request_digest, request_text, response_digest, response_text, verdicts, label, latency_ms, outcome, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 /// Numbers, chains and inserts `records` in one transaction under the ledger's write lock
 /// (`BEGIN IMMEDIATE`), on the writer's connection (opened again after a failure).
@@ -131,16 +114,16 @@ fn append_on(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(e("locking the ledger"))?;
     let (last_seq, last_hash, mut checkpoint_seq): (i64, Vec<u8>, i64) = tx
-        .query_row(
-            "SELECT last_seq, last_hash, checkpoint_seq FROM ledger_head WHERE id = 1",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
+        .query_row(HEAD_FOR_APPEND_SQL, [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .map_err(e("reading the ledger head"))?;
     let mut hash = ledger::to_hash(&last_hash, "ledger head hash")?;
     let mut hashes = Vec::with_capacity(records.len());
     {
-        let mut insert = tx.prepare(INSERT).map_err(e("appending audit records"))?;
+        let mut insert = tx
+            .prepare(insert_one_sql())
+            .map_err(e("appending audit records"))?;
         let mut buffer = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let seq = last_seq + i as i64 + 1;
@@ -170,31 +153,17 @@ fn append_on(
         }
     }
     let seq = last_seq + records.len() as i64;
-    if let Some(key) = &options.key
-        && seq - checkpoint_seq >= options.checkpoint_every.max(1)
-    {
+    if let Some(key) = options.checkpoint_due(seq, checkpoint_seq) {
         let cp = Checkpoint::sign(key, seq, hash, "periodic");
         tx.execute(
-            "INSERT INTO audit_checkpoints (seq, hash, time_ms, reason, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+            INSERT_CHECKPOINT_SQL,
             params![cp.seq, &cp.hash[..], cp.time_ms, cp.reason, cp.signature],
         )
         .map_err(e("storing a checkpoint"))?;
         checkpoint_seq = seq;
     }
-    tx.execute(
-        "UPDATE ledger_head SET last_seq = ?1, last_hash = ?2, checkpoint_seq = ?3 WHERE id = 1",
-        params![seq, &hash[..], checkpoint_seq],
-    )
-    .map_err(e("updating the ledger head"))?;
+    tx.execute(UPDATE_HEAD_SQL, params![seq, &hash[..], checkpoint_seq])
+        .map_err(e("updating the ledger head"))?;
     tx.commit().map_err(e("committing audit records"))?;
-    Ok(records
-        .iter()
-        .zip(hashes)
-        .enumerate()
-        .map(|(i, (r, hash))| Receipt {
-            seq: last_seq + i as i64 + 1,
-            id: RecordId::from_stored(r.id.clone()),
-            hash,
-        })
-        .collect())
+    Ok(receipts(last_seq, records, hashes))
 }

@@ -2,9 +2,9 @@
 //! bytes`), its stored texts with their digests, its stored chain value, in flat buffers that
 //! are reused from page to page, and the hashing of a whole page in SIMD batches.
 
-use crate::ledger::{Fields, Record};
+use crate::ledger::{self, Fields, Record};
 
-use super::{Break, column_break};
+use super::{Break, PAGE, column_break};
 
 /// Typed access to the columns of one row selected with `ledger::RECORD_COLUMNS`, whichever
 /// database it came from. A value that is not what the schema says is the break at the row's
@@ -43,7 +43,7 @@ pub(crate) struct Page {
     leaf_input: Vec<u8>,
     leaf_ends: Vec<usize>,
     /// Where record `i`'s id sits in `leaf_input` (for messages).
-    ids: Vec<(usize, usize)>,
+    ids: Vec<std::ops::Range<usize>>,
     /// Stored texts, back to back, with the digest each must have, the record it belongs to and
     /// which text it is.
     texts: Vec<u8>,
@@ -84,10 +84,9 @@ impl Hashed<'_> {
     }
 
     pub(crate) fn record(&self, i: usize) -> Checked<'_> {
-        let (start, end) = self.page.ids[i];
         Checked {
             seq: self.page.seqs[i],
-            id: &self.page.leaf_input[start..end],
+            id: &self.page.leaf_input[self.page.ids[i].clone()],
             stored: &self.page.stored[i],
             computed: &self.page.links[i],
             bad_body: self.bad_bodies[i],
@@ -141,13 +140,9 @@ impl Page {
         let index = self.seqs.len();
         self.seqs.push(seq);
         self.stored.push(stored);
-        let start = self.leaf_input.len();
-        self.leaf_input.push(0x00);
-        fields.encode(seq, &mut self.leaf_input);
+        let id = fields.encode_leaf_input(seq, &mut self.leaf_input);
         self.leaf_ends.push(self.leaf_input.len());
-        // The id follows the tag (4 bytes), the sequence number (8) and its length (4).
-        let id_start = start + 1 + 4 + 8 + 4;
-        self.ids.push((id_start, id_start + fields.id.len()));
+        self.ids.push(id);
         for (text, digest, name) in [
             (request_text, fields.request_digest, "request"),
             (response_text, fields.response_digest, "response"),
@@ -208,6 +203,11 @@ impl Page {
         self.bad.is_some()
     }
 
+    /// Whether the page should go to the checker now: it is full, or closed by a bad row.
+    pub(crate) fn is_ready(&self) -> bool {
+        self.seqs.len() >= PAGE || self.is_closed()
+    }
+
     pub(crate) fn take_bad(&mut self) -> Option<Break> {
         self.bad.take()
     }
@@ -220,11 +220,7 @@ impl Page {
         self.link_input.clear();
         for (i, leaf) in self.leaves.iter().enumerate() {
             let before = if i == 0 { prev } else { &self.stored[i - 1] };
-            let mut input = [0u8; 65];
-            input[0] = 0x01;
-            input[1..33].copy_from_slice(before);
-            input[33..].copy_from_slice(leaf);
-            self.link_input.push(input);
+            self.link_input.push(ledger::link_input(before, leaf));
         }
         let messages: Vec<&[u8]> = self.link_input.iter().map(|m| &m[..]).collect();
         self.links.clear();

@@ -14,8 +14,9 @@ use futures_util::StreamExt as _;
 use sqlx::Connection as _;
 
 use super::page::{Page, Row};
-use super::{Break, Conn, PAGE, VerifyOptions, VerifyReport, Walk, column_break};
-use super::{checkpoints_on, head_on, stored_hash_on};
+use super::{
+    Break, Conn, VerifyOptions, VerifyReport, Walk, begin_walk, column_break, task_failed,
+};
 use crate::StoreError;
 use crate::ledger;
 
@@ -42,30 +43,15 @@ pub(super) async fn verify(
         .execute(&mut *tx)
         .await
         .map_err(e("starting the verification snapshot"))?;
-    let head = head_on(&mut Conn::from(&mut *tx)).await?;
-    let start = Walk::start(options, &head);
-    let checkpoints = checkpoints_on(&mut Conn::from(&mut *tx), start - 1).await?;
-    let before = match Walk::needs_before(options, &head) {
-        Some(seq) => stored_hash_on(&mut Conn::from(&mut *tx), seq).await?,
-        None => None,
-    };
-    let walk = match Walk::new(options.clone(), head, checkpoints, before) {
+    let walk = match begin_walk(&mut Conn::from(&mut *tx), options).await? {
         Ok(walk) => walk,
         Err(report) => return Ok(report),
     };
+    let start = walk.expected;
     let (full_tx, mut full_rx) = tokio::sync::mpsc::channel::<Page>(IN_FLIGHT);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Page>();
     let checker = tokio::task::spawn_blocking(move || {
-        let mut walk = walk;
-        while let Some(mut page) = full_rx.blocking_recv() {
-            if !walk.page(&mut page) {
-                break;
-            }
-            page.clear();
-            // The reader may have finished already; then the page is simply dropped.
-            let _ = empty_tx.send(page);
-        }
-        walk
+        walk.check_pages(std::iter::from_fn(|| full_rx.blocking_recv()), &empty_tx)
     });
     // INVARIANT: `start` is an integer; COPY takes no bind parameters.
     let sql = format!(
@@ -88,7 +74,7 @@ pub(super) async fn verify(
                     page.set_bad(bad);
                 }
                 let closed = page.is_closed();
-                if page.len() >= PAGE || closed {
+                if page.is_ready() {
                     let next = empty_rx.try_recv().unwrap_or_default();
                     ready.push(std::mem::replace(&mut page, next));
                 }
@@ -114,10 +100,7 @@ pub(super) async fn verify(
     }
     .await;
     drop(full_tx);
-    let walk = checker.await.map_err(|e| StoreError::Invalid {
-        what: "verification task",
-        reason: e.to_string(),
-    })?;
+    let walk = checker.await.map_err(task_failed)?;
     read?;
     if complete {
         tx.rollback()
@@ -136,7 +119,7 @@ pub(super) async fn verify(
 type Tuple<'a> = [Option<&'a [u8]>; COLUMNS];
 
 /// Columns in [`ledger::RECORD_COLUMNS`].
-const COLUMNS: usize = 17;
+const COLUMNS: usize = ledger::RECORD_COLUMN_COUNT;
 
 /// An incremental parser of a binary COPY stream of [`ledger::RECORD_COLUMNS`] rows.
 #[derive(Debug, Default)]

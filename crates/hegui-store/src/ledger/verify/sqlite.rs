@@ -15,7 +15,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 
 use super::page::{Page, Row};
 use super::{
-    Break, CHECKPOINTS_SQL, HEAD_SQL, Head, PAGE, VerifyOptions, VerifyReport, Walk, column_break,
+    Break, CHECKPOINTS_SQL, HEAD_SQL, Head, STORED_HASH_SQL, VerifyOptions, VerifyReport, Walk,
+    column_break, task_failed,
 };
 use crate::StoreError;
 use crate::ledger::{self, Checkpoint};
@@ -50,24 +51,12 @@ pub(super) fn verify(path: &Path, options: VerifyOptions) -> Result<VerifyReport
     let (full_tx, full_rx) = mpsc::sync_channel::<Page>(IN_FLIGHT);
     let (empty_tx, empty_rx) = mpsc::channel::<Page>();
     std::thread::scope(|scope| {
-        let checker = scope.spawn(move || {
-            let mut walk = walk;
-            for mut page in full_rx {
-                if !walk.page(&mut page) {
-                    break;
-                }
-                page.clear();
-                // The reader may have finished already; then the page is simply dropped.
-                let _ = empty_tx.send(page);
-            }
-            walk
-        });
+        let checker = scope.spawn(move || walk.check_pages(full_rx, &empty_tx));
         let read = read_records(&conn, start, &full_tx, &empty_rx);
         drop(full_tx);
-        let walk = checker.join().map_err(|_| StoreError::Invalid {
-            what: "verification task",
-            reason: "the checking thread failed".into(),
-        })?;
+        let walk = checker
+            .join()
+            .map_err(|_| task_failed("the checking thread failed"))?;
         read?;
         Ok(walk.finish())
     })
@@ -81,24 +70,19 @@ fn read_records(
     full: &mpsc::SyncSender<Page>,
     empty: &mpsc::Receiver<Page>,
 ) -> Result<(), StoreError> {
-    let e = StoreError::sqlite("reading audit records");
+    let e = || StoreError::sqlite("reading audit records");
     let sql = format!(
         "SELECT {} FROM audit_records WHERE seq >= ?1 ORDER BY seq",
         ledger::RECORD_COLUMNS
     );
-    let mut statement = conn.prepare(&sql).map_err(e)?;
-    let mut rows = statement
-        .query([start])
-        .map_err(StoreError::sqlite("reading audit records"))?;
+    let mut statement = conn.prepare(&sql).map_err(e())?;
+    let mut rows = statement.query([start]).map_err(e())?;
     let mut page = Page::default();
-    while let Some(row) = rows
-        .next()
-        .map_err(StoreError::sqlite("reading audit records"))?
-    {
+    while let Some(row) = rows.next().map_err(e())? {
         if let Err(bad) = push_row(&mut page, row) {
             page.set_bad(bad);
         }
-        if page.len() >= PAGE || page.is_closed() {
+        if page.is_ready() {
             let closed = page.is_closed();
             if full.send(page).is_err() || closed {
                 return Ok(());
@@ -228,11 +212,7 @@ fn read_checkpoints(conn: &Connection, from: i64) -> Result<Vec<Checkpoint>, Sto
 
 fn read_stored_hash(conn: &Connection, seq: i64) -> Result<Option<[u8; 32]>, StoreError> {
     let hash: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT hash FROM audit_records WHERE seq = ?1",
-            [seq],
-            |row| row.get(0),
-        )
+        .query_row(STORED_HASH_SQL, [seq], |row| row.get(0))
         .optional()
         .map_err(StoreError::sqlite("reading audit records"))?;
     hash.map(|hash| ledger::to_hash(&hash, "record hash"))
