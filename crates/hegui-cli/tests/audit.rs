@@ -18,13 +18,18 @@ struct Ledger {
 
 /// 20 records (end users u0..u2), checkpoints every 10; times `days_ago` days back.
 fn ledger(days_ago: i64) -> Ledger {
+    ledger_with(days_ago, 10)
+}
+
+/// [`ledger`] with checkpoints every `checkpoint_every` records.
+fn ledger_with(days_ago: i64, checkpoint_every: i64) -> Ledger {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("audit.db").display());
     let key = hegui_keys::SigningKey::generate(hegui_keys::Algorithm::Sm2);
     let (secret, public) = key.save(&dir.path().join("provider")).unwrap();
     let options = WriterOptions {
         key: Some(Arc::new(key)),
-        checkpoint_every: 10,
+        checkpoint_every,
         ..WriterOptions::default()
     };
     let now = chrono_now_ms();
@@ -88,10 +93,21 @@ fn p(path: &Path) -> &str {
 #[test]
 fn verify_reports_ok_and_signatures() {
     let l = ledger(1);
-    let out = audit(&l, &["verify", "--pub", p(&l.public)]);
-    insta::assert_snapshot!(summary(&out));
+    let out = audit(&l, &["verify", "--public-key", p(&l.public)]);
+    let key_id = hegui_keys::VerifyingKey::load(&l.public)
+        .unwrap()
+        .key_id()
+        .to_owned();
+    insta::assert_snapshot!(summary(&out).replace(&key_id, "[KEY]"));
+    // The old flag name still works.
+    assert!(
+        audit(&l, &["verify", "--pub", p(&l.public)])
+            .status
+            .success()
+    );
     let out = audit(&l, &["verify"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT checked"));
+    assert!(out.status.success(), "{}", summary(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signatures: not checked"));
     let out = audit(&l, &["verify", "--from", "15"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: seq 15..=20"));
@@ -203,8 +219,37 @@ fn prune_respects_retention_and_leaves_a_verifiable_rest() {
     let out = audit(&l, &["prune", "--before", &cutoff, "--key", p(&l.key)]);
     assert!(out.status.success(), "{}", summary(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("pruned 20 records up to seq 20"));
-    let out = audit(&l, &["verify", "--pub", p(&l.public)]);
+    // Everything was old enough: the rest is empty, which is said, not passed as verified.
+    let out = audit(&l, &["verify", "--public-key", p(&l.public)]);
+    assert_eq!(out.status.code(), Some(1), "{}", summary(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("empty: the ledger has no records from seq 21 on"),
+        "{}",
+        summary(&out)
+    );
+    // New records after the boundary verify from it.
+    hegui_store::block_on(async {
+        let store = Store::open(&l.url).await.unwrap();
+        let key = hegui_keys::SigningKey::load(&l.key).unwrap();
+        let options = WriterOptions {
+            key: Some(Arc::new(key)),
+            checkpoint_every: 2,
+            ..WriterOptions::default()
+        };
+        let records: Vec<_> = (0..2)
+            .map(|i| NewRecord::new("chat").request(format!("new {i}")))
+            .collect();
+        store.append_batch(&records, &options).await.unwrap();
+        store.close().await;
+    });
+    let out = audit(&l, &["verify", "--public-key", p(&l.public)]);
     assert!(out.status.success(), "{}", summary(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("ok: seq 21..=22"),
+        "{}",
+        summary(&out)
+    );
 }
 
 /// `YYYY-MM-DD` of `days` days ago (UTC), by the civil-from-days algorithm.
@@ -228,4 +273,152 @@ fn bad_database_url_is_a_usage_error() {
         .output()
         .unwrap();
     insta::assert_snapshot!(summary(&out));
+}
+
+/// Every subcommand with the database it would be pointed at by mistake.
+fn every_subcommand(l: &Ledger) -> Vec<Vec<String>> {
+    let key = p(&l.key).to_owned();
+    let out = p(&l.dir.path().join("export.jsonl")).to_owned();
+    [
+        vec!["verify"],
+        vec!["verify", "--public-key", p(&l.public)],
+        vec!["trace", l.ids[0].as_str()],
+        vec!["export", "-o", &out],
+        vec!["export", "-o", &out, "--key", &key],
+        vec!["prune", "--before", "2000-01-01", "--key", &key],
+        vec!["checkpoint", "--key", &key],
+    ]
+    .into_iter()
+    .map(|args| args.into_iter().map(str::to_owned).collect())
+    .collect()
+}
+
+#[test]
+fn no_subcommand_creates_a_database() {
+    let l = ledger(1);
+    let cwd = tempfile::tempdir().unwrap();
+    let missing = l.dir.path().join("typo.db");
+    for args in every_subcommand(&l) {
+        // A mistyped path: an error naming it, and no file left behind.
+        let out = hegui()
+            .current_dir(cwd.path())
+            .env_remove("HEGUI_CONFIG")
+            .arg("audit")
+            .args(&args)
+            .arg("--database")
+            .arg(format!("sqlite:{}", missing.display()))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", summary(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("`sqlite:{}` does not exist", missing.display())),
+            "{args:?}: {stderr}"
+        );
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+        // No database at all: an error, and no `hegui.db` in the working directory.
+        let out = hegui()
+            .current_dir(cwd.path())
+            .env_remove("HEGUI_DATABASE_URL")
+            .env_remove("HEGUI_CONFIG")
+            .arg("audit")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", summary(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no database given"),
+            "{args:?}: {}",
+            summary(&out)
+        );
+        let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_ledger_is_an_input_error() {
+    let l = ledger(1);
+    let empty = l.dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let out = hegui()
+        .args(["audit", "verify", "--database"])
+        .arg(format!("sqlite:{}", empty.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", summary(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a hegui database"),
+        "{}",
+        summary(&out)
+    );
+    assert_eq!(
+        std::fs::metadata(&empty).unwrap().len(),
+        0,
+        "the file was written"
+    );
+}
+
+#[test]
+fn the_database_can_come_from_the_gateway_config() {
+    let l = ledger(1);
+    let config = l.dir.path().join("hegui.toml");
+    std::fs::write(&config, format!("storage = \"{}\"\n", l.url)).unwrap();
+    let out = hegui()
+        .env_remove("HEGUI_DATABASE_URL")
+        .args(["audit", "verify", "--config", p(&config)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", summary(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: seq 1..=20"));
+}
+
+#[test]
+fn an_empty_ledger_is_reported_as_empty_not_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("new.db").display());
+    hegui_store::block_on(async { Store::open(&url).await.unwrap().close().await });
+    let out = hegui()
+        .args(["audit", "verify", "--database", &url])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(summary(&out));
+}
+
+#[test]
+fn every_public_key_given_must_have_signed_a_checkpoint() {
+    let l = ledger(1);
+    let stranger = hegui_keys::SigningKey::generate(hegui_keys::Algorithm::Sm2);
+    let (_, stranger_pub) = stranger.save(&l.dir.path().join("stranger")).unwrap();
+    let own = p(&l.public);
+    let other = p(&stranger_pub);
+    let stranger_id = stranger.key_id().to_owned();
+    // The right key alone: ok, and the output says how many signatures and by which key.
+    let out = audit(&l, &["verify", "--public-key", own]);
+    assert!(out.status.success(), "{}", summary(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signatures: 2 of 2 checkpoints verified"),
+        "{}",
+        summary(&out)
+    );
+    // The right key and one that signed nothing: a finding naming the second.
+    let out = audit(&l, &["verify", "--public-key", own, "--public-key", other]);
+    assert_eq!(out.status.code(), Some(1), "{}", summary(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("unmatched key: `{stranger_id}` signed none")),
+        "{stdout}"
+    );
+    // Only a key that signed nothing: a finding, never "checked".
+    let out = audit(&l, &["verify", "--public-key", other]);
+    assert_eq!(out.status.code(), Some(1), "{}", summary(&out));
+    // No checkpoints at all: the key matched none of them.
+    let l = ledger_with(1, 1_000);
+    let out = audit(&l, &["verify", "--public-key", p(&l.public)]);
+    assert_eq!(out.status.code(), Some(1), "{}", summary(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signatures: none checked"),
+        "{}",
+        summary(&out)
+    );
 }

@@ -10,48 +10,139 @@ struct Server {
     base: String,
     key: String,
     db: String,
-    _dir: tempfile::TempDir,
+    /// What the server printed on stderr before it listened.
+    banner: Vec<String>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite:{}", dir.path().join("gw.db").display());
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("hegui"))
+        let mut server = Server::spawn(&[], Some(&db));
+        server.db = db;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// `hegui serve --demo --listen 127.0.0.1:0 EXTRA…`, with `HEGUI_DATABASE_URL` set to
+    /// `db` or removed.
+    fn spawn(extra: &[&str], db: Option<&str>) -> Server {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("hegui"));
+        command
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-            .env("HEGUI_DATABASE_URL", &db)
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        match db {
+            Some(db) => command.env("HEGUI_DATABASE_URL", db),
+            None => command.env_remove("HEGUI_DATABASE_URL"),
+        };
+        let mut child = command.spawn().unwrap();
         let mut key = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut key)
             .unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut base = String::new();
+        let mut banner = Vec::new();
         for _ in 0..20 {
             let mut line = String::new();
             if stderr.read_line(&mut line).unwrap() == 0 {
                 break;
             }
+            banner.push(line.trim_end().to_owned());
             if let Some(url) = line.trim().strip_prefix("hegui gateway listening on ") {
                 base = url.to_owned();
                 break;
             }
         }
-        assert!(!base.is_empty(), "the server did not report its address");
+        assert!(
+            !base.is_empty(),
+            "the server did not report its address: {banner:?}"
+        );
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in stderr.lines() {});
         Server {
             child,
             base,
             key: key.trim().to_owned(),
-            db,
-            _dir: dir,
+            db: String::new(),
+            banner,
+            _dir: None,
         }
     }
+
+    /// The database the demo says it uses (`hegui demo: database URL (…)`).
+    fn announced_db(&self) -> String {
+        self.banner
+            .iter()
+            .find_map(|line| line.strip_prefix("hegui demo: database "))
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("no database line in {:?}", self.banner))
+            .to_owned()
+    }
+
+    /// The HTTP status of `GET /v1/models` with `key`.
+    fn status_with(&self, key: &str) -> u16 {
+        let url = format!("{}/models", self.base);
+        hegui_store::block_on(async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    }
+
+    /// SIGTERM, as an operator stops it; waits for the exit.
+    fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+}
+
+#[test]
+fn the_demo_starts_from_a_fresh_database_each_time() {
+    let first = Server::spawn(&[], None);
+    let first_db = first.announced_db();
+    let first_key = first.key.clone();
+    assert_eq!(first.status_with(&first_key), 200);
+    let first_file = std::path::PathBuf::from(first_db.strip_prefix("sqlite:").unwrap());
+    assert!(first_file.exists(), "{}", first_file.display());
+    first.terminate();
+    assert!(
+        !first_file.parent().unwrap().exists(),
+        "the fresh database's directory outlived the demo"
+    );
+    let second = Server::spawn(&[], None);
+    assert_ne!(second.announced_db(), first_db);
+    assert_eq!(
+        second.status_with(&first_key),
+        401,
+        "a key of an earlier run still works"
+    );
+    assert_eq!(second.status_with(&second.key), 200);
+    second.terminate();
+    // `--demo-db` keeps one on purpose.
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("kept.db");
+    let kept_arg = kept.to_str().unwrap();
+    let third = Server::spawn(&["--demo-db", kept_arg], None);
+    let third_key = third.key.clone();
+    assert!(third.announced_db().ends_with("kept.db"));
+    third.terminate();
+    let fourth = Server::spawn(&["--demo-db", kept_arg], None);
+    assert_eq!(fourth.status_with(&third_key), 200);
+    fourth.terminate();
+    assert!(kept.exists());
 }
 
 impl Drop for Server {
@@ -93,14 +184,8 @@ print("sdk ok")
 
 #[test]
 fn openai_python_sdk_streaming_and_not() {
-    let python = match std::env::var("HEGUI_PYTHON") {
-        Ok(p) if std::path::Path::new(&p).exists() => p,
-        _ => {
-            eprintln!(
-                "SKIPPED: openai_python_sdk_streaming_and_not needs HEGUI_PYTHON (run scripts/test-deps; scripts/test sets it)"
-            );
-            return;
-        }
+    let Some(python) = hegui_test::python() else {
+        return;
     };
     let server = Server::start();
     let output = Command::new(python)

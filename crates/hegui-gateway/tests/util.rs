@@ -199,22 +199,18 @@ impl PgPair {
 }
 
 fn pg_url() -> String {
-    std::env::var("HEGUI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    hegui_test::postgres_url()
 }
 
 pub async fn postgres_store_pair() -> Option<PgPair> {
-    if std::env::var("HEGUI_TEST_PG").as_deref() == Ok("0") {
-        eprintln!("!!!!!! HEGUI_TEST_PG=0: SKIPPING the two-instance PostgreSQL test !!!!!!");
-        return None;
-    }
+    let url = hegui_test::postgres("the two-instance PostgreSQL test")?;
     let schema = format!("hegui_gw_{}", hegui_store::RecordId::generate());
     let options = hegui_store::OpenOptions {
         pg_schema: Some(schema.clone()),
         max_connections: 4,
         ..hegui_store::OpenOptions::default()
     };
-    let a = Store::open_with(&pg_url(), options.clone()).await.unwrap();
-    let b = Store::open_with(&pg_url(), options).await.unwrap();
+    let a = Store::open_with(&url, options.clone()).await.unwrap();
+    let b = Store::open_with(&url, options).await.unwrap();
     Some(PgPair(a, b, schema))
 }

@@ -469,6 +469,11 @@ impl KeyRing {
         self.keys.is_empty()
     }
 
+    /// The ids of the keys in the ring, in order.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+
     /// Verifies with the key the signature names.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), KeyError> {
         self.get(&signature.key_id)

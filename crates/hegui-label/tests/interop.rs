@@ -3,8 +3,8 @@
 //! ffmpeg (`-metadata AIGC=…`) and exiftool (EXIF `UserComment`) are read by hegui.
 //!
 //! Needs `ffmpeg`/`ffprobe` (Debian `ffmpeg`) and `exiftool` (Debian `libimage-exiftool-perl`).
-//! When a tool is missing the test says so on stderr and skips (CI installs both in `.ci/run`;
-//! set `HEGUI_REQUIRE_INTEROP=1` to make a missing tool a failure).
+//! When a tool is missing the test skips, loudly and listed by `scripts/test` (which installs
+//! both through `scripts/test-deps`; under CI a missing tool fails the run).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,24 +12,17 @@ use std::process::Command;
 use hegui_label::{Carrier, Format, Label, read_label_as, write_label};
 
 fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        || Command::new(name)
-            .arg("-ver")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("HEGUI_REQUIRE_INTEROP").is_none(),
-            "`{name}` is required (HEGUI_REQUIRE_INTEROP is set)"
-        );
-        eprintln!(
-            "SKIPPED: `{name}` is not installed (apt-get install ffmpeg libimage-exiftool-perl)"
-        );
-    }
-    found
+    let arg = if name == "exiftool" {
+        "-ver"
+    } else {
+        "-version"
+    };
+    let package = if name == "exiftool" {
+        "libimage-exiftool-perl"
+    } else {
+        "ffmpeg"
+    };
+    hegui_test::tool(name, arg, package)
 }
 
 fn fixture(name: &str) -> PathBuf {

@@ -38,6 +38,26 @@ pub struct OpenOptions {
     pub pg_schema: Option<String>,
     /// Maximum connections in the pool.
     pub max_connections: u32,
+    /// Whether the database may be created, and whether it is written to.
+    pub access: Access,
+}
+
+/// How [`Store::open_with`] treats the database it is pointed at.
+///
+/// Tools that inspect a ledger (`hegui audit verify`, `trace`, `export`) must never create one:
+/// a mistyped path would otherwise become a new, empty, "verified" ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Create the database (the SQLite file, the PostgreSQL schema) when missing and run the
+    /// migrations: what the gateway does.
+    #[default]
+    Create,
+    /// The database must exist and already be a hegui database; migrations run, and the caller
+    /// writes to it (pruning, signing a checkpoint).
+    Existing,
+    /// The database must exist and already be a hegui database; nothing is written: SQLite
+    /// opens the file read-only, PostgreSQL sessions are read-only and no schema is created.
+    ReadOnly,
 }
 
 impl Default for OpenOptions {
@@ -46,6 +66,7 @@ impl Default for OpenOptions {
             retention_days: 180,
             pg_schema: None,
             max_connections: 8,
+            access: Access::Create,
         }
     }
 }
@@ -136,10 +157,21 @@ impl Store {
         let mut sqlite_file: Option<std::path::PathBuf> = None;
         let pools = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut connect = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+            let mut session: Vec<(&str, &str)> = Vec::new();
+            if options.access == Access::ReadOnly {
+                session.push(("default_transaction_read_only", "on"));
+            }
             if let Some(schema) = &options.pg_schema {
                 if !is_identifier(schema) {
                     return Err(bad(format!("schema `{schema}` is not a plain identifier")));
                 }
+                session.push(("search_path", schema.as_str()));
+            }
+            if let Some(schema) = options
+                .pg_schema
+                .as_ref()
+                .filter(|_| options.access == Access::Create)
+            {
                 // Create the schema on a single connection first, then point the pool at it.
                 let mut conn = sqlx::PgConnection::connect_with(&connect)
                     .await
@@ -152,7 +184,9 @@ impl Store {
                 .await
                 .map_err(StoreError::db("creating the schema"))?;
                 conn.close().await.map_err(StoreError::db("connecting"))?;
-                connect = connect.options([("search_path", schema.as_str())]);
+            }
+            if !session.is_empty() {
+                connect = connect.options(session);
             }
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
@@ -171,7 +205,8 @@ impl Store {
             };
             let mut connect = SqliteConnectOptions::from_str(&text)
                 .map_err(|e| bad(e.to_string()))?
-                .create_if_missing(true)
+                .create_if_missing(options.access == Access::Create)
+                .read_only(options.access == Access::ReadOnly)
                 .busy_timeout(Duration::from_secs(30))
                 // Rows cross from the connection's thread to the caller in a channel; a larger
                 // buffer means fewer thread hand-offs when verifying or exporting pages of
@@ -184,8 +219,23 @@ impl Store {
                 // 16 MiB of page cache per connection (the default is 2 MiB), so that the
                 // appending connection finds the index and table pages it touches in memory.
                 .pragma("cache_size", "-16384");
+            if !memory && options.access != Access::Create {
+                let file = connect.get_filename();
+                if !file.is_file() {
+                    return Err(StoreError::Missing {
+                        url: redact(url),
+                        reason: if file.exists() {
+                            "it is not a file".into()
+                        } else {
+                            "no such file".into()
+                        },
+                    });
+                }
+            }
             if !memory {
                 sqlite_file = Some(connect.get_filename().to_owned());
+            }
+            if !memory && options.access != Access::ReadOnly {
                 // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit,
                 // so an acknowledged record survives power loss, not only a process crash.
                 connect = connect
@@ -212,7 +262,14 @@ impl Store {
             sqlite_file: sqlite_file
                 .map(|file| Arc::from(std::fs::canonicalize(&file).unwrap_or(file))),
         };
-        store.migrate().await?;
+        match store.options.access {
+            Access::Create => store.migrate().await?,
+            Access::Existing => {
+                store.check_schema(url).await?;
+                store.migrate().await?;
+            }
+            Access::ReadOnly => store.check_schema(url).await?,
+        }
         Ok(store)
     }
 
@@ -239,11 +296,49 @@ impl Store {
         with_pool!(self, |pool| pool.close().await);
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let migrations = match self.backend() {
+    fn migrations(&self) -> &'static [Migration] {
+        match self.backend() {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Checks, without writing, that the database is a hegui database whose schema this
+    /// program knows: its migrations table exists, every applied migration is one of ours with
+    /// the same contents. An older schema is accepted (reading works on every version so far).
+    async fn check_schema(&self, url: &str) -> Result<(), StoreError> {
+        const EXISTS_SQLITE: &str =
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'hegui_migrations'";
+        const EXISTS_POSTGRES: &str = "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'hegui_migrations' AND schemaname = ANY (current_schemas(false))";
+        let exists = match self.backend() {
+            Backend::Sqlite => EXISTS_SQLITE,
+            Backend::Postgres => EXISTS_POSTGRES,
         };
+        let applied: Vec<(i64, String)> = with_pool!(self, |pool| {
+            let count: i64 = sqlx::query_scalar(exists)
+                .fetch_one(pool)
+                .await
+                .map_err(StoreError::db("reading the schema"))?;
+            if count == 0 {
+                return Err(StoreError::NotHegui { url: redact(url) });
+            }
+            sqlx::query_as("SELECT version, digest FROM hegui_migrations ORDER BY version")
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db("reading the schema"))?
+        });
+        for (version, digest) in applied {
+            match self.migrations().iter().find(|(v, _, _)| *v == version) {
+                Some((_, _, sql)) if hex::encode(hegui_keys::sm3(sql.as_bytes())) == digest => {}
+                Some(_) => return Err(StoreError::MigrationChanged { version }),
+                None => return Err(StoreError::NewerSchema { version }),
+            }
+        }
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = self.migrations();
         const CREATE: &str = "CREATE TABLE IF NOT EXISTS hegui_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, digest TEXT NOT NULL, applied_ms BIGINT NOT NULL)";
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(StoreError::db("migrating"))?;

@@ -30,6 +30,28 @@ pub enum StoreError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// The database does not exist, and the caller asked not to create it.
+    #[error("database `{url}` does not exist ({reason}); check the path or URL")]
+    Missing {
+        /// The URL with any password removed.
+        url: String,
+        /// What was found instead.
+        reason: String,
+    },
+    /// The database exists but holds no hegui tables.
+    #[error("database `{url}` is not a hegui database (it has no `hegui_migrations` table)")]
+    NotHegui {
+        /// The URL with any password removed.
+        url: String,
+    },
+    /// The database was migrated by a newer hegui than this one.
+    #[error(
+        "the database has schema migration `{version}`, which this hegui does not know; use a newer hegui"
+    )]
+    NewerSchema {
+        /// The unknown migration version.
+        version: i64,
+    },
     /// A stored migration differs from the one compiled into this program.
     #[error("migration `{version}` was applied with different contents; refusing to continue")]
     MigrationChanged {

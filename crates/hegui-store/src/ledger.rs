@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use prune::PruneReport;
 pub(crate) use verify::fuzz_stream as verify_fuzz_stream;
-pub use verify::{Break, Head, VerifyOptions, VerifyReport};
+pub use verify::{Break, Head, SignatureCheck, VerifyOptions, VerifyReport};
 
 /// The chain value before the first record.
 pub const GENESIS: [u8; 32] = [0u8; 32];
@@ -427,13 +427,14 @@ impl Checkpoint {
         }
     }
 
-    /// Checks the signature with a key from `keys`.
-    pub fn verify(&self, keys: &hegui_keys::KeyRing) -> Result<(), hegui_keys::KeyError> {
+    /// Checks the signature with a key from `keys`; returns the id of the key that made it.
+    pub fn verify(&self, keys: &hegui_keys::KeyRing) -> Result<String, hegui_keys::KeyError> {
         let signature: hegui_keys::Signature = self.signature.parse()?;
         keys.verify(
             Checkpoint::message(self.seq, &self.hash, self.time_ms).as_bytes(),
             &signature,
-        )
+        )?;
+        Ok(signature.key_id)
     }
 }
 

@@ -53,7 +53,7 @@ pub mod fuzzing {
     }
 }
 
-pub use backend::{Backend, OpenOptions, Store};
+pub use backend::{Access, Backend, OpenOptions, Store};
 pub use error::StoreError;
 pub use ledger::{BodyMode, RecordId};
 pub use writer::{AuditWriter, WriterOptions};

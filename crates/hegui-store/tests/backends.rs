@@ -503,3 +503,63 @@ async fn export_round_trip(db: &TestDb) {
     store.close().await;
 }
 both!(export_round_trip_works, export_round_trip);
+
+/// `Access::ReadOnly` and `Access::Existing` never create a database: a missing one (a SQLite
+/// file, a PostgreSQL schema) is an error and stays missing; an existing ledger opened
+/// read-only verifies but refuses writes.
+async fn only_create_creates(db: &TestDb) {
+    use hegui_store::{Access, OpenOptions, StoreError};
+    // The same location, with a name that does not exist yet.
+    let (missing_url, missing_options) = match db.name {
+        "postgres" => (
+            db.url.clone(),
+            OpenOptions {
+                pg_schema: Some(format!("{}_missing", db.options.pg_schema.clone().unwrap())),
+                ..db.options.clone()
+            },
+        ),
+        _ => (format!("{}-missing.db", db.url), db.options.clone()),
+    };
+    for access in [Access::ReadOnly, Access::Existing] {
+        let options = OpenOptions {
+            access,
+            ..missing_options.clone()
+        };
+        let err = Store::open_with(&missing_url, options).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Missing { .. } | StoreError::NotHegui { .. }
+            ),
+            "{access:?}: {err}"
+        );
+    }
+    if db.name != "postgres" {
+        let path = missing_url.strip_prefix("sqlite:").unwrap();
+        assert!(!std::path::Path::new(path).exists(), "{path} was created");
+    }
+    // An existing ledger, read-only: verification works, appends are refused.
+    let store = db.open().await;
+    fill(&store, 5, &WriterOptions::default()).await;
+    store.close().await;
+    let read_only = Store::open_with(
+        &db.url,
+        OpenOptions {
+            access: Access::ReadOnly,
+            ..db.options.clone()
+        },
+    )
+    .await
+    .unwrap();
+    let report = read_only.verify(&Default::default()).await.unwrap();
+    assert!(report.is_ok() && report.records == 5, "{report:?}");
+    assert!(
+        read_only
+            .append_batch(&[rec(9)], &WriterOptions::default())
+            .await
+            .is_err(),
+        "a read-only store wrote"
+    );
+    read_only.close().await;
+}
+both!(only_create_creates_works, only_create_creates);

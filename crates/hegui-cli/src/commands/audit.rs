@@ -1,8 +1,13 @@
 //! `hegui audit`: verify, export, trace and prune the audit ledger kept by `hegui-store`.
 //!
 //! Every subcommand opens the database given by `--database` or `HEGUI_DATABASE_URL`
-//! (`sqlite:PATH` or `postgres://…`; default `sqlite:hegui.db`). A failed verification exits 1
-//! and names the first broken sequence number; usage and input errors exit 2.
+//! (`sqlite:PATH` or `postgres://…`), or else the `storage` of the gateway config given by
+//! `--config` or `HEGUI_CONFIG`; there is no default. None of them ever creates a database: a
+//! mistyped path must be an error, not a new empty ledger reported as verified. `verify`,
+//! `trace` and `export` (without a key to sign with) open it read-only.
+//!
+//! Exit codes: 0 ok; 1 a finding (a broken chain, an empty ledger, a key that signed none of the
+//! checkpoints, an unknown record id); 2 usage and input errors.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,19 +15,36 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use hegui_keys::{KeyRing, SigningKey, VerifyingKey};
 use hegui_store::ledger::export::{self, ExportFilter};
-use hegui_store::ledger::{self, VerifyOptions};
-use hegui_store::{OpenOptions, Store};
+use hegui_store::ledger::{self, VerifyOptions, VerifyReport};
+use hegui_store::{Access, OpenOptions, Store};
 
-/// Where the ledger is.
+/// Where the ledger is: `--database`, else the `storage` of a gateway config.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Database {
-    /// Database URL: `sqlite:PATH` or `postgres://USER@HOST/DB`.
-    #[arg(
-        long = "database",
-        env = "HEGUI_DATABASE_URL",
-        default_value = "sqlite:hegui.db"
-    )]
-    url: String,
+    /// Database URL: `sqlite:PATH` or `postgres://USER@HOST/DB`; it must exist.
+    #[arg(long = "database", env = "HEGUI_DATABASE_URL", value_name = "URL")]
+    url: Option<String>,
+    /// The gateway config (`hegui serve --config`) whose `storage` names the database; used
+    /// when `--database` is not given.
+    #[arg(long = "config", env = "HEGUI_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl Database {
+    /// The database URL: `--database`, else the config's `storage`.
+    fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.url {
+            return Ok(url.clone());
+        }
+        if let Some(path) = &self.config {
+            let config = hegui_gateway::Config::load(path)?;
+            return Ok(config.storage);
+        }
+        anyhow::bail!(
+            "no database given: pass `--database sqlite:PATH` (or `postgres://…`), or `--config FILE` \
+             with the gateway config whose `storage` names it"
+        )
+    }
 }
 
 /// `hegui audit` subcommands.
@@ -35,8 +57,9 @@ pub(crate) enum Command {
         /// Start at this sequence number (trusting the record before it).
         #[arg(long = "from")]
         from: Option<i64>,
-        /// Public key file(s) to check checkpoint signatures with (a secret key file works too).
-        #[arg(long = "pub")]
+        /// Public key file(s) to check checkpoint signatures with (a secret key file works too);
+        /// each must have signed at least one checkpoint.
+        #[arg(long = "public-key", aliases = ["pub", "pubkey"], value_name = "FILE")]
         public: Vec<PathBuf>,
         /// Verify an export file (and its `.manifest.json`) instead of the database; needs `--pub`.
         #[arg(long = "export")]
@@ -56,7 +79,7 @@ pub(crate) enum Command {
         #[arg(long)]
         user: Option<String>,
         /// Output file; the manifest is written to `FILE.manifest.json`.
-        #[arg(short = 'o', long = "out")]
+        #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
         out: PathBuf,
         /// Secret key to sign a checkpoint when none covers the exported records.
         #[arg(long)]
@@ -98,11 +121,14 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     hegui_store::block_on(run_async(command))
 }
 
-async fn open(database: &Database, retention_days: u32) -> anyhow::Result<Store> {
+/// Opens an existing ledger; never creates one.
+async fn open(database: &Database, access: Access, retention_days: u32) -> anyhow::Result<Store> {
+    let url = database.url()?;
     Store::open_with(
-        &database.url,
+        &url,
         OpenOptions {
             retention_days,
+            access,
             ..OpenOptions::default()
         },
     )
@@ -144,7 +170,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             // The export is self-contained: the database and `--from` are not used.
             let _ = (database, from);
             let Some(ring) = key_ring(&public)? else {
-                anyhow::bail!("`--export` needs the public key: pass `--pub FILE`");
+                anyhow::bail!("`--export` needs the public key: pass `--public-key FILE`");
             };
             let report = export::verify_export(&file, &ring)
                 .with_context(|| format!("cannot verify export `{}`", file.display()))?;
@@ -174,37 +200,13 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             export: None,
         } => {
             let keys = key_ring(&public)?;
-            let store = open(&database, 180).await?;
+            let store = open(&database, Access::ReadOnly, 180).await?;
             let report = store
                 .verify(&VerifyOptions { from, keys })
                 .await
                 .context("cannot read the ledger")?;
             store.close().await;
-            let signatures = if report.signatures_checked {
-                "signatures checked"
-            } else {
-                "signatures NOT checked (pass --pub)"
-            };
-            match &report.broken {
-                None => {
-                    println!(
-                        "ok: seq {}..={} ({} records, {} checkpoints, {signatures})",
-                        report.first_seq, report.last_seq, report.records, report.checkpoints
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some(broken) => {
-                    println!("broken: {broken}");
-                    if broken.seq > report.first_seq {
-                        println!(
-                            "records seq {}..={} verified before the break",
-                            report.first_seq,
-                            broken.seq - 1
-                        );
-                    }
-                    Ok(ExitCode::from(1))
-                }
-            }
+            Ok(print_verify(&report))
         }
         Command::Export {
             database,
@@ -220,7 +222,13 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 user,
             };
             let key = key.as_deref().map(load_key).transpose()?;
-            let store = open(&database, 180).await?;
+            // Only a key to sign a missing checkpoint with makes the export write.
+            let access = if key.is_some() {
+                Access::Existing
+            } else {
+                Access::ReadOnly
+            };
+            let store = open(&database, access, 180).await?;
             let manifest = store
                 .export(&filter, key.as_ref(), &out)
                 .await
@@ -254,7 +262,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 target.clone()
             };
-            let store = open(&database, 180).await?;
+            let store = open(&database, Access::ReadOnly, 180).await?;
             let record = store
                 .record_by_id(&id)
                 .await
@@ -279,7 +287,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let before_ms = ledger::parse_time(&before).context("`--before`")?;
             let key = load_key(&key)?;
-            let store = open(&database, retention_days).await?;
+            let store = open(&database, Access::Existing, retention_days).await?;
             let report = store.prune(before_ms, &key).await.context("cannot prune")?;
             store.close().await;
             if report.removed == 0 {
@@ -294,7 +302,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Checkpoint { database, key } => {
             let key = load_key(&key)?;
-            let store = open(&database, 180).await?;
+            let store = open(&database, Access::Existing, 180).await?;
             let checkpoint = store
                 .checkpoint(&key, "manual")
                 .await
@@ -319,4 +327,63 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
 /// The key id in a signature text `ALG:KEYID:HEX`.
 fn signer(signature: &str) -> &str {
     signature.split(':').nth(1).unwrap_or("?")
+}
+
+/// Prints a verification report; returns the exit code. Success needs records that verify,
+/// and every given key to have verified at least one checkpoint signature.
+fn print_verify(report: &VerifyReport) -> ExitCode {
+    if let Some(broken) = &report.broken {
+        println!("broken: {broken}");
+        if broken.seq > report.first_seq {
+            println!(
+                "records seq {}..={} verified before the break",
+                report.first_seq,
+                broken.seq - 1
+            );
+        }
+        return ExitCode::from(1);
+    }
+    if report.records == 0 {
+        let from = if report.first_seq > 1 {
+            format!(" from seq {} on", report.first_seq)
+        } else {
+            String::new()
+        };
+        println!("empty: the ledger has no records{from}; nothing was verified");
+        return ExitCode::from(1);
+    }
+    println!(
+        "ok: seq {}..={} ({} records, chain values of {} checkpoints)",
+        report.first_seq, report.last_seq, report.records, report.checkpoints
+    );
+    let Some(signatures) = &report.signatures else {
+        println!("signatures: not checked (pass --public-key FILE)");
+        return ExitCode::SUCCESS;
+    };
+    let by: Vec<String> = signatures
+        .verified_by
+        .iter()
+        .map(|(id, n)| format!("{n} by key `{id}`"))
+        .collect();
+    if by.is_empty() {
+        println!("signatures: none checked");
+    } else {
+        println!(
+            "signatures: {} of {} checkpoints verified ({})",
+            signatures.verified(),
+            report.checkpoints,
+            by.join(", ")
+        );
+    }
+    let unused: Vec<&str> = signatures.unused_keys().collect();
+    if unused.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    for id in &unused {
+        println!(
+            "unmatched key: `{id}` signed none of the {} checkpoints checked",
+            report.checkpoints
+        );
+    }
+    ExitCode::from(1)
 }

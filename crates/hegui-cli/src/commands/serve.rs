@@ -1,8 +1,11 @@
 //! `hegui serve [--config FILE] [--listen ADDR] [--demo]`: runs the compliance gateway.
 //!
-//! `--demo` needs no file: SQLite in the temporary directory (`hegui-demo.db`), the sample
-//! lexicon and an in-process mock upstream with scripted answers marked as demo; the demo API
-//! key is printed at start. `--new-key TENANT` creates an API key in the store and exits.
+//! `--demo` needs no file: a fresh SQLite database in a new temporary directory at every start
+//! (deleted at exit; `--demo-db PATH` keeps one on purpose), the sample lexicon and an
+//! in-process mock upstream with scripted answers marked as demo; the demo API key is printed
+//! at start. A fresh database is what makes "new at every start" true: keys, sanctions and
+//! records of an earlier run do not carry over. `--new-key TENANT` creates an API key in the
+//! store and exits.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,9 +23,14 @@ pub(crate) struct Args {
     /// Listen address, overriding `listen` in the config (`127.0.0.1:0` picks a free port).
     #[arg(long)]
     listen: Option<String>,
-    /// Run on embedded defaults with a mock upstream (SQLite, sample lexicon, demo key).
+    /// Run on embedded defaults with a mock upstream (a fresh SQLite database, the sample
+    /// lexicon, a new demo key).
     #[arg(long, conflicts_with = "config")]
     demo: bool,
+    /// With `--demo`: keep the database in this SQLite file across starts instead of a fresh
+    /// one deleted at exit.
+    #[arg(long, value_name = "PATH", requires = "demo")]
+    demo_db: Option<PathBuf>,
     /// Create an API key for TENANT (which must exist), print it and exit.
     #[arg(long, value_name = "TENANT")]
     new_key: Option<String>,
@@ -39,16 +47,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     hegui_gateway::init_logging();
-    // The demo's mock must outlive the server.
+    // The demo's mock and its fresh database's directory must outlive the server.
     let mut _mock = None;
+    let mut demo_db = None;
     let mut config = if args.demo {
         let mock = hegui_gateway::mock::spawn(hegui_gateway::demo::mock_options())
             .await
             .context("cannot start the demo upstream")?;
-        let db = std::env::temp_dir().join("hegui-demo.db");
-        let config =
-            hegui_gateway::demo::config(&mock.base_url(), &format!("sqlite:{}", db.display()));
+        let db = DemoDatabase::new(args.demo_db.as_deref())?;
+        let config = hegui_gateway::demo::config(&mock.base_url(), &db.url);
         _mock = Some(mock);
+        demo_db = Some(db);
         config
     } else {
         let path = match args.config {
@@ -80,27 +89,63 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on `{}`", gateway.config().listen))?;
     let addr = listener.local_addr()?;
-    if args.demo {
+    spawn_reload_on_hangup(gateway.clone());
+    if let Some(db) = &demo_db {
         let (_, key) = gateway
             .store()
             .create_api_key(hegui_gateway::demo::TENANT, "demo")
             .await?;
         eprintln!(
-            "hegui demo: mock upstream with scripted answers (marked 【演示回答】), sample lexicon"
-        );
-        eprintln!(
-            "hegui demo: model `{}`, database {}",
+            "hegui demo: mock upstream with scripted answers (marked 【演示回答】), sample lexicon, model `{}`",
             hegui_gateway::demo::MODEL,
-            gateway.config().storage
         );
-        eprintln!("hegui demo: API key (printed on stdout):");
+        eprintln!("hegui demo: database {} ({})", db.url, db.lifetime);
+        eprintln!("hegui gateway listening on http://{addr}/v1");
+        eprintln!("hegui demo: API key, new at every start (on stdout):");
         println!("{key}");
+    } else {
+        eprintln!("hegui gateway listening on http://{addr}/v1");
     }
-    spawn_reload_on_hangup(gateway.clone());
-    eprintln!("hegui gateway listening on http://{addr}/v1");
     hegui_gateway::serve(gateway, listener, shutdown_signal()).await?;
     eprintln!("hegui gateway stopped");
+    drop(demo_db);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's database: `--demo-db`, else `HEGUI_DATABASE_URL` (which the gateway honours
+/// everywhere), else a fresh file in a new temporary directory removed when this is dropped.
+struct DemoDatabase {
+    url: String,
+    lifetime: &'static str,
+    _fresh: Option<tempfile::TempDir>,
+}
+
+impl DemoDatabase {
+    fn new(keep: Option<&std::path::Path>) -> anyhow::Result<DemoDatabase> {
+        if let Some(path) = keep {
+            return Ok(DemoDatabase {
+                url: format!("sqlite:{}", path.display()),
+                lifetime: "kept across starts: --demo-db",
+                _fresh: None,
+            });
+        }
+        if let Ok(url) = std::env::var("HEGUI_DATABASE_URL") {
+            return Ok(DemoDatabase {
+                url,
+                lifetime: "kept: HEGUI_DATABASE_URL",
+                _fresh: None,
+            });
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("hegui-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory for the demo database")?;
+        Ok(DemoDatabase {
+            url: format!("sqlite:{}", dir.path().join("hegui.db").display()),
+            lifetime: "fresh, deleted at exit; --demo-db PATH keeps one",
+            _fresh: Some(dir),
+        })
+    }
 }
 
 /// `SIGHUP` reloads the lexicon (a failed reload keeps the current one and is logged).

@@ -80,8 +80,9 @@ pub struct VerifyReport {
     pub records: u64,
     /// Checkpoints whose chain value was checked.
     pub checkpoints: u64,
-    /// Whether checkpoint signatures were checked.
-    pub signatures_checked: bool,
+    /// Which checkpoint signatures were checked, by which key; `None` when no keys were given
+    /// (then only the checkpoints' chain values were checked).
+    pub signatures: Option<SignatureCheck>,
     /// The first broken link, if any.
     pub broken: Option<Break>,
 }
@@ -90,6 +91,38 @@ impl VerifyReport {
     /// Whether the chain is intact.
     pub fn is_ok(&self) -> bool {
         self.broken.is_none()
+    }
+}
+
+/// The checkpoint signatures a verification checked. A key that signed none of them proves
+/// nothing about this ledger, so callers report [`SignatureCheck::unused_keys`] as a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignatureCheck {
+    /// The ids of the keys given, in order.
+    pub keys: Vec<String>,
+    /// Signatures verified, by the id of the key that made them.
+    pub verified_by: BTreeMap<String, u64>,
+}
+
+impl SignatureCheck {
+    fn new(keys: &hegui_keys::KeyRing) -> SignatureCheck {
+        SignatureCheck {
+            keys: keys.key_ids().map(str::to_owned).collect(),
+            verified_by: BTreeMap::new(),
+        }
+    }
+
+    /// Signatures verified in all.
+    pub fn verified(&self) -> u64 {
+        self.verified_by.values().sum()
+    }
+
+    /// The given keys that verified no signature.
+    pub fn unused_keys(&self) -> impl Iterator<Item = &str> {
+        self.keys
+            .iter()
+            .filter(|id| !self.verified_by.contains_key(*id))
+            .map(String::as_str)
     }
 }
 
@@ -447,7 +480,7 @@ impl Walk {
                 last_seq: 0,
                 records: 0,
                 checkpoints: 0,
-                signatures_checked: options.keys.is_some(),
+                signatures: options.keys.as_ref().map(SignatureCheck::new),
                 broken: None,
             },
             keys: options.keys,
@@ -469,7 +502,7 @@ impl Walk {
         } else if walk.head.base_seq > 0 {
             // The trusted starting value is the prune boundary: its checkpoint must agree.
             let base = walk.head.base_seq;
-            match walk.checkpoints.get(&base) {
+            match walk.checkpoints.get(&base).cloned() {
                 None if walk.keys.is_some() => {
                     return Err(
                         walk.broken(base, "the prune boundary has no signed checkpoint".into())
@@ -478,7 +511,8 @@ impl Walk {
                 None => {}
                 Some(cp) => {
                     walk.report.checkpoints += 1;
-                    if let Some(reason) = walk.check_checkpoint(cp, &walk.head.base_hash) {
+                    let base_hash = walk.head.base_hash;
+                    if let Some(reason) = walk.check_checkpoint(&cp, &base_hash) {
                         return Err(walk.broken(base, reason));
                     }
                 }
@@ -492,7 +526,7 @@ impl Walk {
         self.report
     }
 
-    fn check_checkpoint(&self, cp: &Checkpoint, hash: &[u8; 32]) -> Option<String> {
+    fn check_checkpoint(&mut self, cp: &Checkpoint, hash: &[u8; 32]) -> Option<String> {
         if cp.hash != *hash {
             return Some(format!(
                 "checkpoint signed at this record says the chain value is `{}` but it is `{}`",
@@ -500,10 +534,15 @@ impl Walk {
                 hex::encode(hash)
             ));
         }
-        if let Some(keys) = &self.keys
-            && let Err(e) = cp.verify(keys)
-        {
-            return Some(format!("checkpoint signature: {e}"));
+        if let Some(keys) = &self.keys {
+            match cp.verify(keys) {
+                Err(e) => return Some(format!("checkpoint signature: {e}")),
+                Ok(key_id) => {
+                    if let Some(check) = &mut self.report.signatures {
+                        *check.verified_by.entry(key_id).or_default() += 1;
+                    }
+                }
+            }
         }
         None
     }
@@ -532,9 +571,10 @@ impl Walk {
                 ))
             } else if let Some(body) = record.bad_body {
                 at(format!("the stored {body} text does not match its digest"))
-            } else if let Some(cp) = self.checkpoints.get(&record.seq) {
+            } else if let Some(cp) = self.checkpoints.get(&record.seq).cloned() {
+                // Checkpoints are rare (one per thousands of records): the clone costs nothing.
                 self.report.checkpoints += 1;
-                self.check_checkpoint(cp, record.stored).and_then(at)
+                self.check_checkpoint(&cp, record.stored).and_then(at)
             } else {
                 None
             };

@@ -2,7 +2,9 @@
 //! random name on the server at 127.0.0.1:5432 (database `test`), dropped afterwards, because
 //! other test runs use the same server at the same time.
 //!
-//! `HEGUI_TEST_PG=0` skips the PostgreSQL half, loudly. `HEGUI_TEST_PG_URL` overrides the URL.
+//! When nothing answers at the URL, or with `HEGUI_TEST_PG=0`, the PostgreSQL half skips,
+//! loudly and listed by `scripts/test` (`hegui_test::postgres`). `HEGUI_TEST_PG_URL` overrides
+//! the URL.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -33,8 +35,7 @@ impl TestDb {
 }
 
 pub fn pg_url() -> String {
-    std::env::var("HEGUI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    hegui_test::postgres_url()
 }
 
 impl Drop for TestDb {
@@ -83,15 +84,12 @@ pub fn sqlite_memory() -> TestDb {
 }
 
 pub fn postgres() -> Option<TestDb> {
-    if std::env::var("HEGUI_TEST_PG").as_deref() == Ok("0") {
-        eprintln!("!!!!!! HEGUI_TEST_PG=0: SKIPPING the PostgreSQL half of this test !!!!!!");
-        return None;
-    }
+    let url = hegui_test::postgres("the PostgreSQL half of this test")?;
     let mut bytes = [0u8; 8];
     getrandom_fill(&mut bytes);
     let schema = format!("hegui_test_{}", hex::encode(bytes));
     Some(TestDb {
-        url: pg_url(),
+        url,
         options: OpenOptions {
             pg_schema: Some(schema.clone()),
             max_connections: 4,
