@@ -1,15 +1,6 @@
 //! `hegui lexicon check | build`, and `hegui scan --lexicon` with a directory and a compiled file.
 
-use crate::util::{hegui, summary};
-
-fn write_lexicon(dir: &std::path::Path, tsv: &str) {
-    std::fs::write(
-        dir.join("lexicon.toml"),
-        "name = \"test\"\nversion = \"1\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("words.tsv"), tsv).unwrap();
-}
+use crate::util::{hegui, summary, write_lexicon};
 
 #[test]
 fn check_reports_coverage_and_fails_the_minimums() {
@@ -32,6 +23,7 @@ fn check_lists_findings_in_json() {
     let dir = tempfile::tempdir().unwrap();
     write_lexicon(
         dir.path(),
+        "",
         "pattern\trisk\tlevel\tnote\n赌博\tA.1.h\tblock\t\n賭博\tA.1.h\tblock\t\n？？\tA.1.h\tflag\t\n",
     );
     let output = hegui()
@@ -51,10 +43,36 @@ fn check_lists_findings_in_json() {
 }
 
 #[test]
+fn check_reports_combinations_wider_than_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lexicon(
+        dir.path(),
+        "[combinations]\nwindow = 5\n",
+        "pattern\trisk\tlevel\tnote\n代开&发票\tA.1.h\tblock\t\n出售&身份证号\tA.1.h\tblock\t\n",
+    );
+    let output = hegui()
+        .args(["lexicon", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("combination") || l.contains("findings"))
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"), @r"
+    combinations (`a&b`): 2, each matching within one sentence and 5 normalized characters
+    1 findings:
+      `出售&身份证号` at words.tsv:3: its parts take 6 normalized characters, more than the combination window of 5; it matches only where they overlap
+    ");
+}
+
+#[test]
 fn load_errors_name_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     write_lexicon(
         dir.path(),
+        "",
         "pattern\trisk\tlevel\tnote\n赌博\tA.1.h\tblock\t\n冰毒\tA.1.h\tforbid\t\n",
     );
     let output = hegui()
@@ -75,6 +93,7 @@ fn build_then_scan_with_the_compiled_file() {
     let dir = tempfile::tempdir().unwrap();
     write_lexicon(
         dir.path(),
+        "",
         "pattern\trisk\tlevel\tnote\n蓝鲸游戏\tA.4.a\tblock\t\n",
     );
     let compiled = dir.path().join("lexicon.hgl");

@@ -1,4 +1,5 @@
-//! Helpers shared by the CLI tests: run the binary, capture exit code, stdout and stderr.
+//! Helpers shared by the CLI tests: run the binary, capture exit code, stdout and stderr; write
+//! a lexicon directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -27,4 +28,15 @@ pub(crate) fn summary(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// Writes a lexicon directory: `lexicon.toml` (`name = "test"`, `version = "1"`, then the
+/// tables in `tables`) and `words.tsv`.
+pub(crate) fn write_lexicon(dir: &Path, tables: &str, tsv: &str) {
+    std::fs::write(
+        dir.join("lexicon.toml"),
+        format!("name = \"test\"\nversion = \"1\"\n{tables}"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("words.tsv"), tsv).unwrap();
 }

@@ -1,5 +1,6 @@
 //! `hegui lexicon check`: coverage against the TC260 minimums and lint findings (duplicates,
-//! patterns that normalize to the same string, patterns that normalize to nothing).
+//! patterns that normalize to the same string, patterns that normalize to nothing, combinations
+//! whose parts do not fit in the combination window).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,6 +55,18 @@ pub enum Finding {
         /// Where it is.
         at: String,
     },
+    /// A combination whose parts together are longer than the combination window: it matches
+    /// only where its parts overlap, if at all.
+    WiderThanWindow {
+        /// The pattern.
+        pattern: String,
+        /// Where it is.
+        at: String,
+        /// Normalized characters of all its parts.
+        chars: usize,
+        /// The window (`[combinations] window`).
+        window: u16,
+    },
 }
 
 /// The result of checking a lexicon.
@@ -71,6 +84,10 @@ pub struct CheckReport {
     pub minimum_total: usize,
     /// Allow-list phrases.
     pub allow: usize,
+    /// Combination entries (`a&b`).
+    pub combinations: usize,
+    /// Most normalized characters a combination hit may span (`[combinations] window`).
+    pub combination_window: u16,
     /// One row per Appendix A risk (all 31, in order), then custom risks.
     pub risks: Vec<RiskCoverage>,
     /// Lint findings.
@@ -121,6 +138,8 @@ impl Lexicon {
             .count();
 
         let opts = self.manifest.normalize;
+        let window = self.manifest.combinations.window.chars();
+        let mut combinations = 0;
         let mut findings = Vec::new();
         let mut raw: HashMap<&str, Vec<&Source>> = HashMap::new();
         let mut normalized: BTreeMap<String, Vec<(&str, &Source)>> = BTreeMap::new();
@@ -133,6 +152,18 @@ impl Lexicon {
                     at: at(&e.source),
                 });
                 continue;
+            }
+            if norm.len() > 1 {
+                combinations += 1;
+                let chars = norm.iter().map(|p| p.chars().count()).sum();
+                if chars > usize::from(window) {
+                    findings.push(Finding::WiderThanWindow {
+                        pattern: e.pattern.clone(),
+                        at: at(&e.source),
+                        chars,
+                        window,
+                    });
+                }
             }
             normalized
                 .entry(norm.join("&"))
@@ -168,6 +199,8 @@ impl Lexicon {
             keyword_total,
             minimum_total: taxonomy::MINIMUM_TOTAL_KEYWORDS,
             allow: self.allow.len(),
+            combinations,
+            combination_window: window,
             risks,
             findings,
         }
@@ -177,6 +210,31 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_combinations_wider_than_the_window() {
+        let lex = Lexicon::from_sources(
+            "name = \"t\"\nversion = \"1\"\n[combinations]\nwindow = 5\n",
+            &[(
+                "t.tsv",
+                "pattern\trisk\tlevel\tnote\n代开&发票\tA.1.h\tblock\n出售&身份证号\tA.1.h\tblock\n",
+            )],
+            None,
+        )
+        .unwrap();
+        let report = lex.check();
+        assert_eq!((report.combinations, report.combination_window), (2, 5));
+        insta::assert_debug_snapshot!(report.findings, @r#"
+        [
+            WiderThanWindow {
+                pattern: "出售&身份证号",
+                at: "t.tsv:3",
+                chars: 6,
+                window: 5,
+            },
+        ]
+        "#);
+    }
 
     #[test]
     fn finds_duplicates_collisions_and_empties() {

@@ -11,12 +11,14 @@ use std::sync::Arc;
 
 use daachorse::charwise::CharwiseDoubleArrayAhoCorasick;
 
-use crate::lexicon::{Level, PiiOptions, Source};
-use crate::matcher::{Boundary, ComboInfo, Matcher, PatInfo, Rule, Target, pii_rules};
+use crate::combo::{ComboInfo, ComboWindow};
+use crate::lexicon::{Level, MAX_COMBO_PARTS, PiiOptions, Source};
+use crate::matcher::{Boundary, Matcher, PatInfo, Rule, Target, pii_rules};
 use crate::normalize::{CharMap, NormalizeOptions};
 
 const MAGIC: &[u8; 8] = b"HEGUILEX";
-const FORMAT: u32 = 1;
+/// Version 2 added the combination window.
+const FORMAT: u32 = 2;
 
 /// Why a compiled matcher could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +193,7 @@ impl Matcher {
             w.u32(c.rule);
             w.u8(c.full);
         }
+        w.u32(u32::from(self.combo_window.chars()));
         w.u32(self.max_len as u32);
         w.u32(self.max_allow_len as u32);
         w.u32(self.skipped_empty as u32);
@@ -216,7 +219,9 @@ impl Matcher {
         }
         let format = r.u32()?;
         if format != FORMAT {
-            return Err(bad(format!("format version {format}, expected {FORMAT}")));
+            return Err(bad(format!(
+                "format version {format}, expected {FORMAT}: build it again from the lexicon"
+            )));
         }
         let sum = r.u64()?;
         if fnv(r.0) != sum {
@@ -292,6 +297,11 @@ impl Matcher {
                 full: r.u8()?,
             });
         }
+        let window = r.u32()?;
+        let combo_window = u16::try_from(window)
+            .ok()
+            .and_then(|chars| ComboWindow::new(chars).ok())
+            .ok_or_else(|| bad(format!("combination window {window} out of range")))?;
         let max_len = r.u32()? as usize;
         let max_allow_len = r.u32()? as usize;
         let skipped_empty = r.u32()? as usize;
@@ -318,7 +328,9 @@ impl Matcher {
             let ok = match *t {
                 Target::Rule(rule) => (rule as usize) < rules.len(),
                 Target::Allow => true,
-                Target::Part { combo, bit } => (combo as usize) < combos.len() && bit < 8,
+                Target::Part { combo, bit } => {
+                    (combo as usize) < combos.len() && usize::from(bit) < MAX_COMBO_PARTS
+                }
             };
             if !ok {
                 return Err(bad("target table out of range"));
@@ -340,6 +352,7 @@ impl Matcher {
             targets,
             rules,
             combos,
+            combo_window,
             max_len,
             max_allow_len,
             pii,

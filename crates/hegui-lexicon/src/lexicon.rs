@@ -4,10 +4,12 @@
 //! Format (DESIGN.md, "Lexicon"):
 //!
 //! - `lexicon.toml`: `name`, `version`, optional `description`, a `[normalize]` table
-//!   ([`NormalizeOptions`]) and a `[pii]` table ([`PiiOptions`]).
+//!   ([`NormalizeOptions`]), a `[pii]` table ([`PiiOptions`]), a `[variants]` table
+//!   ([`crate::VariantOptions`]) and a `[combinations]` table ([`ComboOptions`]).
 //! - every other `*.tsv` file (sorted by name): a header `pattern<TAB>risk<TAB>level[<TAB>note]`,
 //!   then one entry per line. Empty lines and lines starting with `#` are ignored. A pattern is a
-//!   literal, or `a&b[&c…]` (all parts within one sentence, at most 8 parts).
+//!   literal, or `a&b[&c…]` (at most 8 parts, all within one sentence and within the window of
+//!   `[combinations]`; see `combo.rs`).
 //! - `allow.tsv`: a header `pattern[<TAB>note]`; each phrase suppresses any hit it covers.
 
 use std::fmt;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::combo::ComboOptions;
 use crate::normalize::NormalizeOptions;
 use crate::taxonomy;
 
@@ -141,6 +144,9 @@ pub struct Manifest {
     /// Generated pattern variants (pinyin).
     #[serde(default)]
     pub variants: crate::variants::VariantOptions,
+    /// The window of `a&b` combinations.
+    #[serde(default)]
+    pub combinations: ComboOptions,
 }
 
 /// A loaded (not yet compiled) lexicon. Build a [`crate::Matcher`] from it.

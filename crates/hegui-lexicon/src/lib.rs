@@ -12,6 +12,9 @@
 //!   flag / clean.
 //! - [`Scanner`]: streaming scan for model output, with bounded hold-back
 //!   ([`Matcher::holdback_bound`]); a word split across chunks is found as in the whole text.
+//! - `a&b` combinations fire when every part lies in one sentence ([`is_sentence_end`]) and
+//!   within a window of normalized characters ([`ComboWindow`], `[combinations] window` in
+//!   `lexicon.toml`, default 20).
 //! - [`SharedMatcher`]: an atomically swappable handle for hot reload.
 //! - [`Matcher::to_bytes`] / [`Matcher::from_bytes`]: the compiled form.
 //! - [`taxonomy`]: the 31 risks of Appendix A (TC260-003 / GB/T 45654-2025).
@@ -54,6 +57,7 @@
 //! Design notes: `DESIGN.md` in this crate. No cargo features.
 
 mod check;
+mod combo;
 mod compiled;
 mod lexicon;
 mod matcher;
@@ -66,6 +70,7 @@ mod variants;
 mod verdict;
 
 pub use check::{CheckReport, Finding, RiskCoverage};
+pub use combo::{ComboOptions, ComboWindow, ComboWindowError, is_sentence_end};
 pub use compiled::CompiledError;
 pub use lexicon::{
     AllowPhrase, Entry, Level, Lexicon, LoadError, MAX_COMBO_PARTS, Manifest, PiiOptions, Source,

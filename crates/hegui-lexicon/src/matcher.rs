@@ -20,8 +20,9 @@ use daachorse::charwise::CharwiseDoubleArrayAhoCorasick;
 use daachorse::charwise::iter::FindOverlappingStepper;
 use serde::Serialize;
 
+use crate::combo::{ComboInfo, ComboScan, ComboWindow, is_sentence_end};
 use crate::lexicon::{Level, Lexicon, PiiOptions, Source};
-use crate::normalize::{CharMap, GAP, Mapped, NormState, NormalizeOptions, is_sentence_end};
+use crate::normalize::{CharMap, GAP, Mapped, NormState, NormalizeOptions};
 use crate::pii::{Finding, PiiKind, PiiMatch, PiiScan};
 
 /// A rule a hit refers to: one lexicon entry, or one PII detector.
@@ -164,13 +165,6 @@ pub(crate) struct PatInfo {
     pub(crate) wait: u32,
 }
 
-/// A combination `a&b…`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ComboInfo {
-    pub(crate) rule: u32,
-    pub(crate) full: u8,
-}
-
 /// Sizes of a built matcher, for `lexicon check` and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MatcherStats {
@@ -211,6 +205,7 @@ pub struct Matcher {
     pub(crate) targets: Vec<Target>,
     pub(crate) rules: Vec<Arc<Rule>>,
     pub(crate) combos: Vec<ComboInfo>,
+    pub(crate) combo_window: ComboWindow,
     pub(crate) max_len: usize,
     pub(crate) max_allow_len: usize,
     pub(crate) pii: PiiOptions,
@@ -364,6 +359,7 @@ impl Matcher {
             targets,
             rules,
             combos,
+            combo_window: lexicon.manifest.combinations.window,
             max_len,
             max_allow_len,
             pii: lexicon.manifest.pii,
@@ -439,8 +435,10 @@ impl Matcher {
     }
 
     /// The most original text a [`crate::Scanner`] can hold back before releasing it: the longest
-    /// pattern, where each normalized character may stand for `max-repeat` repeated originals
-    /// each followed by up to `max-gap` skip characters, plus one open PII token.
+    /// pattern or, when the lexicon has `a&b` combinations and the window is longer, the
+    /// combination window (a part is held until the window has passed), where each normalized
+    /// character may stand for `max-repeat` repeated originals each followed by up to `max-gap`
+    /// skip characters; or one open PII token, if that is longer.
     pub fn holdback_bound(&self) -> HoldbackBound {
         let per_char = usize::from(self.opts.max_repeat.max(1))
             * (1 + if self.opts.skip {
@@ -448,7 +446,12 @@ impl Matcher {
             } else {
                 0
             });
-        let lexicon = self.max_len.saturating_sub(1) * per_char
+        let span = if self.combos.is_empty() {
+            self.max_len
+        } else {
+            self.max_len.max(usize::from(self.combo_window.chars()))
+        };
+        let lexicon = span.saturating_sub(1) * per_char
             + if self.opts.skip {
                 usize::from(self.opts.max_gap)
             } else {
@@ -509,15 +512,6 @@ struct Pending {
     right: Boundary,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct ComboState {
-    combo: u32,
-    mask: u8,
-    hs: u64,
-    start: usize,
-    fired: bool,
-}
-
 /// The scanning state shared by one-shot and streaming scans.
 #[derive(Debug, Clone)]
 pub(crate) struct Core {
@@ -533,7 +527,7 @@ pub(crate) struct Core {
     prev_char: char,
     pub(crate) offset: usize,
     pending: Vec<Pending>,
-    combos: Vec<ComboState>,
+    combos: ComboScan,
     pii: PiiScan,
     findings: Vec<Finding>,
     pub(crate) ready: Vec<Hit>,
@@ -552,7 +546,7 @@ impl Core {
             prev_char: '\0',
             offset: 0,
             pending: Vec::new(),
-            combos: Vec::new(),
+            combos: ComboScan::default(),
             pii: PiiScan::default(),
             findings: Vec::new(),
             ready: Vec::new(),
@@ -569,12 +563,10 @@ impl Core {
             stepper.consume(ch);
         }
         let pii_on = m.pii.enabled;
+        let combos_on = !m.combos.is_empty();
         for (i, c) in text.char_indices() {
             let start = base + i;
             let end = start + c.len_utf8();
-            if !self.combos.is_empty() && is_sentence_end(c) {
-                self.combos.clear();
-            }
             if pii_on {
                 self.pii.step(c, start, end, &mut self.findings);
                 if !self.findings.is_empty() {
@@ -627,6 +619,11 @@ impl Core {
                     self.resolve_right(m, start, Some(class_of(c)));
                 }
             }
+            if combos_on && is_sentence_end(c) {
+                // After the character's own normalized output (if any), so that a part
+                // containing it spans the sentence end.
+                self.combos.end_sentence(self.n);
+            }
             self.prev_char = c;
         }
         self.offset = base + text.len();
@@ -654,6 +651,9 @@ impl Core {
         }
         for p in &self.pending {
             safe = safe.min(p.start);
+        }
+        if let Some(part) = self.combos.held_from(m.combo_window, self.n) {
+            safe = safe.min(part);
         }
         if let Some(t) = self.pii.token_start() {
             safe = safe.min(t);
@@ -733,6 +733,7 @@ impl Core {
         self.n += 1;
         stepper.consume(ch);
         let mut allow_from: Option<u64> = None;
+        let mut parts = false;
         for mt in stepper.matches() {
             let Some(info) = m.pats.get(mt.value() as usize) else {
                 continue;
@@ -764,10 +765,14 @@ impl Core {
                         allow_from = Some(allow_from.map_or(hs, |a| a.min(hs)));
                     }
                     Target::Part { combo, bit } => {
-                        self.combo_part(m, combo, bit, hs, slot_start, end);
+                        self.combos.record(combo, bit, hs, slot_start, self.n);
+                        parts = true;
                     }
                 }
             }
+        }
+        if parts {
+            self.complete_combos(m, end);
         }
         if let Some(from) = allow_from {
             // An allow phrase [from, n) covers every pending hit that starts at or after `from`:
@@ -779,41 +784,24 @@ impl Core {
         }
     }
 
-    fn combo_part(&mut self, m: &Matcher, combo: u32, bit: u8, hs: u64, start: usize, end: usize) {
-        let Some(info) = m.combos.get(combo as usize) else {
-            return;
-        };
-        let state = match self.combos.iter_mut().find(|s| s.combo == combo) {
-            Some(s) => s,
-            None => {
-                self.combos.push(ComboState {
-                    combo,
-                    mask: 0,
+    /// Turns the combinations completed at the current position into pending hits. A hit
+    /// waits only until no allow phrase can still cover it: one that covers it starts at or
+    /// before its first character and is at most `max_allow_len` characters long.
+    fn complete_combos(&mut self, m: &Matcher, end: usize) {
+        let n = self.n;
+        let wait = m.max_allow_len as u64;
+        let pending = &mut self.pending;
+        self.combos
+            .complete(&m.combos, m.combo_window, n, |rule, hs, start| {
+                pending.push(Pending {
                     hs,
+                    final_at: (hs + wait).max(n),
                     start,
-                    fired: false,
+                    end,
+                    rule,
+                    right: Boundary::None,
                 });
-                let last = self.combos.len() - 1;
-                &mut self.combos[last]
-            }
-        };
-        if state.mask == 0 || hs < state.hs {
-            state.hs = state.hs.min(hs);
-            state.start = state.start.min(start);
-        }
-        state.mask |= 1 << bit;
-        if state.mask == info.full && !state.fired {
-            state.fired = true;
-            let p = Pending {
-                hs: state.hs,
-                final_at: self.n + m.max_allow_len as u64,
-                start: state.start,
-                end,
-                rule: info.rule,
-                right: Boundary::None,
-            };
-            self.pending.push(p);
-        }
+            });
     }
 }
 

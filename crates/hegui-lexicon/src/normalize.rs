@@ -398,15 +398,6 @@ pub(crate) fn is_skip(c: char) -> bool {
     )
 }
 
-/// Original characters that end a sentence, for `a&b` combinations.
-#[inline]
-pub(crate) fn is_sentence_end(c: char) -> bool {
-    matches!(
-        c,
-        '。' | '！' | '？' | '!' | '?' | '；' | ';' | '\n' | '\r' | '…' | '｡' | '︒'
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

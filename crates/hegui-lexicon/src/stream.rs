@@ -3,13 +3,11 @@
 //!
 //! Text is released only when no pattern can still complete over it: the scanner keeps the
 //! original text of the last `longest pattern - 1` normalized characters, of hits whose
-//! allow-list or word-boundary check is still open, and of an open PII token. The worst case is
-//! [`Matcher::holdback_bound`]. A hit split across any chunk boundary is found exactly as in the
-//! unsplit text (a property test checks every split position).
-//!
-//! `a&b` combinations are tracked across chunks too, but their earlier parts may already have
-//! been released when the last part completes the combination; the gateway then stops the stream
-//! at the last part.
+//! allow-list or word-boundary check is still open, of an open PII token, and of `a&b` parts that
+//! may still complete a combination (until the combination window has passed or the sentence has
+//! ended). The worst case is [`Matcher::holdback_bound`]. A hit, combinations included, split
+//! across any chunk boundary is found exactly as in the unsplit text and reported before any of
+//! its text is released (a property test checks every split position).
 
 use std::sync::Arc;
 

@@ -1,10 +1,12 @@
-//! Property tests: streaming equals one-shot at every split; hit spans normalize to their
-//! pattern; and a differential test against a naive matcher written independently (it shares
-//! only the per-character mapping, through the public `NormalizeOptions::normalize`).
+//! Property tests: streaming equals one-shot at every split, and reports every hit before its
+//! text is released, holding back no more than the bound; hit spans normalize to their pattern;
+//! and a differential test against a naive matcher written independently, literals and `a&b`
+//! combinations (it shares only the per-character mapping, through the public
+//! `NormalizeOptions::normalize`, and the sentence ends, through `is_sentence_end`).
 
 use std::sync::Arc;
 
-use hegui_lexicon::{Hit, Lexicon, Matcher, Scanner};
+use hegui_lexicon::{Hit, Lexicon, Matcher, Scanner, is_sentence_end};
 use proptest::prelude::*;
 
 /// Characters that exercise every normalization step.
@@ -24,7 +26,19 @@ fn pattern_strategy() -> impl Strategy<Value = String> {
         .prop_map(|v| v.into_iter().collect())
 }
 
+/// A literal, or now and then a combination of two or three literals.
+fn rule_strategy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => pattern_strategy(),
+        1 => prop::collection::vec(pattern_strategy(), 2..4).prop_map(|parts| parts.join("&")),
+    ]
+}
+
 fn lexicon(patterns: &[String], allow: &[String], pii: bool) -> Lexicon {
+    lexicon_with_window(patterns, allow, pii, 20)
+}
+
+fn lexicon_with_window(patterns: &[String], allow: &[String], pii: bool, window: u16) -> Lexicon {
     let mut tsv = String::from("pattern\trisk\tlevel\tnote\n");
     for p in patterns {
         tsv.push_str(&format!("{p}\tA.1.h\tblock\t\n"));
@@ -33,7 +47,9 @@ fn lexicon(patterns: &[String], allow: &[String], pii: bool) -> Lexicon {
     for a in allow {
         allow_tsv.push_str(&format!("{a}\t\n"));
     }
-    let manifest = format!("name = \"p\"\nversion = \"1\"\n[pii]\nenabled = {pii}\n");
+    let manifest = format!(
+        "name = \"p\"\nversion = \"1\"\n[pii]\nenabled = {pii}\n[combinations]\nwindow = {window}\n"
+    );
     Lexicon::from_sources(&manifest, &[("p.tsv", &tsv)], Some(&allow_tsv)).unwrap()
 }
 
@@ -43,6 +59,7 @@ fn key(h: &Hit) -> (usize, usize, u32) {
 
 fn stream(m: &Arc<Matcher>, chunks: &[&str]) -> (String, Vec<(usize, usize, u32)>) {
     let mut s = Scanner::new(m.clone());
+    let bound = m.holdback_bound().chars;
     let mut released = String::new();
     let mut hits = Vec::new();
     for c in chunks {
@@ -50,22 +67,16 @@ fn stream(m: &Arc<Matcher>, chunks: &[&str]) -> (String, Vec<(usize, usize, u32)
         assert_eq!(step.released_at, released.len());
         released.push_str(&step.released);
         hits.extend(step.hits.iter().map(key));
-        // Every hit is reported no later than the release of its first byte; an `a&b`
-        // combination, whose earlier parts may lie further back than the hold-back (DESIGN.md,
-        // Limits), no later than the release of the byte that completes it.
+        // Every hit, `a&b` combinations included, is reported no later than the release of its
+        // first byte.
         for h in &step.hits {
-            if h.rule.pattern.contains('&') {
-                assert!(
-                    h.end > step.released_at,
-                    "combination {h:?} reported after its completing text was released"
-                );
-            } else {
-                assert!(
-                    h.start >= step.released_at,
-                    "hit {h:?} reported after its text was released"
-                );
-            }
+            assert!(
+                h.start >= step.released_at,
+                "hit {h:?} reported after its text was released"
+            );
         }
+        let held = s.held_back().chars().count();
+        assert!(held <= bound, "{held} characters held back, bound {bound}");
     }
     let step = s.finish();
     released.push_str(&step.released);
@@ -103,10 +114,11 @@ proptest! {
     #[test]
     fn streaming_equals_one_shot(
         text in text_strategy(24),
-        patterns in prop::collection::vec(pattern_strategy(), 1..6),
+        patterns in prop::collection::vec(rule_strategy(), 1..6),
         allow in prop::collection::vec(pattern_strategy(), 0..2),
+        window in 1u16..12,
     ) {
-        let m = Arc::new(Matcher::build(&lexicon(&patterns, &allow, true)).unwrap());
+        let m = Arc::new(Matcher::build(&lexicon_with_window(&patterns, &allow, true, window)).unwrap());
         let want = one_shot(&m, &text);
         for chunks in splits(&text) {
             let (released, got) = stream(&m, &chunks);
@@ -154,10 +166,11 @@ proptest! {
     #[test]
     fn matches_a_naive_matcher(
         text in text_strategy(32),
-        patterns in prop::collection::vec(pattern_strategy(), 1..6),
+        patterns in prop::collection::vec(rule_strategy(), 1..6),
         allow in prop::collection::vec(pattern_strategy(), 0..3),
+        window in 1u16..12,
     ) {
-        let lex = lexicon(&patterns, &allow, false);
+        let lex = lexicon_with_window(&patterns, &allow, false, window);
         let m = Matcher::build(&lex).unwrap();
         let got = one_shot(&m, &text);
         let want = naive(&lex, &text);
@@ -233,15 +246,68 @@ fn naive(lex: &Lexicon, text: &str) -> Vec<(usize, usize, u32)> {
                 .collect::<Vec<_>>()
         })
         .collect();
+    // The sentence of each normalized character: how many sentence ends precede its original
+    // character.
+    let ends: Vec<usize> = origs
+        .iter()
+        .filter(|o| is_sentence_end(o.2))
+        .map(|o| o.0)
+        .collect();
+    let sentence: Vec<usize> = stream
+        .iter()
+        .map(|s| ends.iter().filter(|&&e| e < s.1).count())
+        .collect();
+    let window = usize::from(lex.manifest.combinations.window.chars());
     let mut out = Vec::new();
     for (id, e) in lex.entries.iter().enumerate() {
-        let p: Vec<char> = opts.normalize(&e.pattern).chars().collect();
-        if p.is_empty() {
+        let parts: Vec<Vec<char>> = e
+            .parts()
+            .iter()
+            .map(|p| opts.normalize(p).chars().collect())
+            .collect();
+        if parts.iter().any(Vec::is_empty) {
             continue;
         }
+        if parts.len() > 1 {
+            // Part occurrences (part, start, end) that lie within one sentence.
+            let occs: Vec<(usize, usize, usize)> = parts
+                .iter()
+                .enumerate()
+                .flat_map(|(k, p)| occurrences(p).into_iter().map(move |i| (k, i, i + p.len())))
+                .filter(|&(_, hs, he)| sentence[hs] == sentence[he - 1])
+                .collect();
+            let mut hit_ends: Vec<usize> = occs.iter().map(|o| o.2).collect();
+            hit_ends.sort_unstable();
+            hit_ends.dedup();
+            // (sentence, end) of the last hit: occurrences ending there or before are used up.
+            let mut last: Option<(usize, usize)> = None;
+            for he in hit_ends {
+                let s = sentence[he - 1];
+                let after = last.filter(|l| l.0 == s).map_or(0, |l| l.1);
+                let mut latest: Vec<Option<usize>> = vec![None; parts.len()];
+                for &(k, hs, end) in &occs {
+                    if sentence[hs] == s && end > after && end <= he {
+                        latest[k] = latest[k].max(Some(hs));
+                    }
+                }
+                let Some(from) = latest.iter().copied().collect::<Option<Vec<usize>>>() else {
+                    continue;
+                };
+                let from = from.into_iter().min().unwrap_or(he);
+                if he - from > window {
+                    continue;
+                }
+                last = Some((s, he));
+                if !allows.iter().any(|&(a, b)| a <= from && b >= he) {
+                    out.push((stream[from].1, stream[he - 1].2, id as u32));
+                }
+            }
+            continue;
+        }
+        let p = &parts[0];
         let ascii = p.iter().all(|c| c.is_ascii_alphanumeric());
         let standalone = !ascii && p.len() == 1;
-        for i in occurrences(&p) {
+        for i in occurrences(p) {
             let (hs, he) = (i, i + p.len());
             if allows.iter().any(|&(a, b)| a <= hs && b >= he) {
                 continue;
@@ -291,4 +357,10 @@ fn naive_reference_agrees_on_known_cases() {
     assert_eq!(naive(&lex, "kick ass"), vec![(5, 8, 0)]);
     assert_eq!(naive(&lex, "grass"), vec![]);
     assert_eq!(naive(&lex, "赌 博"), vec![(0, 7, 1)]);
+    let lex = lexicon_with_window(&["赌&博".into()], &[], false, 3);
+    assert_eq!(naive(&lex, "博，赌"), vec![(0, 9, 0)]);
+    assert_eq!(naive(&lex, "博。赌"), vec![]);
+    assert_eq!(naive(&lex, "博aa赌"), vec![(0, 8, 0)]); // `aa` collapses: 3 characters
+    assert_eq!(naive(&lex, "博ab赌"), vec![]); // 4 characters
+    assert_eq!(naive(&lex, "赌博赌博"), vec![(0, 6, 0), (6, 12, 0)]);
 }

@@ -1,6 +1,7 @@
 //! `hegui lexicon check DIR`: coverage of a feature library against the TC260 minimums
 //! (≥ 10,000 keywords; ≥ 200 per A.1 risk, ≥ 100 per A.2 risk), duplicates, patterns that
-//! normalize to the same string or to nothing. Exit code 1 when a minimum is not met.
+//! normalize to the same string or to nothing, combinations (`a&b`) whose parts do not fit in
+//! the combination window. Exit code 1 when a minimum is not met.
 //!
 //! `hegui lexicon build DIR -o FILE`: the compiled form, which `hegui scan --lexicon FILE` and
 //! the gateway load without rebuilding the automaton.
@@ -93,9 +94,16 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn table(r: &CheckReport) -> String {
     let mut out = format!(
-        "lexicon {} {}: {} entries ({} in A.1/A.2; TC260 minimum {}), {} allow phrases\n\n",
+        "lexicon {} {}: {} entries ({} in A.1/A.2; TC260 minimum {}), {} allow phrases\n",
         r.name, r.version, r.total, r.keyword_total, r.minimum_total, r.allow
     );
+    if r.combinations > 0 {
+        out.push_str(&format!(
+            "combinations (`a&b`): {}, each matching within one sentence and {} normalized characters\n",
+            r.combinations, r.combination_window
+        ));
+    }
+    out.push('\n');
     out.push_str(&format!(
         "  {:<8} {:>7} {:>7}  {:<4} name\n",
         "risk", "entries", "minimum", "ok"
@@ -148,6 +156,14 @@ fn table(r: &CheckReport) -> String {
                 Finding::Empty { pattern, at } => {
                     out.push_str(&format!("  `{pattern}` at {at} normalizes to nothing\n"));
                 }
+                Finding::WiderThanWindow {
+                    pattern,
+                    at,
+                    chars,
+                    window,
+                } => out.push_str(&format!(
+                    "  `{pattern}` at {at}: its parts take {chars} normalized characters, more than the combination window of {window}; it matches only where they overlap\n"
+                )),
                 _ => out.push_str(&format!("  {f:?}\n")),
             }
         }

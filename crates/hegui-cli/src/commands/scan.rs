@@ -2,6 +2,11 @@
 //! library (the bundled sample lexicon unless `--lexicon` names a directory or a compiled file).
 //!
 //! Exit code 1 when any `block` hit is found, so that `hegui scan` works as a pipeline gate.
+//!
+//! The table format is drawn by comfy-table, which measures cells by display width
+//! (`unicode-width`: CJK and full-width characters take two terminal columns, combining and
+//! zero-width characters none). `format!("{:<16}")` pads by `char` count instead, so every
+//! Chinese character in a cell pushed the rest of its row one column to the right.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal as _, Read as _, Write as _};
@@ -210,14 +215,53 @@ impl Summary {
         if self.by_risk.is_empty() {
             return;
         }
-        out.push_str("\nby risk:\n");
+        let mut table = table(["risk", "hits", "records", "name"], &[1, 2]);
         for (risk, (hits, records)) in &self.by_risk {
             let name = taxonomy::risk(risk).map_or("(custom)", |r| r.name_zh);
-            out.push_str(&format!(
-                "  {risk:<8} {hits:>7} hits {records:>7} records  {name}\n"
-            ));
+            table.add_row([
+                risk.clone(),
+                hits.to_string(),
+                records.to_string(),
+                name.to_string(),
+            ]);
+        }
+        out.push_str(&format!("\nby risk:\n{table}\n"));
+    }
+}
+
+/// A table with the project's preset (as `hegui rules` and `hegui assess` draw theirs), the
+/// given header, and the columns at `right` aligned right (numbers).
+fn table<const N: usize>(header: [&str; N], right: &[usize]) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(header);
+    for &index in right {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
+    table
+}
+
+/// One row per hit. The matched text is shown escaped (`{:?}`), so that zero-width and other
+/// invisible characters used for evasion are visible.
+fn hits_table(hits: &[Hit], text: &str) -> comfy_table::Table {
+    let mut table = table(
+        ["line:col", "level", "risk", "pattern", "text", "note"],
+        &[],
+    );
+    for h in hits {
+        let (line, column) = line_col(text, h.start);
+        table.add_row([
+            format!("{line}:{column}"),
+            h.rule.level.as_str().to_string(),
+            h.rule.risk.clone(),
+            h.rule.pattern.clone(),
+            format!("{:?}", h.display_text(text)),
+            h.rule.note.clone(),
+        ]);
+    }
+    table
 }
 
 fn scan_text(m: &Matcher, text: &str, source: &str, format: Format) -> Report {
@@ -268,22 +312,7 @@ fn scan_text(m: &Matcher, text: &str, source: &str, format: Format) -> Report {
                 hits.len()
             );
             if !hits.is_empty() {
-                out.push_str(&format!(
-                    "\n  {:<9} {:<7} {:<7} {:<16} {:<16} note\n",
-                    "line:col", "level", "risk", "pattern", "text"
-                ));
-                for h in &hits {
-                    let (line, column) = line_col(text, h.start);
-                    out.push_str(&format!(
-                        "  {:<9} {:<7} {:<7} {:<16} {:<16} {}\n",
-                        format!("{line}:{column}"),
-                        h.rule.level.as_str(),
-                        h.rule.risk,
-                        h.rule.pattern,
-                        format!("{:?}", h.display_text(text)),
-                        h.rule.note
-                    ));
-                }
+                out.push_str(&format!("\n{}\n", hits_table(&hits, text)));
             }
             summary.table(&mut out);
             out
@@ -395,10 +424,11 @@ fn scan_jsonl(
             let mut out = format!(
                 "{source} (field `{field}`): {verdict}; {records} records, {flagged} with hits (lexicon {name} {version})\n"
             );
-            out.push_str("\nby verdict:\n");
+            let mut by_verdict = table(["verdict", "records"], &[1]);
             for (v, n) in &verdicts {
-                out.push_str(&format!("  {v:<8} {n:>7}\n"));
+                by_verdict.add_row([v.to_string(), n.to_string()]);
             }
+            out.push_str(&format!("\nby verdict:\n{by_verdict}\n"));
             summary.table(&mut out);
             out
         }
