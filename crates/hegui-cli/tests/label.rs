@@ -4,6 +4,9 @@ use std::path::Path;
 
 use crate::util::{hegui, summary};
 
+/// A well-formed producer code (labels.md §3: `001`, `1`, USCC `91440300708461136T`, `1XGW3`).
+const CODE: &str = "001191440300708461136T1XGW3";
+
 fn fixture(name: &str) -> std::path::PathBuf {
     crate::util::repo_root()
         .join("crates/hegui-label/tests/fixtures")
@@ -272,4 +275,44 @@ fn corrupt_and_unknown_files_are_input_errors() {
     --- stderr
     error: `[TMP]/x.bin`: not a supported format (PNG, JPEG, WebP, WAV, MP3, FLAC, Ogg, MP4/MOV/M4A, PDF, DOCX/XLSX/PPTX, Markdown)
     ");
+}
+
+/// Issue "Every answer can be trusted", item 6: a file written through the temporary file and
+/// the rename got mode 0600 whatever the umask. A new file (`label add -o`, `scan -o`) gets the
+/// mode the umask gives; `--in-place` keeps the original file's mode.
+#[cfg(unix)]
+#[test]
+fn new_files_follow_the_umask_and_in_place_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let run = |cmd: &mut assert_cmd::Command| {
+        let output = cmd.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    };
+    for (umask, new_mode) in [("022", 0o644), ("077", 0o600)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("new.png");
+        run(crate::util::hegui_with_umask(umask)
+            .args(["label", "add"])
+            .arg(fixture("image.png"))
+            .args(["--producer", CODE, "-o"])
+            .arg(&out));
+        assert_eq!(mode(&out), new_mode, "label add -o, umask {umask}");
+        let report = dir.path().join("report.txt");
+        run(crate::util::hegui_with_umask(umask)
+            .args(["scan", "-", "-o"])
+            .arg(&report)
+            .write_stdin("今天天气很好。"));
+        assert_eq!(mode(&report), new_mode, "scan -o, umask {umask}");
+        for original in [0o644, 0o640, 0o600, 0o664] {
+            let path = dir.path().join(format!("in-place-{original:o}.png"));
+            std::fs::copy(fixture("image.png"), &path).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(original)).unwrap();
+            run(crate::util::hegui_with_umask(umask)
+                .args(["label", "add"])
+                .arg(&path)
+                .args(["--producer", CODE, "--in-place"]));
+            assert_eq!(mode(&path), original, "--in-place, umask {umask}");
+        }
+    }
 }

@@ -48,6 +48,7 @@
 //! - `caption` (default): explicit image captions via `image` and `ab_glyph` (the only path that
 //!   re-encodes media, by necessity).
 
+mod atomic;
 pub mod codec;
 mod error;
 pub mod explicit;
@@ -60,6 +61,7 @@ pub mod testdata;
 use hegui_keys::{KeyRing, SigningKey};
 use serde::Serialize;
 
+pub use atomic::{write_file_atomically, write_file_atomically_with};
 pub use codec::Carrier;
 pub use error::LabelError;
 pub use format::Format;
@@ -168,7 +170,7 @@ impl Labeled<'_> {
     }
 
     /// Writes the labeled file to `path` the way [`write_file_atomically`] does: a temporary file
-    /// in the same directory, synced and renamed into place.
+    /// in the same directory, synced and renamed into place; a replaced file keeps its mode.
     pub fn write_file_atomically(&self, path: &std::path::Path) -> std::io::Result<()> {
         write_file_atomically_with(path, |file| self.write_to(file))
     }
@@ -333,31 +335,6 @@ pub fn read_label_as(bytes: &[u8], format: Format) -> Result<Option<Found>, Labe
             .push("the file holds labels that disagree".into());
     }
     Ok(Some(first))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, synced and renamed
-/// into place: a crash leaves either the old file or the new one, never half of one.
-pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    write_file_atomically_with(path, |file| file.write_all(bytes))
-}
-
-/// [`write_file_atomically`] with the content written by `write` into the temporary file
-/// (which `write` may seek in); an error from `write` removes the temporary file.
-pub fn write_file_atomically_with<E: From<std::io::Error>>(
-    path: &std::path::Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
-) -> Result<(), E> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    write(tmp.as_file_mut())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Verifies the label of a file (format sniffed) against trusted keys.
