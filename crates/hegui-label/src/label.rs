@@ -64,6 +64,8 @@ pub enum Form {
     Bare,
     /// `Key: value` lines (Markdown front matter).
     Lines,
+    /// One XMP property per key (`AIGC:Label="1"`, …), see [`crate::Carrier::XmpFields`].
+    Fields,
 }
 
 #[derive(Serialize)]
