@@ -266,7 +266,7 @@ fn corrupt_and_unknown_files_are_input_errors() {
     let out = hegui()
         .args(["label", "add"])
         .arg(&unknown)
-        .args(["--producer", "P", "--in-place"])
+        .args(["--producer", CODE, "--in-place"])
         .output()
         .unwrap();
     insta::assert_snapshot!(clean(&summary(&out), dir.path()), @r"
@@ -315,4 +315,46 @@ fn new_files_follow_the_umask_and_in_place_keeps_the_mode() {
             assert_eq!(mode(&path), original, "--in-place, umask {umask}");
         }
     }
+}
+
+/// Issue "Every answer can be trusted", item 4: `--producer BAD` was taken without a word. A
+/// value that looks like a malformed producer code draws a warning naming the rule and its
+/// confidence, exit code unchanged (a name is fine: the standard allows name or code); a value
+/// the writer refuses is refused once, before any file is written, with its rule.
+#[test]
+fn label_values_are_checked_with_the_rule_they_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.md");
+    std::fs::copy(fixture("document.md"), &input).unwrap();
+    let cases: &[&[&str]] = &[
+        &["--producer", CODE],
+        &["--producer", "Doubao"],
+        &["--producer", "BAD"],
+        &["--producer", "011200000091000000000000"],
+        &["--producer", "001191440300708461136X1XGW3"],
+        &["--producer", "豆包"],
+        &["--producer", CODE, "--produce-id", "id with spaces"],
+        &["--producer", CODE, "--notice", "AI生成"],
+        &["--producer", CODE, "--explicit", "--notice", "机器写的"],
+    ];
+    let mut report = String::new();
+    for args in cases {
+        let out = dir.path().join("out.md");
+        let _ = std::fs::remove_file(&out);
+        let output = hegui()
+            .args(["label", "add"])
+            .arg(&input)
+            .args(*args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        report.push_str(&format!(
+            "$ hegui label add in.md {} -o out.md\n{}written: {}\n\n",
+            args.join(" "),
+            clean(&summary(&output), dir.path()),
+            out.exists()
+        ));
+    }
+    insta::assert_snapshot!(report);
 }

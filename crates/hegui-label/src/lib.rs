@@ -55,6 +55,7 @@
 //!   re-encodes media, by necessity).
 
 mod atomic;
+pub mod check;
 pub mod codec;
 mod error;
 pub mod explicit;

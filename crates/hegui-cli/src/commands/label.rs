@@ -172,6 +172,7 @@ impl Progress {
 }
 
 fn add(args: &AddArgs) -> anyhow::Result<ExitCode> {
+    check_values(args)?;
     let files = collect(&args.paths)?;
     let key = match &args.key {
         Some(path) => Some(
@@ -217,6 +218,43 @@ fn add(args: &AddArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// Checks the values `label add` will write (`hegui_label::check`) before any file is touched:
+/// prints the warnings (a name is fine, a malformed code is worth a word) and refuses, once, a
+/// value the writer would refuse for every file.
+fn check_values(args: &AddArgs) -> anyhow::Result<()> {
+    use hegui_label::check;
+    let mut warnings: Vec<(&str, check::Warning)> = check::value("ContentProducer", &args.producer)
+        .into_iter()
+        .map(|w| ("--producer", w))
+        .collect();
+    if let Some(id) = &args.produce_id {
+        warnings.extend(
+            check::value("ProduceID", id)
+                .into_iter()
+                .map(|w| ("--produce-id", w)),
+        );
+    }
+    match (&args.notice, args.explicit) {
+        (Some(notice), true) => {
+            warnings.extend(check::notice(notice).into_iter().map(|w| ("--notice", w)));
+        }
+        (Some(_), false) => eprintln!("warning: `--notice` has no effect without `--explicit`"),
+        (None, _) => {}
+    }
+    let mut refused = Vec::new();
+    for (flag, warning) in &warnings {
+        if warning.rule.is_enforced() {
+            refused.push(format!("`{flag}`: {warning}"));
+        } else {
+            eprintln!("warning: `{flag}`: {warning}");
+        }
+    }
+    if !refused.is_empty() {
+        bail!("nothing written: {}", refused.join("; "));
+    }
+    Ok(())
 }
 
 fn unreachable_target() -> anyhow::Result<PathBuf> {
