@@ -37,26 +37,37 @@ fn clean(text: &str, dir: &Path) -> String {
     out
 }
 
+/// `label add FIXTURE --producer CODE --produce-id audit-42 --key DIR/p.key -o OUT`, with the
+/// key pair made by [`keys`].
+fn add_signed(dir: &Path, fixture_name: &str, out: &Path) -> std::process::Output {
+    hegui()
+        .args(["label", "add"])
+        .arg(fixture(fixture_name))
+        .args(["--producer", CODE, "--produce-id", "audit-42", "--key"])
+        .arg(dir.join("p.key"))
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// `label verify PATHS… --pubkey DIR/p.pub`.
+fn verify_with_key(dir: &Path, paths: &[&Path]) -> std::process::Output {
+    hegui()
+        .args(["label", "verify"])
+        .args(paths)
+        .arg("--pubkey")
+        .arg(dir.join("p.pub"))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn add_then_verify_then_tamper() {
     let dir = tempfile::tempdir().unwrap();
     keys(dir.path());
     let out = dir.path().join("cat.png");
-    let add = hegui()
-        .args(["label", "add"])
-        .arg(fixture("image.png"))
-        .args([
-            "--producer",
-            "001191440300708461136T1XGW3",
-            "--produce-id",
-            "audit-42",
-            "--key",
-        ])
-        .arg(dir.path().join("p.key"))
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let add = add_signed(dir.path(), "image.png", &out);
     insta::assert_snapshot!(clean(&summary(&add), dir.path()), @r"
     exit: 0
     --- stdout
@@ -64,13 +75,7 @@ fn add_then_verify_then_tamper() {
     --- stderr
     labeled 1 file(s), 0 failed
     ");
-    let verify = hegui()
-        .args(["label", "verify"])
-        .arg(&out)
-        .arg("--pubkey")
-        .arg(dir.path().join("p.pub"))
-        .output()
-        .unwrap();
+    let verify = verify_with_key(dir.path(), &[&out]);
     insta::assert_snapshot!(clean(&summary(&verify), dir.path()), @r"
     exit: 0
     --- stdout
@@ -82,7 +87,7 @@ fn add_then_verify_then_tamper() {
     insta::assert_snapshot!(clean(&summary(&read), dir.path()), @r"
     exit: 0
     --- stdout
-    [TMP]/cat.png	png	png-xmp	Label=1 ContentProducer=001191440300708461136T1XGW3 ProduceID=audit-42	signed	valid
+    [TMP]/cat.png	png	png-xmp	Label=1 ContentProducer=001191440300708461136T1XGW3 ProduceID=audit-42	format: valid	signature: present, not checked (run `hegui label verify`)
     --- stderr
     1 file(s): 1 labeled, 0 without a label, 0 unreadable
     ");
@@ -92,14 +97,7 @@ fn add_then_verify_then_tamper() {
     bytes[at] ^= 1;
     std::fs::write(&out, bytes).unwrap();
     let unlabeled = fixture("image.jpg");
-    let verify = hegui()
-        .args(["label", "verify"])
-        .arg(&out)
-        .arg(&unlabeled)
-        .arg("--pubkey")
-        .arg(dir.path().join("p.pub"))
-        .output()
-        .unwrap();
+    let verify = verify_with_key(dir.path(), &[&out, &unlabeled]);
     let text = clean(&summary(&verify), dir.path())
         .replace(&crate::util::repo_root().display().to_string(), "[REPO]");
     insta::assert_snapshot!(text, @r"
@@ -357,4 +355,88 @@ fn label_values_are_checked_with_the_rule_they_break() {
         ));
     }
     insta::assert_snapshot!(report);
+}
+
+/// Issue "Every answer can be trusted", item 3: `label read` printed `signed valid` for a file
+/// whose fields were tampered with (`label verify` says `tampered-fields`): "valid" meant the
+/// Annex E format rules but read as "signature valid". The format and the signature are now
+/// separate in every output, and read never calls a signature good: it does not check it.
+#[test]
+fn read_separates_the_label_format_from_the_unchecked_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    keys(dir.path());
+    let doc = dir.path().join("doc.md");
+    let add = add_signed(dir.path(), "document.md", &doc);
+    assert_eq!(add.status.code(), Some(0), "{}", summary(&add));
+    // Change the signed `ProduceID` (not the propagator's copy).
+    let text = std::fs::read_to_string(&doc).unwrap();
+    std::fs::write(&doc, text.replacen("audit-42", "audit-43", 1)).unwrap();
+    let verify = verify_with_key(dir.path(), &[&doc]);
+    assert!(String::from_utf8_lossy(&verify.stdout).starts_with("tampered-fields"));
+    let other = dir.path().join("other-code.md");
+    std::fs::write(&other, text.replacen("HG1:", "XX1:", 1)).unwrap();
+    let read = hegui()
+        .args(["label", "read"])
+        .arg(&doc)
+        .arg(&other)
+        .output()
+        .unwrap();
+    let shown = clean(&summary(&read), dir.path());
+    assert!(!shown.contains("signed"), "{shown}");
+    insta::assert_snapshot!(shown, @r"
+    exit: 0
+    --- stdout
+    [TMP]/doc.md	markdown	front-matter	Label=1 ContentProducer=001191440300708461136T1XGW3 ProduceID=audit-43	format: valid	signature: present, not checked (run `hegui label verify`)
+    [TMP]/other-code.md	markdown	front-matter	Label=1 ContentProducer=001191440300708461136T1XGW3 ProduceID=audit-42	format: valid	signature: other, not checked (`ReservedCode1` is not a hegui code)
+    --- stderr
+    2 file(s): 2 labeled, 0 without a label, 0 unreadable
+    ");
+    let json = hegui()
+        .args(["label", "read", "--json"])
+        .arg(&doc)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let record = &json[0];
+    insta::assert_json_snapshot!(
+        [&record["label_format"], &record["signature"], &record["signature_checked"]],
+        @r#"
+        [
+          "valid",
+          "present",
+          false
+        ]
+        "#
+    );
+}
+
+/// Issue "Every answer can be trusted", item 5, through the CLI: the checker sample's form (three
+/// `AIGC:` attributes and `XmpKvBase64` in a JPEG) failed with "label value is not Annex E
+/// JSON"; `read` now shows the label, both carriers and the duplicate.
+#[test]
+fn read_shows_labels_other_tools_write_into_xmp() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = crate::util::repo_root().join("crates/hegui-label/tests/fixtures");
+    let mut paths = Vec::new();
+    for name in ["fields-and-base64.xmp", "fields-and-base64-disagree.xmp"] {
+        let packet = std::fs::read_to_string(fixtures.join("xmp").join(name)).unwrap();
+        let jpeg = std::fs::read(fixtures.join("image.jpg")).unwrap();
+        let file = hegui_label::testdata::with_xmp(&jpeg, hegui_label::Format::Jpeg, &packet);
+        let path = dir.path().join(name.replace(".xmp", ".jpg"));
+        std::fs::write(&path, file.unwrap()).unwrap();
+        paths.push(path);
+    }
+    let read = hegui()
+        .args(["label", "read"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(clean(&summary(&read), dir.path()), @r"
+    exit: 0
+    --- stdout
+    [TMP]/fields-and-base64.jpg	jpeg	xmp-kv-base64+xmp-fields	Label=1 ContentProducer=001191440300708461136T1XGW3 ProduceID=img-0005	format: invalid (1 more label(s) in the file (`xmp-fields`); one label per file is required)	signature: absent
+    [TMP]/fields-and-base64-disagree.jpg	jpeg	xmp-kv-base64+xmp-fields	Label=2 ContentProducer=001191440300708461136T1XGW3 ProduceID=img-0006-b	format: invalid (1 more label(s) in the file (`xmp-fields`); one label per file is required; `xmp-kv-base64` and `xmp-fields` disagree on `Label` (`2` vs `1`), `ProduceID` (`img-0006-b` vs `img-0006-a`))	signature: absent
+    --- stderr
+    2 file(s): 2 labeled, 0 without a label, 0 unreadable
+    ");
 }

@@ -72,7 +72,7 @@ pub use atomic::{write_file_atomically, write_file_atomically_with};
 pub use codec::Carrier;
 pub use error::LabelError;
 pub use format::Format;
-pub use integrity::{Tamper, Verdict};
+pub use integrity::{SignaturePresence, Tamper, Verdict};
 pub use label::{Form, KEYS, Label};
 
 /// A label found in a file.
@@ -91,6 +91,19 @@ pub struct Found {
     /// The carriers of the other labels in the file, in file order (one label per file is
     /// allowed, so each is also a problem); empty from [`read_all`].
     pub other_carriers: Vec<Carrier>,
+}
+
+impl Found {
+    /// Whether the label follows the Annex E format rules (no `problems`). This says nothing
+    /// about its signature: see [`Found::signature`], and [`verify`] for whether it is good.
+    pub fn format_is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Whether `ReservedCode1` holds a hegui integrity code, unchecked.
+    pub fn signature(&self) -> SignaturePresence {
+        SignaturePresence::of(&self.label)
+    }
 }
 
 /// Writes `label` into a file of `format`, replacing any label it had, and returns the new file.

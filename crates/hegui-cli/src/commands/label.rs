@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use hegui_keys::{KeyRing, SigningKey, VerifyingKey};
 use hegui_label::explicit::{self, Position};
-use hegui_label::{Format, Found, Label, Verdict};
+use hegui_label::{Format, Found, Label, SignaturePresence, Verdict};
 
 /// `hegui label` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -412,7 +412,7 @@ fn read(paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     if json {
         let out: Vec<_> = records
             .iter()
-            .map(|(path, format, found)| serde_json::json!({"file": path, "format": format, "label": found}))
+            .map(|(path, format, found)| read_record(path, *format, found.as_ref()))
             .collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -420,28 +420,7 @@ fn read(paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
             match found {
                 None => println!("{}\t{format}\tno label", path.display()),
                 Some(f) => {
-                    let signed = if f
-                        .label
-                        .reserved_code1
-                        .starts_with(hegui_label::integrity::PREFIX)
-                    {
-                        "signed"
-                    } else {
-                        "unsigned"
-                    };
-                    let status = if f.problems.is_empty() {
-                        "valid".to_string()
-                    } else {
-                        format!("INVALID: {}", f.problems.join("; "))
-                    };
-                    println!(
-                        "{}\t{format}\t{}\tLabel={} ContentProducer={} ProduceID={}\t{signed}\t{status}",
-                        path.display(),
-                        f.carrier.name(),
-                        f.label.label,
-                        f.label.content_producer,
-                        f.label.produce_id
-                    );
+                    println!("{}\t{format}\t{}", path.display(), read_line(f));
                     for warning in &f.warnings {
                         eprintln!("warning: `{}`: {warning}", path.display());
                     }
@@ -458,6 +437,44 @@ fn read(paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    })
+}
+
+/// One `label read` table row after the path and format: the carriers, the producer fields, the
+/// Annex E format verdict and whether a signature is there. The signature is not checked here
+/// (that needs the keys and the content: `label verify`), so the row never calls it good.
+fn read_line(found: &Found) -> String {
+    let mut carriers = found.carrier.name().to_string();
+    for other in &found.other_carriers {
+        carriers.push('+');
+        carriers.push_str(other.name());
+    }
+    let format = if found.format_is_valid() {
+        "valid".to_string()
+    } else {
+        format!("invalid ({})", found.problems.join("; "))
+    };
+    let signature = match found.signature() {
+        SignaturePresence::Present => "present, not checked (run `hegui label verify`)",
+        SignaturePresence::Absent => "absent",
+        SignaturePresence::Other => "other, not checked (`ReservedCode1` is not a hegui code)",
+    };
+    format!(
+        "{carriers}\tLabel={} ContentProducer={} ProduceID={}\tformat: {format}\tsignature: {signature}",
+        found.label.label, found.label.content_producer, found.label.produce_id
+    )
+}
+
+/// One `label read --format json` record: the label as found, the Annex E format verdict and
+/// the signature's presence, marked unchecked.
+fn read_record(path: &Path, format: Format, found: Option<&Found>) -> serde_json::Value {
+    serde_json::json!({
+        "file": path,
+        "format": format,
+        "label": found,
+        "label_format": found.map(|f| if f.format_is_valid() { "valid" } else { "invalid" }),
+        "signature": found.map(Found::signature),
+        "signature_checked": false,
     })
 }
 
