@@ -22,18 +22,30 @@ fn keys(dir: &Path) {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
 
-/// Replaces the temp dir and key ids so snapshots are stable.
+/// Replaces the temp dir and key ids (16 hex digits after a space or a quote, as in tables and
+/// JSON) so snapshots are stable.
 fn clean(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "[TMP]");
-    let mut out = String::new();
-    for word in text.split_inclusive(|c: char| c.is_whitespace()) {
-        let trimmed = word.trim_end();
-        if trimmed.len() == 16 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
-            out.push_str(&word.replacen(trimmed, "[KEYID]", 1));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(|c: char| c.is_ascii_hexdigit()) {
+        let run = rest[at..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(rest.len(), |end| at + end);
+        let before = rest[..at].chars().next_back();
+        let word = &rest[at..run];
+        out.push_str(&rest[..at]);
+        if word.len() == 16
+            && word.bytes().all(|b| b.is_ascii_hexdigit())
+            && before.is_none_or(|c| c.is_whitespace() || c == '"')
+        {
+            out.push_str("[KEYID]");
         } else {
             out.push_str(word);
         }
+        rest = &rest[run..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -51,12 +63,12 @@ fn add_signed(dir: &Path, fixture_name: &str, out: &Path) -> std::process::Outpu
         .unwrap()
 }
 
-/// `label verify PATHS… --pubkey DIR/p.pub`.
+/// `label verify PATHS… --public-key DIR/p.pub`.
 fn verify_with_key(dir: &Path, paths: &[&Path]) -> std::process::Output {
     hegui()
         .args(["label", "verify"])
         .args(paths)
-        .arg("--pubkey")
+        .arg("--public-key")
         .arg(dir.join("p.pub"))
         .output()
         .unwrap()
@@ -127,7 +139,7 @@ fn directories_are_walked_and_mirrored() {
         .unwrap();
     assert_eq!(add.status.code(), Some(0), "{}", summary(&add));
     let read = hegui()
-        .args(["label", "read", "--json"])
+        .args(["label", "read", "--format", "json"])
         .arg(dir.path().join("out"))
         .output()
         .unwrap();
@@ -392,7 +404,7 @@ fn read_separates_the_label_format_from_the_unchecked_signature() {
     2 file(s): 2 labeled, 0 without a label, 0 unreadable
     ");
     let json = hegui()
-        .args(["label", "read", "--json"])
+        .args(["label", "read", "--format", "json"])
         .arg(&doc)
         .output()
         .unwrap();
@@ -439,4 +451,115 @@ fn read_shows_labels_other_tools_write_into_xmp() {
     --- stderr
     2 file(s): 2 labeled, 0 without a label, 0 unreadable
     ");
+}
+
+/// Issue "Every answer can be trusted", item 10: one vocabulary across `label` and `keys`
+/// (`-o/--output`, `--public-key` repeatable, `--format table|json`, `--key`), the old spellings
+/// kept as hidden aliases, and one meaning for exit codes: 0 ok, 1 a finding (verify: a file not
+/// intact; read has none), 2 usage or input error (a missing or unreadable file, with its path).
+#[test]
+fn one_vocabulary_and_exit_codes_for_label_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keys(d);
+    let other_key = hegui()
+        .args(["keys", "generate", "--output"])
+        .arg(d.join("q"))
+        .output()
+        .unwrap();
+    assert_eq!(other_key.status.code(), Some(0), "{}", summary(&other_key));
+    assert_eq!(
+        add_signed(d, "image.png", &d.join("ok.png")).status.code(),
+        Some(0)
+    );
+    let mut bad = std::fs::read(d.join("ok.png")).unwrap();
+    let at = bad.windows(4).position(|w| w == b"IDAT").unwrap() + 8;
+    bad[at] ^= 1;
+    std::fs::write(d.join("bad.png"), bad).unwrap();
+    std::fs::write(d.join("broken.png"), b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR").unwrap();
+    std::fs::copy(fixture("image.jpg"), d.join("plain.jpg")).unwrap();
+    // (arguments, the earlier case whose output it must repeat: an old spelling).
+    let cases: &[(&str, Option<usize>)] = &[
+        ("label verify ok.png --public-key p.pub", None),
+        ("label verify ok.png --pubkey p.pub", Some(0)),
+        ("label verify ok.png --pub p.pub", Some(0)),
+        (
+            "label verify ok.png --public-key q.pub --public-key p.pub",
+            Some(0),
+        ),
+        (
+            "label verify ok.png bad.png plain.jpg --public-key p.pub",
+            None,
+        ),
+        ("label verify ok.png broken.png --public-key p.pub", None),
+        ("label verify missing.png --public-key p.pub", None),
+        ("label verify ok.png --public-key missing.pub", None),
+        (
+            "label verify ok.png bad.png --public-key p.pub --format json",
+            None,
+        ),
+        (
+            "label verify ok.png bad.png --public-key p.pub --json",
+            Some(8),
+        ),
+        ("label read plain.jpg --format json", None),
+        ("label read plain.jpg --json", Some(10)),
+        ("label read plain.jpg --json --format table", None),
+        ("label read plain.jpg broken.png", None),
+        ("label read missing.png", None),
+        (
+            "label add plain.jpg --producer 001191440300708461136T1XGW3 --output o1.jpg",
+            None,
+        ),
+        (
+            "label add plain.jpg --producer 001191440300708461136T1XGW3 --out o2.jpg",
+            None,
+        ),
+        ("keys generate --output k1", None),
+        ("keys generate --out k2", None),
+    ];
+    let mut outputs: Vec<String> = Vec::new();
+    let mut report = String::new();
+    for (args, same_as) in cases {
+        let output = hegui()
+            .current_dir(d)
+            .args(args.split(' '))
+            .output()
+            .unwrap();
+        let shown = clean(&summary(&output), d);
+        report.push_str(&format!("$ hegui {args}\n"));
+        match same_as {
+            Some(index) => {
+                assert_eq!(shown, outputs[*index], "{args}");
+                report.push_str(&format!("(same as `hegui {}`)\n\n", cases[*index].0));
+            }
+            None => report.push_str(&format!("{shown}\n")),
+        }
+        outputs.push(shown);
+    }
+    assert!(d.join("o1.jpg").exists() && d.join("o2.jpg").exists());
+    assert!(d.join("k1.key").exists() && d.join("k2.pub").exists());
+    insta::assert_snapshot!(report);
+}
+
+/// The old spellings work but are not offered: `--help` shows only the new vocabulary.
+#[test]
+fn old_spellings_are_hidden_from_help() {
+    let mut help = String::new();
+    for command in [
+        &["label", "add", "--help"][..],
+        &["label", "read", "--help"],
+        &["label", "verify", "--help"],
+        &["keys", "generate", "--help"],
+    ] {
+        let output = hegui().args(command).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        help.push_str(&String::from_utf8_lossy(&output.stdout));
+    }
+    for old in ["--out ", "--out,", "--pubkey", "--pub ", "--json"] {
+        assert!(!help.contains(old), "help offers `{old}`:\n{help}");
+    }
+    for new in ["--output", "--public-key", "--format", "--key"] {
+        assert!(help.contains(new), "help lacks `{new}`:\n{help}");
+    }
 }
