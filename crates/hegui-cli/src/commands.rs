@@ -19,7 +19,9 @@ use anyhow::Context as _;
 use crate::cli::Command;
 
 /// Writes an output file (`-o FILE`, a compiled lexicon, a labeled file) through a synced
-/// temporary file in the same directory and a rename: a reader never sees half of it.
+/// temporary file in the same directory and a rename: a reader never sees half of it. A new file
+/// gets the mode the umask gives, a replaced one keeps its own (see
+/// `hegui_label::write_file_atomically`).
 pub(crate) fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
     hegui_label::write_file_atomically(path, bytes.as_ref())
         .with_context(|| format!("cannot write `{}`", path.display()))

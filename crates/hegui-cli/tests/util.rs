@@ -20,6 +20,19 @@ pub(crate) fn hegui() -> assert_cmd::Command {
     cmd
 }
 
+/// A `hegui` command run from the repository root under `umask`. The umask is process-wide, so a
+/// test cannot set it in its own process without racing the others: a shell sets it and then
+/// execs the binary.
+pub(crate) fn hegui_with_umask(umask: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_hegui"))
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1");
+    cmd
+}
+
 /// Exit code, stdout and stderr as one string, for snapshots.
 pub(crate) fn summary(output: &Output) -> String {
     format!(

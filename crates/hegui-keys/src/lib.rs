@@ -19,8 +19,9 @@
 //! `sm2:1f2e…:a0b1…`), so that a verifier can pick the right key from a [`KeyRing`].
 //! SM2 signatures are the 64-byte `r‖s` form; Ed25519 signatures are the standard 64 bytes.
 //!
-//! Secret key files are written to a temporary file and renamed into place, with mode `0600` on
-//! Unix; an existing file is never overwritten.
+//! Key files are written to a temporary file and renamed into place; an existing file is never
+//! overwritten. On Unix the secret key is created with mode `0600`, the public key with the mode
+//! the umask gives any new file (it is meant to be handed out).
 //!
 //! ```
 //! use hegui_keys::{Algorithm, SigningKey};
@@ -593,16 +594,19 @@ fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), KeyError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut builder = tempfile::Builder::new();
     #[cfg(unix)]
-    if secret {
+    {
         use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(io)?;
+        // The mode is given to open(2), which applies the umask: the secret key is created 0600
+        // (never readable by others, not even for a moment), the public key like any new file,
+        // since it is meant to be handed out.
+        let mode = if secret { 0o600 } else { 0o666 };
+        builder.permissions(std::fs::Permissions::from_mode(mode));
     }
     #[cfg(not(unix))]
     let _ = secret;
+    let mut temp = builder.tempfile_in(dir).map_err(io)?;
     temp.write_all(text.as_bytes()).map_err(io)?;
     temp.as_file().sync_all().map_err(io)?;
     temp.persist_noclobber(path).map_err(|e| {
@@ -667,6 +671,26 @@ mod tests {
                 assert_eq!(mode & 0o777, 0o600);
             }
         }
+    }
+
+    /// The secret key is 0600 whatever the umask; the public key is meant to be handed out and
+    /// gets the mode any new file gets under this process's umask (the reference file is made by
+    /// `std::fs::write`, which creates with 0o666 less the umask).
+    #[cfg(unix)]
+    #[test]
+    fn public_key_gets_the_umask_mode_secret_key_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        let dir = tempfile::tempdir().unwrap();
+        let reference = dir.path().join("reference");
+        std::fs::write(&reference, b"x").unwrap();
+        let (secret, public) = SigningKey::generate(Algorithm::Sm2)
+            .save(&dir.path().join("p"))
+            .unwrap();
+        assert_eq!(
+            (mode(&secret), mode(&public)),
+            (0o600, mode(&reference) & 0o666)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use crate::{Format, LabelError};
+use crate::{Form, Format, LabelError};
 
 pub(crate) mod flac;
 pub(crate) mod jpeg;
@@ -67,6 +67,13 @@ pub enum Carrier {
     OoxmlCustom,
     /// Markdown front matter `AIGC:`.
     FrontMatter,
+    /// XMP properties of the TC260 namespace, one per Annex E key (`AIGC:Label="1"`,
+    /// `AIGC:ContentProducer=…`), as attributes or elements: a form other tools write into
+    /// images; the XMP carrier itself is vendor convention (labels.md §4 ◐).
+    XmpFields,
+    /// An XMP property `XmpKvBase64` holding the Annex E JSON (or `AIGC={…}`) in base64, the
+    /// transport form of Alibaba Cloud's API (labels.md §4, R7 ◐) also found in image XMP.
+    XmpKvBase64,
 }
 
 impl Carrier {
@@ -89,6 +96,8 @@ impl Carrier {
             Carrier::PdfXmp => "pdf-xmp",
             Carrier::OoxmlCustom => "ooxml-custom",
             Carrier::FrontMatter => "front-matter",
+            Carrier::XmpFields => "xmp-fields",
+            Carrier::XmpKvBase64 => "xmp-kv-base64",
         }
     }
 }
@@ -97,7 +106,14 @@ impl Carrier {
 #[derive(Debug)]
 pub(crate) struct Raw {
     pub(crate) carrier: Carrier,
+    /// The label value: Annex E JSON (Markdown: front-matter lines).
     pub(crate) value: String,
+    /// The form the carrier imposes, when the value was rebuilt from it (XMP per-field
+    /// properties become a JSON object of the keys found); `None`: the form of the JSON.
+    pub(crate) form: Option<Form>,
+    /// Why the candidate's value could not be decoded (bad base64): the candidate is reported
+    /// like one whose JSON does not parse.
+    pub(crate) broken: Option<LabelError>,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -106,7 +122,17 @@ impl Raw {
         Raw {
             carrier,
             value: value.into(),
+            form: None,
+            broken: None,
             warnings: Vec::new(),
+        }
+    }
+
+    /// A candidate whose value could not be decoded.
+    pub(crate) fn broken(carrier: Carrier, error: LabelError) -> Raw {
+        Raw {
+            broken: Some(error),
+            ..Raw::new(carrier, "")
         }
     }
 }

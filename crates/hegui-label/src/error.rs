@@ -26,6 +26,9 @@ pub enum LabelError {
         /// What is not supported.
         reason: String,
     },
+    /// A label value is wrapped in an encoding that does not decode (base64 in XMP).
+    #[error("label value cannot be decoded: {0}")]
+    Encoding(String),
     /// A label value is not valid JSON of the Annex E shape.
     #[error("label value is not Annex E JSON: {0}")]
     Json(String),

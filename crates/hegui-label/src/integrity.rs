@@ -69,6 +69,42 @@ pub(crate) fn code(content: &[u8; 32], label: &Label, key: &SigningKey) -> Strin
     )
 }
 
+/// What can be said about a label's integrity code without keys or content: whether there is
+/// one. Whether it is good is for [`crate::verify`] alone, so this never says "valid".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignaturePresence {
+    /// `ReservedCode1` holds a hegui integrity code (`HG1:…`), not yet checked.
+    Present,
+    /// `ReservedCode1` is empty.
+    Absent,
+    /// `ReservedCode1` holds something else (another tool's integrity information), which
+    /// hegui cannot check.
+    Other,
+}
+
+impl SignaturePresence {
+    /// Of a label's `ReservedCode1`.
+    pub fn of(label: &Label) -> SignaturePresence {
+        if label.reserved_code1.starts_with(PREFIX) {
+            SignaturePresence::Present
+        } else if label.reserved_code1.is_empty() {
+            SignaturePresence::Absent
+        } else {
+            SignaturePresence::Other
+        }
+    }
+
+    /// One word for tables.
+    pub fn word(self) -> &'static str {
+        match self {
+            SignaturePresence::Present => "present",
+            SignaturePresence::Absent => "absent",
+            SignaturePresence::Other => "other",
+        }
+    }
+}
+
 /// What was changed, when a signed label no longer matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -160,5 +196,33 @@ pub(crate) fn check(label: &Label, content: &[u8; 32], keys: &KeyRing) -> Verdic
         Err(_) => Verdict::Tampered {
             what: Tamper::Fields,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `read` reports only whether a code is there; `HG1:` with a broken body is still
+    /// "present", for `verify` to judge.
+    #[test]
+    fn signature_presence_table() {
+        let cases = [
+            ("", SignaturePresence::Absent),
+            ("HG1:sm2:0011223344556677:00:00", SignaturePresence::Present),
+            ("HG1:", SignaturePresence::Present),
+            (
+                r#"{"Type":"TC260PG","AlgID":"sm3"}"#,
+                SignaturePresence::Other,
+            ),
+            ("hg1:sm2", SignaturePresence::Other),
+        ];
+        for (code, expected) in cases {
+            let label = Label {
+                reserved_code1: code.into(),
+                ..Label::new("P", "1")
+            };
+            assert_eq!(SignaturePresence::of(&label), expected, "{code}");
+        }
     }
 }

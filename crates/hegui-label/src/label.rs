@@ -4,7 +4,8 @@
 //! Facts used here (all from `shared/reference/labels.md` §3, with their confidence):
 //! - the seven keys and their order ✅ (Annex E, as reproduced in the TC260 guides);
 //! - `Label` is `"1"` (属于), `"2"` (可能) or `"3"` (疑似) ✅ per open-source Annex E copies;
-//! - values use printable ASCII without space and backslash, `"` only escaped (Annex E j) ✅;
+//! - values use printable ASCII without space and backslash, `"` only escaped (Annex E j) ✅
+//!   (checked in [`crate::check`], with the rule and its confidence);
 //! - first write: `ContentPropagator` = `ContentProducer`, `PropagateID` = `ProduceID` ◐ (note 1);
 //! - `Label`, `ContentProducer`, `ProduceID` must be non-empty ◐ (AigcTotal).
 //!
@@ -64,6 +65,8 @@ pub enum Form {
     Bare,
     /// `Key: value` lines (Markdown front matter).
     Lines,
+    /// One XMP property per key (`AIGC:Label="1"`, …), see [`crate::Carrier::XmpFields`].
+    Fields,
 }
 
 #[derive(Serialize)]
@@ -126,27 +129,14 @@ impl Label {
         })
     }
 
-    /// Every Annex E rule this label breaks (empty when valid).
+    /// Every Annex E rule this label breaks (empty when valid): the rules the writer enforces,
+    /// from [`crate::check::label`], which also has the producer-code layout warnings.
     pub fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        if !matches!(self.label.as_str(), "1" | "2" | "3") {
-            problems.push(format!(
-                "`Label` is `{}`, expected `1`, `2` or `3`",
-                self.label
-            ));
-        }
-        for (key, value) in self.fields() {
-            if (key == "ContentProducer" || key == "ProduceID") && value.is_empty() {
-                problems.push(format!("`{key}` is empty"));
-            }
-            if let Some(bad) = value.chars().find(|&c| !allowed(c)) {
-                problems.push(format!(
-                    "`{key}` contains {bad:?} (U+{:04X}), outside the Annex E character set",
-                    bad as u32
-                ));
-            }
-        }
-        problems
+        crate::check::label(self)
+            .into_iter()
+            .filter(|warning| warning.rule.is_enforced())
+            .map(|warning| format!("`{}` {}", warning.field, warning.message))
+            .collect()
     }
 
     /// Checks the label against the Annex E rules.
@@ -235,11 +225,6 @@ impl Label {
         }
         Ok((label, warnings))
     }
-}
-
-/// Annex E j: 0x21, 0x23–0x5B, 0x5D–0x7E, plus `"` (written escaped as `\"`).
-fn allowed(c: char) -> bool {
-    matches!(c, '!'..='~') && c != '\\'
 }
 
 #[cfg(test)]

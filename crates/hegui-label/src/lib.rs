@@ -28,9 +28,9 @@
 //!
 //! | format | written carrier | also read |
 //! |---|---|---|
-//! | PNG | `iTXt` XMP `TC260:AIGC`, after `IHDR` | `tEXt`/`zTXt`/`iTXt` keyword `AIGC`; XMP anywhere |
-//! | JPEG | APP1 XMP `TC260:AIGC` | EXIF `UserComment` |
-//! | WebP | `XMP ` chunk + `VP8X` flag | EXIF `UserComment` |
+//! | PNG | `iTXt` XMP `TC260:AIGC`, after `IHDR` | `tEXt`/`zTXt`/`iTXt` keyword `AIGC`; XMP anywhere; XMP forms* |
+//! | JPEG | APP1 XMP `TC260:AIGC` | EXIF `UserComment`; XMP forms* |
+//! | WebP | `XMP ` chunk + `VP8X` flag | EXIF `UserComment`; XMP forms* |
 //! | WAV | RIFF `AIGC` chunk after `fmt ` | |
 //! | MP3 | ID3v2 `TXXX` `AIGC` | |
 //! | FLAC, Ogg Vorbis/Opus | Vorbis comment `AIGC` | |
@@ -38,6 +38,12 @@
 //! | PDF | `/AIGC` in the Info dictionary (incremental update) | XMP metadata |
 //! | DOCX/XLSX/PPTX | `docProps/custom.xml` property `AIGC` | |
 //! | Markdown | front matter `AIGC:` mapping | inline JSON |
+//!
+//! \* In every XMP packet hegui reads (images, PDF, MP4 `uuid`), besides the JSON property: one
+//! TC260 property per Annex E key (`AIGC:Label="1"` …, carrier `xmp-fields`) and the JSON in
+//! base64 under `XmpKvBase64` (`xmp-kv-base64`): forms other tools write.
+//! [`read_label_as`] reports the carrier of the label and of every other one in the file, and
+//! flags carriers that disagree.
 //!
 //! Every writer writes the wrapped Annex E string `{"AIGC":{…}}` (Markdown: the same seven keys as
 //! `Key: "value"` lines) and replaces any earlier label: one label per file (§6.1 c ◐).
@@ -48,6 +54,8 @@
 //! - `caption` (default): explicit image captions via `image` and `ab_glyph` (the only path that
 //!   re-encodes media, by necessity).
 
+mod atomic;
+pub mod check;
 pub mod codec;
 mod error;
 pub mod explicit;
@@ -60,10 +68,11 @@ pub mod testdata;
 use hegui_keys::{KeyRing, SigningKey};
 use serde::Serialize;
 
+pub use atomic::{write_file_atomically, write_file_atomically_with};
 pub use codec::Carrier;
 pub use error::LabelError;
 pub use format::Format;
-pub use integrity::{Tamper, Verdict};
+pub use integrity::{SignaturePresence, Tamper, Verdict};
 pub use label::{Form, KEYS, Label};
 
 /// A label found in a file.
@@ -79,6 +88,22 @@ pub struct Found {
     pub problems: Vec<String>,
     /// Non-fatal oddities: wrong XMP namespace, numeric `Label`, duplicates.
     pub warnings: Vec<String>,
+    /// The carriers of the other labels in the file, in file order (one label per file is
+    /// allowed, so each is also a problem); empty from [`read_all`].
+    pub other_carriers: Vec<Carrier>,
+}
+
+impl Found {
+    /// Whether the label follows the Annex E format rules (no `problems`). This says nothing
+    /// about its signature: see [`Found::signature`], and [`verify`] for whether it is good.
+    pub fn format_is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Whether `ReservedCode1` holds a hegui integrity code, unchecked.
+    pub fn signature(&self) -> SignaturePresence {
+        SignaturePresence::of(&self.label)
+    }
 }
 
 /// Writes `label` into a file of `format`, replacing any label it had, and returns the new file.
@@ -168,7 +193,7 @@ impl Labeled<'_> {
     }
 
     /// Writes the labeled file to `path` the way [`write_file_atomically`] does: a temporary file
-    /// in the same directory, synced and renamed into place.
+    /// in the same directory, synced and renamed into place; a replaced file keeps its mode.
     pub fn write_file_atomically(&self, path: &std::path::Path) -> std::io::Result<()> {
         write_file_atomically_with(path, |file| self.write_to(file))
     }
@@ -272,9 +297,10 @@ pub fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Found>, LabelError> 
     let mut out = Vec::with_capacity(raws.len());
     let mut errors = Vec::new();
     for raw in raws {
-        let parsed = match format {
-            Format::Markdown => codec::markdown::parse_value(&raw.value),
-            _ => Label::parse(&raw.value),
+        let parsed = match (raw.broken, format) {
+            (Some(err), _) => Err(err),
+            (None, Format::Markdown) => codec::markdown::parse_value(&raw.value),
+            (None, _) => Label::parse(&raw.value),
         };
         let (label, variant, mut warnings) = match parsed {
             Ok(parsed) => parsed,
@@ -288,8 +314,9 @@ pub fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Found>, LabelError> 
             problems: label.problems(),
             label,
             carrier: raw.carrier,
-            variant,
+            variant: raw.form.unwrap_or(variant),
             warnings,
+            other_carriers: Vec::new(),
         });
     }
     match out.first_mut() {
@@ -310,54 +337,62 @@ pub fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Found>, LabelError> 
     Ok(out)
 }
 
-/// Reads the label of a file of `format`: the first one found, with a problem when there are
-/// several (even agreeing duplicates are non-compliant, §6.1 c ◐) and another when they disagree.
+/// Reads the label of a file of `format`: the first one found, with the carriers of the others,
+/// a problem when there are several (even agreeing duplicates are non-compliant, §6.1 c ◐) and
+/// one for each pair of carriers that disagree on a field both hold.
 pub fn read_label_as(bytes: &[u8], format: Format) -> Result<Option<Found>, LabelError> {
-    let mut all = read_all(bytes, format)?;
-    if all.is_empty() {
+    let mut all = read_all(bytes, format)?.into_iter();
+    let Some(mut first) = all.next() else {
         return Ok(None);
-    }
-    let first_label = all[0].label.clone();
-    let others = all.len() - 1;
-    let disagree = all.iter().skip(1).any(|f| f.label != first_label);
-    let mut first = all.swap_remove(0);
-    if others > 0 {
+    };
+    let others: Vec<Found> = all.collect();
+    if !others.is_empty() {
         // §6.1 c ◐: one label per file; even agreeing duplicates are non-compliant (AigcTotal).
+        let names: Vec<String> = others
+            .iter()
+            .map(|f| format!("`{}`", f.carrier.name()))
+            .collect();
         first.problems.push(format!(
-            "{others} more label(s) in the file; one label per file is required"
+            "{} more label(s) in the file ({}); one label per file is required",
+            others.len(),
+            names.join(", ")
         ));
     }
-    if disagree {
-        first
-            .problems
-            .push("the file holds labels that disagree".into());
+    let mut disagreements = Vec::new();
+    let everyone: Vec<&Found> = std::iter::once(&first).chain(&others).collect();
+    for (i, a) in everyone.iter().enumerate() {
+        for b in &everyone[i + 1..] {
+            if let Some(problem) = disagreement(a, b) {
+                disagreements.push(problem);
+            }
+        }
     }
+    first.problems.extend(disagreements);
+    first.other_carriers = others.iter().map(|f| f.carrier).collect();
     Ok(Some(first))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, synced and renamed
-/// into place: a crash leaves either the old file or the new one, never half of one.
-pub fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    write_file_atomically_with(path, |file| file.write_all(bytes))
-}
-
-/// [`write_file_atomically`] with the content written by `write` into the temporary file
-/// (which `write` may seek in); an error from `write` removes the temporary file.
-pub fn write_file_atomically_with<E: From<std::io::Error>>(
-    path: &std::path::Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
-) -> Result<(), E> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    write(tmp.as_file_mut())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// How two labels of one file disagree, on the fields both hold (a carrier that lacks a field,
+/// such as three XMP properties beside the full JSON, does not disagree on it).
+fn disagreement(a: &Found, b: &Found) -> Option<String> {
+    let fields: Vec<String> = a
+        .label
+        .fields()
+        .into_iter()
+        .zip(b.label.fields())
+        .filter(|((_, x), (_, y))| !x.is_empty() && !y.is_empty() && x != y)
+        .map(|((key, x), (_, y))| format!("`{key}` (`{x}` vs `{y}`)"))
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let (x, y) = (a.carrier.name(), b.carrier.name());
+    let who = if x == y {
+        format!("two `{x}` labels")
+    } else {
+        format!("`{x}` and `{y}`")
+    };
+    Some(format!("{who} disagree on {}", fields.join(", ")))
 }
 
 /// Verifies the label of a file (format sniffed) against trusted keys.

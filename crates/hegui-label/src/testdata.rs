@@ -83,3 +83,26 @@ pub fn flac(audio: usize) -> Vec<u8> {
     out.extend((0..audio).map(|i| (i % 253) as u8));
     out
 }
+
+/// `bytes` (a PNG, JPEG or WebP) with `packet`, verbatim, as its only XMP packet: for tests of
+/// the label forms other tools write into XMP (per-field properties, base64), which hegui's
+/// writer never produces.
+pub fn with_xmp(
+    bytes: &[u8],
+    format: crate::Format,
+    packet: &str,
+) -> Result<Vec<u8>, crate::LabelError> {
+    use crate::codec::{concat, jpeg, png, webp};
+    let pieces = match format {
+        crate::Format::Png => png::splice_packet(bytes, packet)?,
+        crate::Format::Jpeg => jpeg::splice_packet(bytes, packet)?,
+        crate::Format::Webp => webp::splice_packet(bytes, packet)?,
+        other => {
+            return Err(crate::LabelError::unsupported(
+                other.name(),
+                "no XMP packet writer for tests",
+            ));
+        }
+    };
+    Ok(concat(bytes, &pieces))
+}

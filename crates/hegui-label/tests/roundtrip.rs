@@ -242,16 +242,41 @@ fn png_text_chunk_variant_and_duplicates() {
     );
     assert!(found.problems.is_empty());
 
-    let xmp = write_label(&png, Format::Png, &Label::new("doubao-code", "x1"), None).unwrap();
-    let mut both = xmp[..33].to_vec();
-    both.extend_from_slice(&chunk(b"tEXt", &bare));
-    both.extend_from_slice(&xmp[33..]);
+    // Beside XMP: a duplicate, and a disagreement only on a field both carriers hold (the bare
+    // text has no propagator fields, so the XMP's first-write copies are no disagreement).
+    let with_xmp = |produce_id: &str| {
+        let xmp = write_label(
+            &png,
+            Format::Png,
+            &Label::new("doubao-code", produce_id),
+            None,
+        );
+        let xmp = xmp.unwrap();
+        let mut both = xmp[..33].to_vec();
+        both.extend_from_slice(&chunk(b"tEXt", &bare));
+        both.extend_from_slice(&xmp[33..]);
+        both
+    };
+    let found = read_label_as(&with_xmp("x1"), Format::Png)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.problems, found.other_carriers),
+        (
+            vec![
+                "1 more label(s) in the file (`png-xmp`); one label per file is required"
+                    .to_string()
+            ],
+            vec![hegui_label::Carrier::PngXmp]
+        )
+    );
+    let both = with_xmp("x2");
     let found = read_label_as(&both, Format::Png).unwrap().unwrap();
     assert_eq!(
         found.problems,
         [
-            "1 more label(s) in the file; one label per file is required",
-            "the file holds labels that disagree"
+            "1 more label(s) in the file (`png-xmp`); one label per file is required",
+            "`png-text` and `png-xmp` disagree on `ProduceID` (`x1` vs `x2`)"
         ]
     );
 

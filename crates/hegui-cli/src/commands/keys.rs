@@ -16,7 +16,13 @@ pub(crate) enum Command {
         #[arg(long, default_value = "sm2", value_parser = parse_algorithm)]
         algorithm: Algorithm,
         /// Path of the key files without extension.
-        #[arg(short = 'o', long = "out", default_value = "hegui-provider")]
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "STEM",
+            default_value = "hegui-provider",
+            alias = "out"
+        )]
         stem: PathBuf,
     },
 }

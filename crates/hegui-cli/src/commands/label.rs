@@ -1,57 +1,98 @@
 //! `hegui label add | read | verify`: GB 45438-2025 AIGC labels on files and directories.
 //!
-//! All format work is in `hegui-label`; this module walks paths, loads keys, writes results
-//! through a temporary file and a rename (the original is never half-written), and reports.
+//! All format work is in `hegui-label`; this module holds the arguments and what the
+//! subcommands share (walking paths, loading keys, progress); `add` labels files and writes them
+//! through a temporary file and a rename (the original is never half-written), `report` reads
+//! and verifies.
 //! A directory argument is walked recursively and only files with a known extension are taken;
 //! a file named explicitly must be in a supported format. Progress goes to stderr when it is a
-//! terminal; results go to stdout.
+//! terminal; results go to stdout (with `--format json`, only the JSON document).
+//!
+//! The flags follow one vocabulary with `hegui keys`: `-o/--output`, `--key` (secret key),
+//! `--public-key` (repeatable), `--format table|json`; the old spellings (`--out`, `--pubkey`,
+//! `--pub`, `--json`) are hidden aliases. Exit codes: 0 ok, 1 a finding (`verify`: a file not
+//! intact; `read` has none), 2 a usage or input error (a missing or unreadable file, named).
+
+mod add;
+mod report;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
-use hegui_keys::{KeyRing, SigningKey, VerifyingKey};
-use hegui_label::explicit::{self, Position};
-use hegui_label::{Format, Found, Label, Verdict};
+use anyhow::Context as _;
+use hegui_label::Format;
 
 /// `hegui label` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
     /// Write the implicit label (and with `--explicit` a visible one) into files.
     Add(AddArgs),
-    /// Show the labels found in files.
+    /// Show the labels found in files: the Annex E format verdict and whether a signature is
+    /// there (not checked: that is `verify`).
     Read {
         /// Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        format: FormatArgs,
     },
-    /// Check labels against trusted public keys; exit 1 when any file is not intact.
+    /// Check labels against trusted public keys; exit 1 when any file is not intact, 2 when one
+    /// cannot be read.
     Verify {
         /// Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// A trusted public key file (`hegui keys generate` writes `STEM.pub`); repeatable.
-        #[arg(long = "pubkey", required = true)]
-        pubkeys: Vec<PathBuf>,
-        /// Print JSON after the summary line.
-        #[arg(long)]
-        json: bool,
+        #[arg(
+            long = "public-key",
+            value_name = "FILE",
+            required = true,
+            alias = "pubkey",
+            alias = "pub"
+        )]
+        public_keys: Vec<PathBuf>,
+        #[command(flatten)]
+        format: FormatArgs,
     },
+}
+
+/// `--format table|json` of `read` and `verify`, and the older `--json`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FormatArgs {
+    /// Output format: a table, or JSON (stdout then holds only the JSON document).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// The old spelling of `--format json`.
+    #[arg(long, hide = true, conflicts_with = "format")]
+    json: bool,
+}
+
+impl FormatArgs {
+    fn is_json(&self) -> bool {
+        self.json || self.format == ReportFormat::Json
+    }
+}
+
+/// Report formats of `read` and `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Tab-separated rows, one per file.
+    Table,
+    /// One JSON array, one object per file.
+    Json,
 }
 
 /// Arguments of `hegui label add`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["out", "in_place"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["output", "in_place"])))]
 pub(crate) struct AddArgs {
     /// Files or directories.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The provider's code (`ContentProducer`), e.g. `001191440300708461136T1XGW3`.
-    #[arg(long)]
+    /// The provider's name or code (`ContentProducer`), e.g. `001191440300708461136T1XGW3`; a
+    /// value that looks like a code but breaks the observed layout draws a warning.
+    #[arg(long, value_name = "NAME|CODE")]
     producer: String,
     /// The content number (`ProduceID`); default: `sm3-` and 16 hex digits of the content digest.
     #[arg(long)]
@@ -60,7 +101,7 @@ pub(crate) struct AddArgs {
     #[arg(long, default_value = "1", value_parser = ["1", "2", "3"])]
     label: String,
     /// Sign the integrity code in `ReservedCode1` with this secret key (`STEM.key`).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     /// Also add the explicit label: image caption, WAV rhythm cue, text notice.
     #[arg(long)]
@@ -75,8 +116,8 @@ pub(crate) struct AddArgs {
     #[arg(long, default_value = "bottom-right")]
     corner: String,
     /// Output file (one input) or directory (several inputs or a directory).
-    #[arg(short = 'o', long = "out")]
-    out: Option<PathBuf>,
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR", alias = "out")]
+    output: Option<PathBuf>,
     /// Replace the input files.
     #[arg(long)]
     in_place: bool,
@@ -85,13 +126,13 @@ pub(crate) struct AddArgs {
 /// Runs `hegui label`.
 pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Add(args) => add(&args),
-        Command::Read { paths, json } => read(&paths, json),
+        Command::Add(args) => add::add(&args),
+        Command::Read { paths, format } => report::read(&paths, format.is_json()),
         Command::Verify {
             paths,
-            pubkeys,
-            json,
-        } => verify(&paths, &pubkeys, json),
+            public_keys,
+            format,
+        } => report::verify(&paths, &public_keys, format.is_json()),
     }
 }
 
@@ -127,6 +168,17 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
         }
     }
     Ok(out)
+}
+
+/// Loads a key file (`what`: "signing key", "public key"). A `KeyError` already shows its cause
+/// in its message, so it is flattened into this one rather than chained (which would print the
+/// cause twice).
+fn load_key<T>(
+    what: &str,
+    path: &Path,
+    load: impl FnOnce(&Path) -> Result<T, hegui_keys::KeyError>,
+) -> anyhow::Result<T> {
+    load(path).map_err(|err| anyhow::anyhow!("cannot load the {what} `{}`: {err}", path.display()))
 }
 
 fn extension_format(path: &Path) -> Option<Format> {
@@ -169,320 +221,4 @@ impl Progress {
             eprint!("\r\x1b[K");
         }
     }
-}
-
-fn add(args: &AddArgs) -> anyhow::Result<ExitCode> {
-    let files = collect(&args.paths)?;
-    let key = match &args.key {
-        Some(path) => Some(
-            SigningKey::load(path)
-                .with_context(|| format!("cannot load the signing key `{}`", path.display()))?,
-        ),
-        None => None,
-    };
-    let position: Position = args.position.parse()?;
-    let several = files.len() > 1 || args.paths.iter().any(|p| p.is_dir());
-    if several && args.produce_id.is_some() {
-        bail!(
-            "`--produce-id` names one content item; with several files each gets its own digest-based id"
-        );
-    }
-    let progress = Progress::new(files.len());
-    let (mut done, mut failed) = (0, 0);
-    for (index, (path, relative)) in files.iter().enumerate() {
-        progress.tick(index, path);
-        let destination = match (&args.out, args.in_place) {
-            (_, true) => path.clone(),
-            (Some(out), false) if several => out.join(relative),
-            (Some(out), false) => out.clone(),
-            (None, false) => unreachable_target()?,
-        };
-        match add_one(args, key.as_ref(), position, path, &destination) {
-            Ok(line) => {
-                done += 1;
-                println!("{line}");
-            }
-            Err(err) if several => {
-                failed += 1;
-                progress.done();
-                eprintln!("error: {err:#}");
-            }
-            Err(err) => return Err(err),
-        }
-    }
-    progress.done();
-    eprintln!("labeled {done} file(s), {failed} failed");
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
-}
-
-fn unreachable_target() -> anyhow::Result<PathBuf> {
-    bail!("pass `-o OUT` or `--in-place`")
-}
-
-fn add_one(
-    args: &AddArgs,
-    key: Option<&SigningKey>,
-    position: Position,
-    path: &Path,
-    destination: &Path,
-) -> anyhow::Result<String> {
-    let mut bytes =
-        std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let notice = args.notice.as_deref().unwrap_or(explicit::DEFAULT_NOTICE);
-    if is_text(path) && Format::sniff(&bytes).is_none() {
-        // Plain text has no metadata carrier: only the explicit notice is possible.
-        if !args.explicit {
-            bail!(
-                "`{}`: plain text has no implicit-label carrier; add `--explicit` for a visible notice",
-                path.display()
-            );
-        }
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("`{}` is not UTF-8", path.display()))?;
-        super::write_atomically(
-            destination,
-            explicit::label_text(text, notice, position)?.as_bytes(),
-        )?;
-        return Ok(format!(
-            "{}\ttext\texplicit notice only",
-            destination.display()
-        ));
-    }
-    let format = detect(path, &bytes)?;
-    let mut explicit_done = "";
-    if args.explicit {
-        (bytes, explicit_done) = add_explicit(args, format, position, notice, bytes, path)?;
-    }
-    // The content digest names the item (digest-based `ProduceID`) and is what a key signs:
-    // hash the file once for both.
-    let (produce_id, digest) = match &args.produce_id {
-        Some(id) => (id.clone(), None),
-        None => {
-            let digest = hegui_label::content_digest(&bytes, format)
-                .with_context(|| format!("`{}`", path.display()))?;
-            (format!("sm3-{}", &hex_string(&digest)[..16]), Some(digest))
-        }
-    };
-    let mut label = Label::new(args.producer.clone(), produce_id);
-    label.label.clone_from(&args.label);
-    // The media bytes are written straight from the input buffer (a splice plan), never copied
-    // into a second whole-file buffer, through a temporary file and a rename.
-    let written = match &digest {
-        Some(digest) => hegui_label::splice_label_with_digest(&bytes, format, &label, key, digest)
-            .and_then(|plan| Ok(plan.write_file_atomically(destination)?)),
-        None => hegui_label::write_label_file(&bytes, format, &label, key, destination),
-    };
-    written.map_err(|err| match err {
-        hegui_label::LabelError::Io(io) => {
-            anyhow::Error::new(io).context(format!("cannot write `{}`", destination.display()))
-        }
-        err => anyhow::Error::new(err).context(format!("`{}`", path.display())),
-    })?;
-    let signed = if key.is_some() { "signed" } else { "unsigned" };
-    Ok(format!(
-        "{}\t{format}\t{}\t{signed}{explicit_done}",
-        destination.display(),
-        label.produce_id
-    ))
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn add_explicit(
-    args: &AddArgs,
-    format: Format,
-    position: Position,
-    notice: &str,
-    bytes: Vec<u8>,
-    path: &Path,
-) -> anyhow::Result<(Vec<u8>, &'static str)> {
-    Ok(match format {
-        Format::Png | Format::Jpeg | Format::Webp => {
-            let caption = explicit::Caption {
-                text: args
-                    .notice
-                    .clone()
-                    .unwrap_or_else(|| explicit::DEFAULT_CAPTION.into()),
-                corner: args.corner.parse()?,
-                ..explicit::Caption::default()
-            };
-            let captioned = explicit::caption_image(&bytes, &caption)
-                .with_context(|| format!("`{}`", path.display()))?;
-            (captioned.image, "\t+caption")
-        }
-        Format::Wav => {
-            let cue = explicit::Cue {
-                position,
-                ..explicit::Cue::default()
-            };
-            (
-                explicit::add_morse_cue(&bytes, &cue)
-                    .with_context(|| format!("`{}`", path.display()))?,
-                "\t+morse-cue",
-            )
-        }
-        Format::Markdown => {
-            let text = std::str::from_utf8(&bytes)
-                .with_context(|| format!("`{}` is not UTF-8", path.display()))?;
-            (
-                explicit::label_markdown(text, notice, position)?.into_bytes(),
-                "\t+notice",
-            )
-        }
-        other => {
-            eprintln!(
-                "warning: `{}`: no explicit label for {other} files; implicit label only",
-                path.display()
-            );
-            (bytes, "")
-        }
-    })
-}
-
-fn read_found(path: &Path) -> anyhow::Result<(Format, Option<Found>)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let format = detect(path, &bytes)?;
-    let found = hegui_label::read_label_as(&bytes, format)
-        .with_context(|| format!("`{}`", path.display()))?;
-    Ok((format, found))
-}
-
-fn read(paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
-    let files = collect(paths)?;
-    let progress = Progress::new(files.len());
-    let mut records = Vec::new();
-    let mut errors = 0;
-    for (index, (path, _)) in files.iter().enumerate() {
-        progress.tick(index, path);
-        match read_found(path) {
-            Ok((format, found)) => records.push((path.clone(), format, found)),
-            Err(err) => {
-                errors += 1;
-                progress.done();
-                eprintln!("error: {err:#}");
-            }
-        }
-    }
-    progress.done();
-    let labeled = records.iter().filter(|r| r.2.is_some()).count();
-    if json {
-        let out: Vec<_> = records
-            .iter()
-            .map(|(path, format, found)| serde_json::json!({"file": path, "format": format, "label": found}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        for (path, format, found) in &records {
-            match found {
-                None => println!("{}\t{format}\tno label", path.display()),
-                Some(f) => {
-                    let signed = if f
-                        .label
-                        .reserved_code1
-                        .starts_with(hegui_label::integrity::PREFIX)
-                    {
-                        "signed"
-                    } else {
-                        "unsigned"
-                    };
-                    let status = if f.problems.is_empty() {
-                        "valid".to_string()
-                    } else {
-                        format!("INVALID: {}", f.problems.join("; "))
-                    };
-                    println!(
-                        "{}\t{format}\t{}\tLabel={} ContentProducer={} ProduceID={}\t{signed}\t{status}",
-                        path.display(),
-                        f.carrier.name(),
-                        f.label.label,
-                        f.label.content_producer,
-                        f.label.produce_id
-                    );
-                    for warning in &f.warnings {
-                        eprintln!("warning: `{}`: {warning}", path.display());
-                    }
-                }
-            }
-        }
-    }
-    eprintln!(
-        "{} file(s): {labeled} labeled, {} without a label, {errors} unreadable",
-        records.len() + errors,
-        records.len() - labeled
-    );
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
-}
-
-fn verify(paths: &[PathBuf], pubkeys: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
-    let mut ring = KeyRing::new();
-    for path in pubkeys {
-        ring.insert(
-            VerifyingKey::load(path)
-                .with_context(|| format!("cannot load the public key `{}`", path.display()))?,
-        );
-    }
-    let files = collect(paths)?;
-    let progress = Progress::new(files.len());
-    let mut results: Vec<(PathBuf, Result<Verdict, String>)> = Vec::new();
-    for (index, (path, _)) in files.iter().enumerate() {
-        progress.tick(index, path);
-        let verdict = std::fs::read(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))
-            .and_then(|bytes| {
-                let format = detect(path, &bytes)?;
-                Ok(hegui_label::verify_as(&bytes, format, &ring)?)
-            })
-            .map_err(|e| format!("{e:#}"));
-        results.push((path.clone(), verdict));
-    }
-    progress.done();
-    let intact = results
-        .iter()
-        .filter(|(_, v)| v.as_ref().is_ok_and(Verdict::is_intact))
-        .count();
-    let summary = format!("{intact} of {} file(s) intact", results.len());
-    if json {
-        println!("{summary}");
-        let out: Vec<_> = results
-            .iter()
-            .map(|(path, v)| match v {
-                Ok(verdict) => serde_json::json!({"file": path, "result": verdict}),
-                Err(e) => serde_json::json!({"file": path, "error": e}),
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        for (path, v) in &results {
-            match v {
-                Ok(Verdict::Intact { key_id }) => {
-                    println!("intact\t{}\tkey {key_id}", path.display());
-                }
-                Ok(Verdict::UnknownKey { key_id }) => println!(
-                    "unknown-key\t{}\tkey {key_id} is not trusted",
-                    path.display()
-                ),
-                Ok(Verdict::Absent) => {
-                    println!("absent\t{}\tno label (possibly stripped)", path.display());
-                }
-                Ok(other) => println!("{}\t{}", other.word(), path.display()),
-                Err(e) => println!("error\t{}\t{e}", path.display()),
-            }
-        }
-        println!("{summary}");
-    }
-    Ok(if intact == results.len() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }

@@ -89,51 +89,12 @@ impl Codec for Jpeg {
     }
 
     fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
-        let (segments, scan) = segments(bytes)?;
+        let (segments, _) = segments(bytes)?;
         let existing = segments.iter().find(|s| is_xmp(bytes, s)).map(|s| {
             String::from_utf8_lossy(&bytes[s.payload.start + XMP_HEADER.len()..s.payload.end])
                 .into_owned()
         });
-        let packet = xmp::merge(existing.as_deref(), value);
-        let len = 2 + XMP_HEADER.len() + packet.len();
-        let len = u16::try_from(len).map_err(|_| {
-            LabelError::unsupported(
-                "jpeg",
-                format!("XMP packet of {len} bytes does not fit one APP1 segment"),
-            )
-        })?;
-        let mut segment = Vec::with_capacity(usize::from(len) + 2);
-        segment.extend_from_slice(&[0xff, 0xe1]);
-        segment.extend_from_slice(&len.to_be_bytes());
-        segment.extend_from_slice(XMP_HEADER);
-        segment.extend_from_slice(packet.as_bytes());
-        // Insert after the leading APP0 / APP1-Exif segments.
-        let insert_after = segments
-            .iter()
-            .take_while(|s| {
-                s.marker == 0xe0
-                    || (s.marker == 0xe1 && bytes[s.payload.clone()].starts_with(b"Exif\0\0"))
-            })
-            .last()
-            .map_or(2, |s| s.end);
-        let mut out = Pieces::new();
-        out.input(0..2);
-        let mut segment = Some(segment);
-        for s in &segments {
-            if s.start >= insert_after
-                && let Some(segment) = segment.take()
-            {
-                out.owned(segment);
-            }
-            if !is_xmp(bytes, s) {
-                out.input(s.start..s.end);
-            }
-        }
-        if let Some(segment) = segment {
-            out.owned(segment);
-        }
-        out.input(scan..bytes.len());
-        Ok(out.into_vec())
+        splice_packet(bytes, &xmp::merge(existing.as_deref(), value))
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {
@@ -147,4 +108,49 @@ impl Codec for Jpeg {
         sink(&bytes[scan..]);
         Ok(())
     }
+}
+
+/// The file with `packet` as its only XMP APP1 segment (what `splice` writes once the label is
+/// merged into the old packet; tests also place other tools' packets with it).
+pub(crate) fn splice_packet(bytes: &[u8], packet: &str) -> Result<Vec<Piece>, LabelError> {
+    let (segments, scan) = segments(bytes)?;
+    let len = 2 + XMP_HEADER.len() + packet.len();
+    let len = u16::try_from(len).map_err(|_| {
+        LabelError::unsupported(
+            "jpeg",
+            format!("XMP packet of {len} bytes does not fit one APP1 segment"),
+        )
+    })?;
+    let mut segment = Vec::with_capacity(usize::from(len) + 2);
+    segment.extend_from_slice(&[0xff, 0xe1]);
+    segment.extend_from_slice(&len.to_be_bytes());
+    segment.extend_from_slice(XMP_HEADER);
+    segment.extend_from_slice(packet.as_bytes());
+    // Insert after the leading APP0 / APP1-Exif segments.
+    let insert_after = segments
+        .iter()
+        .take_while(|s| {
+            s.marker == 0xe0
+                || (s.marker == 0xe1 && bytes[s.payload.clone()].starts_with(b"Exif\0\0"))
+        })
+        .last()
+        .map_or(2, |s| s.end);
+    let mut out = Pieces::new();
+    out.input(0..2);
+    let mut segment = Some(segment);
+    for s in &segments {
+        if s.start >= insert_after
+            && let Some(segment) = segment.take()
+        {
+            out.owned(segment);
+        }
+        if !is_xmp(bytes, s) {
+            out.input(s.start..s.end);
+        }
+    }
+    if let Some(segment) = segment {
+        out.owned(segment);
+    }
+    out.input(scan..bytes.len());
+    Ok(out.into_vec())
 }

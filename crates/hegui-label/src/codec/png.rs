@@ -136,36 +136,7 @@ impl Codec for Png {
                 existing = Some(String::from_utf8_lossy(&text).into_owned());
             }
         }
-        let packet = xmp::merge(existing.as_deref(), value);
-        let mut data = Vec::with_capacity(packet.len() + 24);
-        data.extend_from_slice(XMP_KEYWORD);
-        data.extend_from_slice(&[0, 0, 0, 0, 0]);
-        data.extend_from_slice(packet.as_bytes());
-        let len = u32::try_from(data.len())
-            .map_err(|_| LabelError::unsupported("png", "XMP packet over 4 GiB"))?;
-        let mut itxt = Vec::with_capacity(data.len() + 12);
-        itxt.extend_from_slice(&len.to_be_bytes());
-        itxt.extend_from_slice(b"iTXt");
-        itxt.extend_from_slice(&data);
-        itxt.extend_from_slice(&crc32(&[b"iTXt", &data]).to_be_bytes());
-        let mut out = Pieces::new();
-        // The signature is at 0..8 of the input (checked by `chunks`).
-        out.input(0..SIGNATURE.len());
-        let mut itxt = Some(itxt);
-        for (i, chunk) in chunks.iter().enumerate() {
-            if is_label_chunk(chunk) {
-                continue;
-            }
-            out.input(chunk.start..chunk.end);
-            if i == 0
-                && let Some(itxt) = itxt.take()
-            {
-                out.owned(itxt);
-            }
-        }
-        let tail = chunks.last().map_or(bytes.len(), |c| c.end);
-        out.input(tail..bytes.len());
-        Ok(out.into_vec())
+        splice_packet(bytes, &xmp::merge(existing.as_deref(), value))
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {
@@ -187,4 +158,40 @@ impl Codec for Png {
         }
         Ok(())
     }
+}
+
+/// The file with `packet` as its only XMP `iTXt` chunk, right after `IHDR`, and no `AIGC` text
+/// chunk (what `splice` writes once the label is merged into the old packet; tests also place
+/// other tools' packets with it).
+pub(crate) fn splice_packet(bytes: &[u8], packet: &str) -> Result<Vec<Piece>, LabelError> {
+    let chunks = chunks(bytes)?;
+    let mut data = Vec::with_capacity(packet.len() + 24);
+    data.extend_from_slice(XMP_KEYWORD);
+    data.extend_from_slice(&[0, 0, 0, 0, 0]);
+    data.extend_from_slice(packet.as_bytes());
+    let len = u32::try_from(data.len())
+        .map_err(|_| LabelError::unsupported("png", "XMP packet over 4 GiB"))?;
+    let mut itxt = Vec::with_capacity(data.len() + 12);
+    itxt.extend_from_slice(&len.to_be_bytes());
+    itxt.extend_from_slice(b"iTXt");
+    itxt.extend_from_slice(&data);
+    itxt.extend_from_slice(&crc32(&[b"iTXt", &data]).to_be_bytes());
+    let mut out = Pieces::new();
+    // The signature is at 0..8 of the input (checked by `chunks`).
+    out.input(0..SIGNATURE.len());
+    let mut itxt = Some(itxt);
+    for (i, chunk) in chunks.iter().enumerate() {
+        if is_label_chunk(chunk) {
+            continue;
+        }
+        out.input(chunk.start..chunk.end);
+        if i == 0
+            && let Some(itxt) = itxt.take()
+        {
+            out.owned(itxt);
+        }
+    }
+    let tail = chunks.last().map_or(bytes.len(), |c| c.end);
+    out.input(tail..bytes.len());
+    Ok(out.into_vec())
 }

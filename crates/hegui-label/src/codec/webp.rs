@@ -75,34 +75,11 @@ impl Codec for Webp {
 
     fn splice(&self, bytes: &[u8], value: &str) -> Result<Vec<Piece>, LabelError> {
         let chunks = riff::chunks(bytes, b"WEBP", "webp")?;
-        let Some(first) = chunks.first() else {
-            return Err(LabelError::corrupt("webp", 12, "no chunks"));
-        };
         let existing = chunks
             .iter()
             .find(|c| &c.id == b"XMP ")
             .map(|c| String::from_utf8_lossy(&bytes[c.data.clone()]).into_owned());
-        let packet = xmp::merge(existing.as_deref(), value);
-        let mut out = Pieces::new();
-        // The header is owned: its size field changes.
-        out.owned(&bytes[..12]);
-        if &first.id == b"VP8X" {
-            let mut header = bytes[first.data.clone()].to_vec();
-            if let Some(flags) = header.first_mut() {
-                *flags |= XMP_FLAG;
-            }
-            out.owned(riff::chunk(b"VP8X", &header)?);
-        } else {
-            out.owned(riff::chunk(b"VP8X", &vp8x_for(bytes, first)?)?);
-            out.input(first.start..first.end);
-        }
-        for chunk in chunks.iter().skip(1) {
-            if &chunk.id != b"XMP " {
-                out.input(chunk.start..chunk.end);
-            }
-        }
-        out.owned(riff::chunk(b"XMP ", packet.as_bytes())?);
-        riff::fix_plan_size(out, "webp")
+        splice_packet(bytes, &xmp::merge(existing.as_deref(), value))
     }
 
     fn content(&self, bytes: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<(), LabelError> {
@@ -115,4 +92,34 @@ impl Codec for Webp {
         );
         Ok(())
     }
+}
+
+/// The file with `packet` as its only `XMP ` chunk and the `VP8X` XMP flag set (what `splice`
+/// writes once the label is merged into the old packet; tests also place other tools' packets
+/// with it).
+pub(crate) fn splice_packet(bytes: &[u8], packet: &str) -> Result<Vec<Piece>, LabelError> {
+    let chunks = riff::chunks(bytes, b"WEBP", "webp")?;
+    let Some(first) = chunks.first() else {
+        return Err(LabelError::corrupt("webp", 12, "no chunks"));
+    };
+    let mut out = Pieces::new();
+    // The header is owned: its size field changes.
+    out.owned(&bytes[..12]);
+    if &first.id == b"VP8X" {
+        let mut header = bytes[first.data.clone()].to_vec();
+        if let Some(flags) = header.first_mut() {
+            *flags |= XMP_FLAG;
+        }
+        out.owned(riff::chunk(b"VP8X", &header)?);
+    } else {
+        out.owned(riff::chunk(b"VP8X", &vp8x_for(bytes, first)?)?);
+        out.input(first.start..first.end);
+    }
+    for chunk in chunks.iter().skip(1) {
+        if &chunk.id != b"XMP " {
+            out.input(chunk.start..chunk.end);
+        }
+    }
+    out.owned(riff::chunk(b"XMP ", packet.as_bytes())?);
+    riff::fix_plan_size(out, "webp")
 }
