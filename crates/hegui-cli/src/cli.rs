@@ -49,3 +49,71 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Hgr(commands::hgr::Command),
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    /// Flag names retired for one name each (README "Flags"): they may stay as hidden aliases
+    /// for a release, never as visible names.
+    const RETIRED: &[&str] = &["out", "pub", "pubkey", "json"];
+
+    /// The `--format` values, one spelling each, whatever the command.
+    const FORMATS: &[&str] = &["table", "md", "json", "jsonl", "html"];
+
+    /// Walks every subcommand and collects each breach of the one-vocabulary rule.
+    fn breaches(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id();
+            let long = arg.get_long();
+            if arg.get_short() == Some('o') && long != Some("output") {
+                out.push(format!(
+                    "{path}: `-o` is `--{}`, not `--output`",
+                    long.unwrap_or("?")
+                ));
+            }
+            // A hidden flag (a retired spelling kept for a release) is not a visible name.
+            let shown = (!arg.is_hide_set()).then_some(long).flatten();
+            let visible = shown
+                .into_iter()
+                .chain(arg.get_visible_aliases().unwrap_or_default());
+            for name in visible {
+                if RETIRED.contains(&name) {
+                    out.push(format!("{path}: `--{name}` ({id}) is a retired name"));
+                }
+                if name.contains("pub") && name != "public-key" {
+                    out.push(format!(
+                        "{path}: public keys are `--public-key`, not `--{name}`"
+                    ));
+                }
+            }
+            if long == Some("format") {
+                for value in arg.get_possible_values() {
+                    if !FORMATS.contains(&value.get_name()) {
+                        out.push(format!(
+                            "{path}: `--format {}` is not one of {FORMATS:?}",
+                            value.get_name()
+                        ));
+                    }
+                }
+            }
+        }
+        for sub in command.get_subcommands() {
+            breaches(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn one_name_per_flag_across_the_cli() {
+        let mut found = Vec::new();
+        breaches(&Cli::command(), "hegui", &mut found);
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -177,6 +177,27 @@ fn export_then_verify_with_the_public_key_only() {
 }
 
 #[test]
+fn exports_get_the_umask_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let l = ledger(1);
+    for (umask, mode) in [("022", 0o644), ("077", 0o600)] {
+        let file = l.dir.path().join(format!("export-{umask}.jsonl"));
+        let out = crate::util::hegui_with_umask(umask)
+            .args(["audit", "export", "--database", &l.url, "-o", p(&file)])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", summary(&out));
+        for path in [
+            file.clone(),
+            hegui_store::ledger::export::manifest_path(&file),
+        ] {
+            let got = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode, "umask {umask}: {}", path.display());
+        }
+    }
+}
+
+#[test]
 fn trace_by_id_and_by_labeled_file() {
     let l = ledger(1);
     let id = l.ids[4].as_str();

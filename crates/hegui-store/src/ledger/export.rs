@@ -166,7 +166,7 @@ impl Store {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create", e))?;
+        let mut temp = new_file_in(dir).map_err(|e| io("create", e))?;
         let mut hasher = sm3::Sm3::new();
         {
             let mut out = std::io::BufWriter::new(temp.as_file_mut());
@@ -228,13 +228,26 @@ impl Store {
                 reason: e.to_string(),
             })?;
         text.push('\n');
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create", e))?;
+        let mut temp = new_file_in(dir).map_err(|e| io("create", e))?;
         temp.write_all(text.as_bytes())
             .map_err(|e| io("write", e))?;
         temp.persist(&manifest_file)
             .map_err(|e| io("write", e.error))?;
         Ok(manifest)
     }
+}
+
+/// A temporary file in `dir` for an export about to be renamed into place, created with mode
+/// 0o666 so that `open(2)` applies the umask: an export handed to a regulator is an ordinary
+/// file, not one only its writer can read (tempfile's default is 0600).
+fn new_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
 }
 
 /// What [`verify_export`] found.
