@@ -141,3 +141,110 @@ fn bad_arguments_exit_2() {
         String::from_utf8_lossy(&output.stderr).contains("no bundled rule pack `no-such-pack`")
     );
 }
+
+fn public_chatbot(as_of: &str, extra: &[&str]) -> std::process::Output {
+    hegui()
+        .args(["assess", "examples/public-chatbot.toml", "--as-of", as_of])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Issue 19 items 1 and 3: the example launched on 2026-11-16 without the pre-launch filing. The
+/// day before launch nothing is overdue (exit 0); from the launch day on, the filing is overdue,
+/// listed first in every format, and the command exits with 3.
+#[test]
+fn overdue_is_first_in_every_format_and_exits_3() {
+    let before = public_chatbot("2026-11-15", &[]);
+    assert_eq!(before.status.code(), Some(0), "{}", summary(&before));
+    let launch = public_chatbot("2026-11-16", &[]);
+    assert_eq!(launch.status.code(), Some(3), "{}", summary(&launch));
+    assert!(
+        String::from_utf8_lossy(&launch.stderr).contains("overdue: 1 obligation past its deadline")
+    );
+    for (format, first, marker) in [
+        ("table", "OVERDUE", "genai.filing"),
+        ("md", "## Overdue 已逾期", "`genai.filing`"),
+        ("html", "已逾期 Overdue</h2>", "genai.filing"),
+    ] {
+        let output = public_chatbot("2026-12-03", &["--format", format]);
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{format}: {}",
+            summary(&output)
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        let at = text
+            .find(first)
+            .unwrap_or_else(|| panic!("{format}: no `{first}`"));
+        let filing = text[at..].find(marker).map(|i| i + at);
+        assert!(
+            filing.is_some(),
+            "{format}: the filing is not in the overdue part"
+        );
+        for later in [
+            "## Deadlines",
+            "## Gaps",
+            "<h2>期限",
+            "<h2>差距",
+            "│ applicable",
+        ] {
+            if let Some(other) = text.find(later) {
+                assert!(at < other, "{format}: overdue after `{later}`");
+            }
+        }
+    }
+    let output = public_chatbot("2026-12-03", &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(3));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["summary"]["overdue"], 2);
+}
+
+/// Issue 19 item 2: the non-refusal rate of 6.8 % against the 5 % cap is a gap with the figure,
+/// and obligations covered only by planned controls are never "met by hegui".
+#[test]
+fn met_means_met_in_the_public_chatbot() {
+    let output = public_chatbot("2026-12-03", &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let coverage = |id: &str| {
+        value["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))["coverage"]
+            .clone()
+    };
+    assert_eq!(coverage("sbr.assessment.refusal"), "gap");
+    assert_eq!(coverage("ar.art7.service_rules"), "gap");
+    assert_eq!(
+        coverage("im.art2.scope"),
+        serde_json::Value::Null,
+        "a scope statement"
+    );
+    assert_eq!(coverage("ds.art16.technical_label"), "hegui");
+    let md = String::from_utf8_lossy(&public_chatbot("2026-12-03", &["--format", "md"]).stdout)
+        .into_owned();
+    assert!(md.contains(
+        "GAP: `measured.non_refusal_refusal_percent` = 6.8 > 5 (`sbr_non_refusal_rate_max_percent`)"
+    ));
+}
+
+/// Issue 19 item 10: not-applicable obligations are a count with their ids unless asked for.
+#[test]
+fn not_applicable_is_collapsed_unless_asked() {
+    let collapsed =
+        String::from_utf8_lossy(&public_chatbot("2026-11-15", &["--format", "md"]).stdout)
+            .into_owned();
+    assert!(collapsed.contains("(details: `--show-not-applicable`)"));
+    assert!(!collapsed.contains("### `ar.art21.no_price_discrimination`"));
+    let full = String::from_utf8_lossy(
+        &public_chatbot("2026-11-15", &["--format", "md", "--show-not-applicable"]).stdout,
+    )
+    .into_owned();
+    assert!(full.contains("### `ar.art21.no_price_discrimination`"));
+    let html = String::from_utf8_lossy(&public_chatbot("2026-11-15", &["--format", "html"]).stdout)
+        .into_owned();
+    assert!(html.contains("<details><summary>不适用 Not applicable"));
+}

@@ -39,8 +39,30 @@ fn exit_codes_are_the_same_across_commands() {
         (&["--version"], "", 0, "hegui"),
         (&[], "", 2, "Usage"),
         (&["assess", "--no-such-flag"], "", 2, "--no-such-flag"),
-        // assess: a written report is 0 whatever it finds.
-        (&["assess", "examples/public-chatbot.toml"], "", 0, ""),
+        // assess: a written report is 0 whatever it finds, unless something is overdue: 3
+        // (the example launched 2026-11-16 without its pre-launch filing; issue 19).
+        (
+            &[
+                "assess",
+                "examples/public-chatbot.toml",
+                "--as-of",
+                "2026-11-15",
+            ],
+            "",
+            0,
+            "",
+        ),
+        (
+            &[
+                "assess",
+                "examples/public-chatbot.toml",
+                "--as-of",
+                "2026-11-16",
+            ],
+            "",
+            3,
+            "overdue: 1 obligation",
+        ),
         (&["assess", missing], "", 2, "missing.toml"),
         (
             &["assess", "examples/public-chatbot.toml", "--format", "pdf"],

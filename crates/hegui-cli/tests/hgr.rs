@@ -162,8 +162,8 @@ fn classify_sorts_materials_information_and_out_of_scope() {
     assert_eq!(class_of("蛋白质组数据"), "out_of_scope");
     assert_eq!(
         class_of("血浆游离DNA"),
-        "needs_review",
-        "not listed: never guessed"
+        "information",
+        "plasma (a listed qualifier) + cfDNA (a listed biomarker): issue 19 item 12"
     );
     assert_eq!(class_of("ctDNA"), "information");
     assert_eq!(class_of("exome"), "information");
@@ -246,5 +246,27 @@ fn the_authority_switches_from_most_to_nhc_on_2024_05_01() {
     assert!(
         after.contains("NHC") || after.contains("卫生健康委"),
         "{after}"
+    );
+}
+
+/// Issue 19 item 12: the shipped biobank and trial names are classified with a citation (≥ 90 %).
+#[test]
+fn classify_the_shipped_name_list() {
+    let report = json(&[
+        "hgr",
+        "classify",
+        "--file",
+        "examples/hgr/biobank-names.txt",
+    ]);
+    let items = report["items"].as_array().unwrap();
+    let cited = items
+        .iter()
+        .filter(|i| !i["cite"].as_array().unwrap().is_empty())
+        .count();
+    assert!(items.len() >= 200);
+    assert!(
+        cited * 100 >= items.len() * 90,
+        "{cited} of {}",
+        items.len()
     );
 }

@@ -10,12 +10,14 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::calendar::{Calendar, CalendarError};
+use crate::calendar::Calendar;
+pub use crate::coverage::{Coverage, GapReason, MeasureOutcome, MeasureResult};
+pub use crate::deadline::{DeadlineResult, DeadlineState};
+use crate::deadline::{compute_deadline, state_on};
 use crate::expr::{Atom, Truth, eval_condition};
-use crate::model::{Confidence, DeadlineUnit, ObligationKind};
+use crate::model::{Confidence, ControlStatus, ObligationKind};
 use crate::pack::{Obligation, Pack};
-use crate::profile::{Profile, date_fact};
-use crate::value::Value;
+use crate::profile::Profile;
 
 /// Version of the JSON report shape; bumped on any incompatible change.
 pub const REPORT_SCHEMA: &str = "hegui.assessment/1";
@@ -54,18 +56,6 @@ impl Status {
             Status::NotInForce => "未生效/已失效",
         }
     }
-}
-
-/// Whether an obligation with evidence tracking is met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Coverage {
-    /// The profile's `[evidence]` names evidence for it.
-    Evidence,
-    /// A hegui control in use implements it.
-    Hegui,
-    /// Neither: a gap.
-    Gap,
 }
 
 /// The whole assessment.
@@ -123,9 +113,10 @@ pub struct Summary {
     pub unknown: usize,
     /// Not in force.
     pub not_in_force: usize,
-    /// Gaps (applicable, with neither evidence nor a hegui control in use); `None` without
-    /// evidence tracking.
+    /// Gaps (applicable and not met: see [`crate::coverage`]); `None` without evidence tracking.
     pub gaps: Option<usize>,
+    /// Applicable obligations whose deadline passed before the date without being shown done.
+    pub overdue: usize,
 }
 
 /// The result for one obligation.
@@ -163,8 +154,12 @@ pub struct ObligationResult {
     pub evidence_expected: Vec<String>,
     /// Evidence the profile gives.
     pub evidence_given: Vec<String>,
-    /// Evidence or gap, when tracked and applicable.
+    /// Measured figures it is judged by, with their outcome.
+    pub measures: Vec<MeasureResult>,
+    /// Evidence, hegui or gap, when tracked and applicable.
     pub coverage: Option<Coverage>,
+    /// Why it is a gap (empty unless `coverage` is `gap`).
+    pub gap_reasons: Vec<GapReason>,
     /// Control points of the seed table it covers.
     pub control_points: Vec<String>,
     /// Caveat (English).
@@ -218,35 +213,6 @@ pub struct AuthorityResult {
     pub role: Option<String>,
 }
 
-/// A computed deadline.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeadlineResult {
-    /// Amount.
-    pub amount: Option<u32>,
-    /// Unit.
-    pub unit: Option<DeadlineUnit>,
-    /// The param it comes from.
-    pub param: Option<String>,
-    /// The anchor fact.
-    pub anchor: String,
-    /// The anchor's value in the profile.
-    pub anchor_date: Option<NaiveDate>,
-    /// Calendar id.
-    pub calendar: String,
-    /// The due date, when it can be computed.
-    pub due: Option<NaiveDate>,
-    /// Why it cannot be computed.
-    pub problem: Option<String>,
-    /// A caveat on a computed date: a day or month period ending in a year whose calendar is
-    /// not published gets its nominal end date, which art. 203 moves if that day turns out to be
-    /// an announced holiday.
-    pub caveat: Option<String>,
-    /// The rule in English.
-    pub rule_en: Option<String>,
-    /// The rule in Chinese.
-    pub rule_zh: Option<String>,
-}
-
 /// A hegui control and whether the service uses it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlResult {
@@ -258,6 +224,8 @@ pub struct ControlResult {
     pub summary_zh: String,
     /// Whether `[hegui] controls` lists it.
     pub in_use: bool,
+    /// Planned, not implemented in this version of hegui: never counts as meeting anything.
+    pub planned: bool,
 }
 
 /// Assesses `profile` against `pack` on `as_of`, counting deadlines with `calendar`.
@@ -276,6 +244,10 @@ pub fn assess(pack: &Pack, profile: &Profile, as_of: NaiveDate, calendar: &Calen
             Status::NotInForce => summary.not_in_force += 1,
         }
     }
+    summary.overdue = obligations
+        .iter()
+        .filter(|o| o.deadline.as_ref().is_some_and(DeadlineResult::is_overdue))
+        .count();
     if profile.tracks_gaps {
         summary.gaps = Some(
             obligations
@@ -330,37 +302,64 @@ fn assess_one(
     let citations = def
         .cite
         .iter()
-        .map(|cite| {
+        .filter_map(|cite| {
             let instrument = pack.instrument(cite.instrument.get_ref());
-            CitationResult {
+            let version = instrument.and_then(|i| {
+                i.versions
+                    .iter()
+                    .find(|v| v.effective.0 <= as_of && v.until.is_none_or(|u| as_of <= u.0))
+                    .map(|v| v.label.clone())
+            });
+            // A citation of one version (articles renumbered by an amendment) is shown only while
+            // that version is in force: never a mix of both numberings.
+            if let Some(cited) = &cite.version
+                && version.as_deref() != Some(cited.get_ref().as_str())
+            {
+                return None;
+            }
+            Some(CitationResult {
                 instrument: cite.instrument.get_ref().clone(),
                 title_zh: instrument.map(|i| i.title_zh.clone()).unwrap_or_default(),
                 title_en: instrument.map(|i| i.title_en.clone()).unwrap_or_default(),
-                version: instrument.and_then(|i| {
-                    i.versions
-                        .iter()
-                        .find(|v| v.effective.0 <= as_of && v.until.is_none_or(|u| as_of <= u.0))
-                        .map(|v| v.label.clone())
-                }),
+                version,
                 article: cite.article.clone(),
                 item: cite.item.clone().filter(|i| !i.is_empty()),
                 confidence: cite.confidence,
                 reference: cite.reference.clone(),
-            }
+            })
         })
         .collect();
     let authority = def
         .authority
         .as_ref()
         .map(|id| resolve_authority(pack, id.get_ref(), as_of));
+    let evidence_given = profile
+        .evidence
+        .get(def.id.get_ref())
+        .cloned()
+        .unwrap_or_default();
     let deadline = def.deadline.as_ref().map(|deadline| {
-        compute_deadline(
+        let mut result = compute_deadline(
             pack,
             deadline,
             profile,
             calendar,
             matches!(status, Status::Applicable | Status::Unknown),
-        )
+        );
+        if status == Status::Applicable
+            && let Some(due) = result.due
+        {
+            let done_by_fact = obligation
+                .done
+                .as_ref()
+                .is_some_and(|done| eval_condition(done, &profile.facts).0 == Truth::True);
+            result.state = Some(state_on(
+                due,
+                as_of,
+                done_by_fact || !evidence_given.is_empty(),
+            ));
+        }
+        result
     });
     let in_use: BTreeSet<&str> = profile
         .hegui
@@ -381,23 +380,19 @@ fn assess_one(
                     .map(|c| c.get_ref().summary_zh.clone())
                     .unwrap_or_default(),
                 in_use: in_use.contains(id.get_ref().as_str()),
+                planned: control.is_some_and(|c| c.get_ref().status == ControlStatus::Planned),
             }
         })
         .collect();
-    let evidence_given = profile
-        .evidence
-        .get(def.id.get_ref())
-        .cloned()
-        .unwrap_or_default();
-    let coverage = (profile.tracks_gaps && status == Status::Applicable).then(|| {
-        if !evidence_given.is_empty() {
-            Coverage::Evidence
-        } else if controls.iter().any(|c| c.in_use) {
-            Coverage::Hegui
-        } else {
-            Coverage::Gap
-        }
-    });
+    let measures = crate::coverage::measures(pack, def, profile);
+    let (coverage, gap_reasons) = crate::coverage::coverage(
+        def,
+        status,
+        profile.tracks_gaps,
+        &evidence_given,
+        &controls,
+        &measures,
+    );
     ObligationResult {
         id: def.id.get_ref().clone(),
         kind: def.kind,
@@ -418,7 +413,9 @@ fn assess_one(
         controls,
         evidence_expected: def.evidence.clone(),
         evidence_given,
+        measures,
         coverage,
+        gap_reasons,
         control_points: def
             .control_points
             .iter()
@@ -503,132 +500,4 @@ fn resolve_authority(pack: &Pack, id: &str, as_of: NaiveDate) -> AuthorityResult
         }
         None => named(id, None),
     }
-}
-
-/// Amount and unit of a deadline: its own, or from its param.
-pub(crate) fn amount_and_unit(
-    pack: &Pack,
-    deadline: &crate::model::DeadlineDef,
-) -> Result<(u32, DeadlineUnit), String> {
-    if let Some(param_id) = &deadline.param {
-        let param = pack
-            .params
-            .get(param_id.get_ref())
-            .ok_or_else(|| format!("unknown param `{}`", param_id.get_ref()))?;
-        let amount = match param.value {
-            Value::Int(n) => u32::try_from(n).map_err(|_| {
-                format!("param `{}` must be a non-negative int", param_id.get_ref())
-            })?,
-            _ => {
-                return Err(format!(
-                    "param `{}` must be an int to give a deadline",
-                    param_id.get_ref()
-                ));
-            }
-        };
-        let unit = match param
-            .def
-            .get_ref()
-            .unit
-            .as_ref()
-            .map(|u| u.get_ref().as_str())
-        {
-            Some("working_days") => DeadlineUnit::WorkingDays,
-            Some("days") => DeadlineUnit::Days,
-            Some("months") => DeadlineUnit::Months,
-            other => {
-                return Err(format!(
-                    "param `{}` has unit `{}`; a deadline needs `working_days`, `days` or `months`",
-                    param_id.get_ref(),
-                    other.unwrap_or("none")
-                ));
-            }
-        };
-        Ok((amount, unit))
-    } else {
-        match (deadline.amount, deadline.unit) {
-            (Some(amount), Some(unit)) => Ok((amount, unit)),
-            _ => Err("a deadline needs `param`, or `amount` and `unit`".to_string()),
-        }
-    }
-}
-
-fn compute_deadline(
-    pack: &Pack,
-    deadline: &crate::model::DeadlineDef,
-    profile: &Profile,
-    calendar: &Calendar,
-    relevant: bool,
-) -> DeadlineResult {
-    let calendar_id = deadline
-        .calendar
-        .as_ref()
-        .or(pack.meta.default_calendar.as_ref())
-        .map_or_else(|| "cn-mainland".to_string(), |c| c.get_ref().clone());
-    let anchor = deadline.anchor.get_ref().clone();
-    let anchor_date = date_fact(profile, &anchor);
-    let resolved = amount_and_unit(pack, deadline);
-    let (amount, unit) = match &resolved {
-        Ok((amount, unit)) => (Some(*amount), Some(*unit)),
-        Err(_) => (None, None),
-    };
-    let mut result = DeadlineResult {
-        amount,
-        unit,
-        param: deadline.param.as_ref().map(|p| p.get_ref().clone()),
-        anchor: anchor.clone(),
-        anchor_date,
-        calendar: calendar_id.clone(),
-        due: None,
-        problem: None,
-        caveat: None,
-        rule_en: deadline.rule_en.clone(),
-        rule_zh: deadline.rule_zh.clone(),
-    };
-    if !relevant {
-        return result;
-    }
-    let (amount, unit) = match resolved {
-        Ok(pair) => pair,
-        Err(problem) => {
-            result.problem = Some(problem);
-            return result;
-        }
-    };
-    let Some(anchor_date) = anchor_date else {
-        result.problem = Some(format!("needs `{anchor}`"));
-        return result;
-    };
-    if calendar_id != "cn-mainland" {
-        result.problem = Some(CalendarError::Unknown(calendar_id).to_string());
-        return result;
-    }
-    let due = match unit {
-        DeadlineUnit::WorkingDays => calendar.add_working_days(anchor_date, amount),
-        DeadlineUnit::Days => calendar.add_days(anchor_date, amount),
-        DeadlineUnit::Months => calendar.add_months(anchor_date, amount),
-    };
-    match due {
-        Ok(date) => result.due = Some(date),
-        Err(err @ CalendarError::NotPublished { .. }) if unit != DeadlineUnit::WorkingDays => {
-            // The nominal end is certain; only the holiday rule needs the calendar. Say so.
-            let nominal = match unit {
-                DeadlineUnit::Days => {
-                    anchor_date.checked_add_days(chrono::Days::new(u64::from(amount)))
-                }
-                _ => anchor_date.checked_add_months(chrono::Months::new(amount)),
-            };
-            match nominal {
-                Some(date) => {
-                    result.due = Some(date);
-                    result.caveat = Some(format!(
-                        "provisional: {err}; moves to the day after the holiday if {date} is in an announced off period"
-                    ));
-                }
-                None => result.problem = Some(CalendarError::OutOfRange.to_string()),
-            }
-        }
-        Err(err) => result.problem = Some(err.to_string()),
-    }
-    result
 }

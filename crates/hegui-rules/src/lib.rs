@@ -45,6 +45,8 @@
 
 pub mod assess;
 pub mod calendar;
+pub mod coverage;
+pub mod deadline;
 pub mod diagnostic;
 pub mod expr;
 pub mod lint;

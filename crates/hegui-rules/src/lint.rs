@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
-use crate::assess::{Status, amount_and_unit, assess};
+use crate::assess::{Status, assess};
 use crate::calendar::Calendar;
+use crate::deadline::amount_and_unit;
 use crate::diagnostic::{Diagnostics, Located, SourceFile};
 use crate::pack::{Pack, hint};
 use crate::value::Type;
@@ -199,6 +200,23 @@ pub fn lint(pack: &Pack, calendar: &Calendar) -> Diagnostics {
         }
         for cite in &def.cite {
             let instrument = cite.instrument.get_ref();
+            if let Some(version) = &cite.version {
+                let labels: Vec<&str> = pack
+                    .instrument(instrument)
+                    .map(|i| i.versions.iter().map(|v| v.label.as_str()).collect())
+                    .unwrap_or_default();
+                if !labels.contains(&version.get_ref().as_str()) {
+                    out.push(at(
+                        file,
+                        version.span(),
+                        format!(
+                            "citation of `{instrument}` names version `{}`, which it does not have{}",
+                            version.get_ref(),
+                            hint(version.get_ref(), labels.iter().copied())
+                        ),
+                    ));
+                }
+            }
             if instruments.contains(instrument.as_str()) {
                 cited.insert((instrument.as_str(), cite.article.as_str()));
             } else {
@@ -253,8 +271,49 @@ pub fn lint(pack: &Pack, calendar: &Calendar) -> Diagnostics {
                 ));
             }
         }
+        for measure in &def.measure {
+            let fact = measure.fact.get_ref();
+            if !matches!(pack.schema.facts.get(fact), Some(Type::Int | Type::Decimal)) {
+                out.push(at(
+                    file,
+                    measure.fact.span(),
+                    format!("measure of `{id}`: `{fact}` is not an int or decimal fact"),
+                ));
+            }
+            let param = measure.param.get_ref();
+            if !matches!(
+                pack.params.get(param).map(|p| &p.value),
+                Some(crate::value::Value::Int(_) | crate::value::Value::Decimal(_))
+            ) {
+                out.push(at(
+                    file,
+                    measure.param.span(),
+                    format!(
+                        "measure of `{id}`: `{param}` is not an int or decimal param{}",
+                        hint(param, pack.params.keys().map(String::as_str))
+                    ),
+                ));
+            }
+        }
         if let Some(deadline) = &def.deadline {
             let span = deadline.anchor.span();
+            if deadline.rule_en.is_none() || deadline.rule_zh.is_none() {
+                out.push(at(
+                    file,
+                    span.clone(),
+                    format!("deadline of `{id}` needs both `rule_en` and `rule_zh`"),
+                ));
+            }
+            if deadline.before
+                && amount_and_unit(pack, deadline)
+                    .is_ok_and(|(_, unit)| unit != crate::model::DeadlineUnit::Days)
+            {
+                out.push(at(
+                    file,
+                    span.clone(),
+                    format!("deadline of `{id}` has `before = true`: its unit must be `days`"),
+                ));
+            }
             if deadline.param.is_some() && (deadline.amount.is_some() || deadline.unit.is_some()) {
                 out.push(at(
                     file,
@@ -366,6 +425,23 @@ pub fn check_scenario(
         .iter()
         .map(|o| (o.id.as_str(), o))
         .collect();
+    // Every expectation names an obligation: an unknown id is reported once, where it stands.
+    let mut lookup = |id: &Spanned<String>| -> Option<&crate::assess::ObligationResult> {
+        let found = by_id.get(id.get_ref().as_str()).copied();
+        if found.is_none() {
+            out.push(file.error(
+                id.span(),
+                format!(
+                    "scenario `{}`: unknown obligation `{}`{}",
+                    def.name,
+                    id.get_ref(),
+                    hint(id.get_ref(), by_id.keys().copied())
+                ),
+            ));
+        }
+        found
+    };
+    let mut problems = Vec::new();
     let groups = [
         (&def.expect.applies, Status::Applicable),
         (&def.expect.not_applicable, Status::NotApplicable),
@@ -374,21 +450,12 @@ pub fn check_scenario(
     ];
     for (ids, want) in groups {
         for id in ids {
-            let Some(result) = by_id.get(id.get_ref().as_str()) else {
-                out.push(file.error(
-                    id.span(),
-                    format!(
-                        "scenario `{}`: unknown obligation `{}`{}",
-                        def.name,
-                        id.get_ref(),
-                        hint(id.get_ref(), by_id.keys().copied())
-                    ),
-                ));
+            let Some(result) = lookup(id) else {
                 continue;
             };
             if result.status != want {
                 let why = crate::report::why(result);
-                out.push(file.error(
+                problems.push(file.error(
                     id.span(),
                     format!(
                         "scenario `{}`: expected `{}` to be {}, but it is {} ({why})",
@@ -401,17 +468,72 @@ pub fn check_scenario(
             }
         }
     }
+    let listed = [
+        (&def.expect.overdue, "overdue"),
+        (&def.expect.not_overdue, "not overdue"),
+        (&def.expect.gaps, "a gap"),
+        (&def.expect.met, "met"),
+    ];
+    for (ids, want) in listed {
+        for id in ids {
+            let Some(result) = lookup(id) else {
+                continue;
+            };
+            let holds = match want {
+                "overdue" => result.deadline.as_ref().is_some_and(|d| d.is_overdue()),
+                "not overdue" => result
+                    .deadline
+                    .as_ref()
+                    .is_some_and(|d| d.due.is_some() && !d.is_overdue()),
+                "a gap" => result.coverage == Some(crate::assess::Coverage::Gap),
+                _ => matches!(
+                    result.coverage,
+                    Some(crate::assess::Coverage::Evidence | crate::assess::Coverage::Hegui)
+                ),
+            };
+            if !holds {
+                problems.push(file.error(
+                    id.span(),
+                    format!(
+                        "scenario `{}`: expected `{}` to be {want}, but it is not ({}; {})",
+                        def.name,
+                        id.get_ref(),
+                        crate::report::coverage(result),
+                        crate::report::deadline(result)
+                    ),
+                ));
+            }
+        }
+    }
+    for expected in &def.expect.cites {
+        let id = expected.obligation.get_ref();
+        let Some(result) = lookup(&expected.obligation) else {
+            continue;
+        };
+        let got: Vec<String> = result
+            .citations
+            .iter()
+            .map(|c| format!("{} art. {}", c.instrument, c.article))
+            .collect();
+        if got != expected.articles {
+            problems.push(file.error(
+                expected.obligation.span(),
+                format!(
+                    "scenario `{}`: expected `{id}` to cite [{}], got [{}]",
+                    def.name,
+                    expected.articles.join("; "),
+                    got.join("; ")
+                ),
+            ));
+        }
+    }
     for expected in &def.expect.deadline {
         let id = expected.obligation.get_ref();
-        let Some(result) = by_id.get(id.as_str()) else {
-            out.push(file.error(
-                expected.obligation.span(),
-                format!("scenario `{}`: unknown obligation `{id}`", def.name),
-            ));
+        let Some(result) = lookup(&expected.obligation) else {
             continue;
         };
         let Some(deadline) = &result.deadline else {
-            out.push(file.error(
+            problems.push(file.error(
                 expected.obligation.span(),
                 format!("scenario `{}`: `{id}` has no deadline", def.name),
             ));
@@ -432,7 +554,7 @@ pub fn check_scenario(
                 |d| d.to_string(),
             );
             let want = want.map_or_else(|| "not computable".to_string(), |d| d.to_string());
-            out.push(file.error(
+            problems.push(file.error(
                 expected.obligation.span(),
                 format!(
                     "scenario `{}`: expected `{id}` due {want}, got {got}",
@@ -441,5 +563,6 @@ pub fn check_scenario(
             ));
         }
     }
+    out.extend(problems);
     out
 }

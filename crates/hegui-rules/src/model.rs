@@ -264,6 +264,11 @@ pub struct Citation {
     /// Where in the reference documents the fact is recorded.
     #[serde(default, rename = "ref")]
     pub reference: Option<String>,
+    /// The instrument version (its `label`) this citation belongs to, for an instrument whose
+    /// versions number their articles differently: the report shows only the citations of the
+    /// version in force on the date. Absent: the citation holds for every version.
+    #[serde(default)]
+    pub version: Option<Spanned<String>>,
 }
 
 /// Confidence of a citation, from the reference documents' marks.
@@ -308,6 +313,107 @@ pub struct ControlDef {
     /// The crate that implements it.
     #[serde(default)]
     pub component: Option<String>,
+    /// Whether this version of hegui implements it; a planned control never makes an
+    /// obligation met.
+    #[serde(default)]
+    pub status: ControlStatus,
+}
+
+/// Whether a control exists in this version of hegui.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlStatus {
+    /// Shipped and usable.
+    #[default]
+    Implemented,
+    /// Planned: named so that the report can say what would cover an obligation, never counted.
+    Planned,
+}
+
+/// How many of an obligation's controls must be in use for hegui to meet it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlsRequire {
+    /// Every listed control (the default).
+    #[default]
+    All,
+    /// Any one of them: only where that is the law's meaning (alternative means).
+    Any,
+}
+
+/// The force of a measured threshold, from the standard's own wording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Force {
+    /// 应 / 不应 (shall, shall not): a miss is a failure and a gap.
+    #[default]
+    Shall,
+    /// 宜 / 不宜 (should, should not): a miss is a warning.
+    Should,
+}
+
+/// How a measured figure passes its threshold: `value OP threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum PassWhen {
+    /// value < threshold
+    #[serde(rename = "<")]
+    Lt,
+    /// value <= threshold
+    #[serde(rename = "<=")]
+    Le,
+    /// value > threshold
+    #[serde(rename = ">")]
+    Gt,
+    /// value >= threshold
+    #[serde(rename = ">=")]
+    Ge,
+}
+
+impl PassWhen {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            PassWhen::Lt => "<",
+            PassWhen::Le => "<=",
+            PassWhen::Gt => ">",
+            PassWhen::Ge => ">=",
+        }
+    }
+
+    /// The operator that describes a miss (`6.8 > 5` for a `<=` rule).
+    pub fn negated_symbol(self) -> &'static str {
+        match self {
+            PassWhen::Lt => ">=",
+            PassWhen::Le => ">",
+            PassWhen::Gt => "<=",
+            PassWhen::Ge => "<",
+        }
+    }
+
+    /// Whether `value` passes against `threshold`.
+    pub fn passes(self, value: f64, threshold: f64) -> bool {
+        match self {
+            PassWhen::Lt => value < threshold,
+            PassWhen::Le => value <= threshold,
+            PassWhen::Gt => value > threshold,
+            PassWhen::Ge => value >= threshold,
+        }
+    }
+}
+
+/// A measured figure an obligation is judged by: a numeric fact against a param.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureDef {
+    /// The fact holding the figure (an int or decimal fact).
+    pub fact: Spanned<String>,
+    /// The param holding the threshold (an int or decimal param).
+    pub param: Spanned<String>,
+    /// How the figure passes.
+    pub pass: PassWhen,
+    /// `shall` (a miss is a gap) or `should` (a miss is a warning).
+    #[serde(default)]
+    pub force: Force,
 }
 
 /// An `obligations/*.toml` file.
@@ -341,6 +447,8 @@ pub enum ObligationKind {
     Label,
     /// Record keeping.
     RecordKeeping,
+    /// A statement of which instrument applies: informs, never a gap.
+    Scope,
 }
 
 impl fmt::Display for ObligationKind {
@@ -355,6 +463,7 @@ impl fmt::Display for ObligationKind {
             ObligationKind::Report => "report",
             ObligationKind::Label => "label",
             ObligationKind::RecordKeeping => "record_keeping",
+            ObligationKind::Scope => "scope",
         })
     }
 }
@@ -380,6 +489,12 @@ pub struct ObligationDef {
     /// hegui controls that implement it.
     #[serde(default)]
     pub controls: Vec<Spanned<String>>,
+    /// Whether all listed controls (default) or any one must be in use.
+    #[serde(default)]
+    pub controls_require: ControlsRequire,
+    /// Measured figures it is judged by; a failing one is always a gap.
+    #[serde(default)]
+    pub measure: Vec<MeasureDef>,
     /// What shows it is met.
     #[serde(default)]
     pub evidence: Vec<String>,
@@ -446,6 +561,14 @@ pub struct DeadlineDef {
     /// The rule in Chinese.
     #[serde(default)]
     pub rule_zh: Option<String>,
+    /// Due `amount` days **before** the anchor (e.g. a filing due before launch): the date is
+    /// never moved forward past the anchor by the holiday rule. Needs unit `days`.
+    #[serde(default)]
+    pub before: bool,
+    /// A condition that, when true, shows the duty done (e.g. `filing.algorithm_filed`); evidence
+    /// in the profile's `[evidence]` also counts. A past due date not done is overdue.
+    #[serde(default)]
+    pub done: Option<Spanned<String>>,
 }
 
 /// A `scenarios/*.toml` file (its `profile` table is read separately, with spans).
@@ -483,6 +606,31 @@ pub struct Expect {
     /// Expected deadlines.
     #[serde(default)]
     pub deadline: Vec<ExpectDeadline>,
+    /// Obligations that must be overdue on the date.
+    #[serde(default)]
+    pub overdue: Vec<Spanned<String>>,
+    /// Obligations with a deadline that must not be overdue on the date (upcoming or done).
+    #[serde(default)]
+    pub not_overdue: Vec<Spanned<String>>,
+    /// Obligations that must be reported as a gap (needs `[hegui]` or `[evidence]`).
+    #[serde(default)]
+    pub gaps: Vec<Spanned<String>>,
+    /// Obligations that must be reported as met (by evidence or by hegui).
+    #[serde(default)]
+    pub met: Vec<Spanned<String>>,
+    /// Expected citations: obligation → `INSTRUMENT art. N` strings of the version in force.
+    #[serde(default)]
+    pub cites: Vec<ExpectCites>,
+}
+
+/// Expected citations of one obligation on the scenario's date.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectCites {
+    /// The obligation.
+    pub obligation: Spanned<String>,
+    /// Every citation shown, as `INSTRUMENT art. ARTICLE` (the item left out).
+    pub articles: Vec<String>,
 }
 
 /// An expected deadline.

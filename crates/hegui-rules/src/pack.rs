@@ -63,6 +63,8 @@ pub struct Obligation {
     pub file: SourceFile,
     /// The type-checked condition (`true` if it has no `when`).
     pub condition: Expr,
+    /// The type-checked `deadline.done` condition, if any.
+    pub done: Option<Expr>,
 }
 
 /// A scenario with its validated profile.
@@ -227,18 +229,39 @@ impl Pack {
                     continue;
                 };
                 for def in parsed.obligation {
-                    let condition = if schema_ok {
-                        compile(&def, &file, &schema, &mut errors)
+                    let id = def.id.get_ref();
+                    let (condition, done) = if schema_ok {
+                        let done =
+                            def.deadline
+                                .as_ref()
+                                .and_then(|d| d.done.as_ref())
+                                .map(|done| {
+                                    compile(
+                                        done,
+                                        &format!("`deadline.done` of `{id}`"),
+                                        &file,
+                                        &schema,
+                                        &mut errors,
+                                    )
+                                });
+                        let condition = def.when.as_ref().map_or_else(always, |when| {
+                            compile(
+                                when,
+                                &format!("`when` of `{id}`"),
+                                &file,
+                                &schema,
+                                &mut errors,
+                            )
+                        });
+                        (condition, done)
                     } else {
-                        expr::parse("true").unwrap_or(Expr {
-                            kind: expr::ExprKind::Bool(true),
-                            span: 0..0,
-                        })
+                        (always(), None)
                     };
                     obligations.push(Obligation {
                         def,
                         file: file.clone(),
                         condition,
+                        done,
                     });
                 }
             } else if relative.starts_with("scenarios/") {
@@ -454,31 +477,34 @@ pub(crate) fn content_offset(file: &SourceFile, span: &std::ops::Range<usize>) -
     }
 }
 
+/// The condition `true`, for an obligation without `when` (or one that failed to compile).
+fn always() -> Expr {
+    Expr {
+        kind: expr::ExprKind::Bool(true),
+        span: 0..0,
+    }
+}
+
+/// Parses and type-checks one condition (`what` names it in errors, e.g. "`when` of `x`").
 fn compile(
-    def: &ObligationDef,
+    text: &Spanned<String>,
+    what: &str,
     file: &SourceFile,
     schema: &Schema,
     errors: &mut Vec<Located>,
 ) -> Expr {
-    let always = Expr {
-        kind: expr::ExprKind::Bool(true),
-        span: 0..0,
-    };
-    let Some(when) = &def.when else {
-        return always;
-    };
-    let offset = content_offset(file, &when.span());
+    let offset = content_offset(file, &text.span());
     let located = |err: expr::ExprError| {
         file.error(
             offset + err.span.start..offset + err.span.end,
-            format!("in `when` of `{}`: {}", def.id.get_ref(), err.message),
+            format!("in {what}: {}", err.message),
         )
     };
-    let mut parsed = match expr::parse(when.get_ref()) {
+    let mut parsed = match expr::parse(text.get_ref()) {
         Ok(parsed) => parsed,
         Err(err) => {
             errors.push(located(err));
-            return always;
+            return always();
         }
     };
     match expr::check(&mut parsed, schema) {
@@ -488,11 +514,11 @@ fn compile(
                 parsed.span.clone(),
                 format!("a condition must be a bool, found `{other}`"),
             )));
-            always
+            always()
         }
         Err(err) => {
             errors.push(located(err));
-            always
+            always()
         }
     }
 }

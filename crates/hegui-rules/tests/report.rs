@@ -35,7 +35,10 @@ fn report_for(name: &str, as_of: &str) -> hegui_rules::Report {
 
 #[test]
 fn markdown_report() {
-    insta::assert_snapshot!(report::markdown(&report_for("chatbot.toml", "2026-01-15")));
+    insta::assert_snapshot!(report::markdown(
+        &report_for("chatbot.toml", "2026-01-15"),
+        report::Options::default()
+    ));
 }
 
 #[test]
@@ -45,7 +48,10 @@ fn json_report() {
 
 #[test]
 fn html_report_is_self_contained() {
-    let html = report::html(&report_for("chatbot.toml", "2026-01-15"));
+    let html = report::html(
+        &report_for("chatbot.toml", "2026-01-15"),
+        report::Options::default(),
+    );
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<style>"));
     assert!(!html.contains("<script"));
@@ -135,7 +141,7 @@ fn pack_errors_point_at_the_line() {
     let err = Pack::from_files("mini", files.clone())
         .unwrap_err()
         .to_string();
-    insta::assert_snapshot!(err, @"mini/obligations/bad.toml:7:1: unknown field `severe`, expected one of `id`, `kind`, `summary_zh`, `summary_en`, `when`, `authority`, `controls`, `evidence`, `control_points`, `note_en`, `note_zh`, `cite`, `deadline`");
+    insta::assert_snapshot!(err, @"mini/obligations/bad.toml:7:1: unknown field `severe`, expected one of `id`, `kind`, `summary_zh`, `summary_en`, `when`, `authority`, `controls`, `controls_require`, `measure`, `evidence`, `control_points`, `note_en`, `note_zh`, `cite`, `deadline`");
     if let Some(last) = files.last_mut() {
         last.1 = last.1.replace("severe = true\n", "");
     }
@@ -169,11 +175,12 @@ fn month_deadlines_in_an_unpublished_year_are_provisional() {
     let cases = [
         (
             "2025-08-17",
-            "2026-02-24 (6 months after `service.launch_date`)",
+            // Due before the as-of date (2026-12-20) and not shown done: overdue.
+            "2026-02-24 OVERDUE (6 months after `service.launch_date`)",
         ),
         (
             "2026-12-15",
-            "2027-06-15 (6 months after `service.launch_date`; provisional: calendar not published for 2027; moves to the day after the holiday if 2027-06-15 is in an announced off period)",
+            "2027-06-15 upcoming (6 months after `service.launch_date`; provisional: calendar not published for 2027; moves to the day after the holiday if 2027-06-15 is in an announced off period)",
         ),
     ];
     for (launch, want) in cases {

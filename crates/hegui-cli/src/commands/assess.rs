@@ -4,6 +4,10 @@
 //! The profile is validated against the pack's facts schema; every problem is printed with its
 //! file, line and column, and the command exits with 2. A report is written to stdout, or with
 //! `-o FILE` to a temporary file renamed into place.
+//!
+//! Exit codes: 0 the report is written and nothing is overdue; 3 the report is written and at
+//! least one applicable obligation is overdue (a deadline before `--as-of` not shown done), so a
+//! CI pipeline can gate on it; 2 a bad profile, pack or argument.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -49,7 +53,13 @@ pub(crate) struct Args {
     /// Write the report to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Show not-applicable obligations in full (default: a count with their ids; HTML: closed).
+    #[arg(long)]
+    show_not_applicable: bool,
 }
+
+/// The exit status when the report is written and something is overdue.
+const EXIT_OVERDUE: u8 = 3;
 
 /// Runs `hegui assess`.
 #[expect(
@@ -100,20 +110,37 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let calendar = Calendar::cn_mainland()?;
     let report = assess(&pack, &profile, as_of, &calendar);
+    let options = report::Options {
+        show_not_applicable: args.show_not_applicable,
+    };
     let rendered = match args.format {
-        Format::Table => table(&report),
-        Format::Md => report::markdown(&report),
+        Format::Table => table(&report, options),
+        Format::Md => report::markdown(&report, options),
         Format::Json => report::json(&report),
-        Format::Html => report::html(&report),
+        Format::Html => report::html(&report, options),
     };
     match &args.output {
         Some(path) => super::write_atomically(path, &rendered)?,
         None => std::io::stdout().write_all(rendered.as_bytes())?,
     }
+    if report.summary.overdue > 0 {
+        eprintln!(
+            "overdue: {} obligation{} past {} deadline{} (exit {EXIT_OVERDUE})",
+            report.summary.overdue,
+            if report.summary.overdue == 1 { "" } else { "s" },
+            if report.summary.overdue == 1 {
+                "its"
+            } else {
+                "their"
+            },
+            if report.summary.overdue == 1 { "" } else { "s" },
+        );
+        return Ok(ExitCode::from(EXIT_OVERDUE));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn table(report: &Report) -> String {
+fn table(report: &Report, options: report::Options) -> String {
     let mut out = String::new();
     let name = report
         .profile
@@ -122,10 +149,11 @@ fn table(report: &Report) -> String {
         .unwrap_or("(unnamed service)");
     let s = &report.summary;
     out.push_str(&format!(
-        "{name} — pack {} {} — as of {}\n{} applicable, {} unknown, {} not in force, {} not applicable{}\n",
+        "{name} — pack {} {} — as of {}\n{} overdue, {} applicable, {} unknown, {} not in force, {} not applicable{}\n",
         report.pack.id,
         report.pack.version,
         report.as_of,
+        s.overdue,
         s.applicable,
         s.unknown,
         s.not_in_force,
@@ -154,23 +182,43 @@ fn table(report: &Report) -> String {
         header.push("evidence / gap");
     }
     table.set_header(header);
-    // Not-applicable obligations are listed by id under the table: on a terminal the rows that
+    // Overdue rows first, then the timeline of deadlines, then the rest by status. Not-applicable
+    // obligations are listed by id under the table unless asked for: on a terminal the rows that
     // need action matter; the Markdown, JSON and HTML reports have every detail.
-    for status in [Status::Applicable, Status::Unknown, Status::NotInForce] {
+    let overdue = report::overdue(report);
+    let timeline = report::timeline(report);
+    let mut rows: Vec<(&str, &hegui_rules::assess::ObligationResult)> =
+        overdue.iter().map(|o| ("OVERDUE", *o)).collect();
+    rows.extend(
+        timeline
+            .iter()
+            .filter(|o| !overdue.iter().any(|late| late.id == o.id))
+            .map(|o| (Status::Applicable.label_en(), *o)),
+    );
+    let mut statuses = vec![Status::Applicable, Status::Unknown, Status::NotInForce];
+    if options.show_not_applicable {
+        statuses.push(Status::NotApplicable);
+    }
+    for status in statuses {
         for o in report.obligations.iter().filter(|o| o.status == status) {
-            let mut row = vec![
-                status.label_en().to_string(),
-                format!("{}\n{}", o.id, o.summary_zh),
-                report::why(o),
-                report::citations(o),
-                report::deadline(o),
-                report::controls(o),
-            ];
-            if report.tracks_gaps {
-                row.push(report::coverage(o));
+            if !rows.iter().any(|(_, listed)| listed.id == o.id) {
+                rows.push((status.label_en(), o));
             }
-            table.add_row(row);
         }
+    }
+    for (label, o) in rows {
+        let mut row = vec![
+            label.to_string(),
+            format!("{}\n{}", o.id, o.summary_zh),
+            report::why(o),
+            report::citations(o),
+            report::deadline(o),
+            report::controls(o),
+        ];
+        if report.tracks_gaps {
+            row.push(report::coverage(o));
+        }
+        table.add_row(row);
     }
     out.push_str(&table.to_string());
     out.push('\n');
@@ -180,7 +228,7 @@ fn table(report: &Report) -> String {
         .filter(|o| o.status == Status::NotApplicable)
         .map(|o| o.id.as_str())
         .collect();
-    if !not_applicable.is_empty() {
+    if !not_applicable.is_empty() && !options.show_not_applicable {
         out.push_str(&format!(
             "not applicable ({}): {}\n",
             not_applicable.len(),
