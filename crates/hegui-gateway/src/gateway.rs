@@ -321,37 +321,17 @@ impl Gateway {
             .and_then(|k| k.as_deref())
     }
 
-    /// Authenticates, finds the end user, checks their state and the rate limits.
+    /// Finds the end user of an authenticated request (its tenant set by the auth layer),
+    /// checks their state and the rate limits.
     pub(crate) async fn admit(
         &self,
+        tenant: &crate::auth::Tenant,
         headers: &HeaderMap,
         body: Option<&Value>,
         client_addr: Option<SocketAddr>,
     ) -> Result<Caller, AppError> {
-        let started = Instant::now();
-        let presented = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                AppError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_api_key",
-                    "missing API key: send `Authorization: Bearer <key>`",
-                )
-            })?;
-        let tenant = self.authenticate(presented).await?.ok_or_else(|| {
-            AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_api_key",
-                "incorrect API key provided",
-            )
-        })?;
+        let started = tenant.arrived;
+        let tenant = tenant.id.clone();
         let user = body
             .and_then(|b| b.get("user"))
             .and_then(Value::as_str)
@@ -426,7 +406,8 @@ impl Gateway {
         })
     }
 
-    async fn authenticate(&self, presented: &str) -> Result<Option<String>, AppError> {
+    /// The tenant of an API key, or `None` for a wrong one.
+    pub(crate) async fn authenticate(&self, presented: &str) -> Result<Option<String>, AppError> {
         let digest = key_digest(presented);
         let mut found = None;
         for (stored, tenant) in &self.inner.static_keys {

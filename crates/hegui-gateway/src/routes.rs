@@ -7,13 +7,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Extension, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use hegui_lexicon::{Level, Verdict};
 use serde_json::{Value, json};
 
+use crate::auth::Tenant;
 use crate::config::{ExplicitText, InputBlock, Upstream};
 use crate::error::AppError;
 use crate::gateway::{Caller, Gateway, InputCheck, hits_json};
@@ -317,10 +318,14 @@ fn notice_position(gateway: &Gateway) -> Option<hegui_label::explicit::Position>
 }
 
 /// `POST /v1/chat/completions`.
-pub(crate) async fn chat(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn chat(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    chat_inner(gateway, parts.headers, body, addr)
+    chat_inner(gateway, tenant, parts.headers, body, addr)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -328,12 +333,13 @@ pub(crate) async fn chat(State(gateway): State<Gateway>, request: Request) -> Re
 #[tracing::instrument(name = "chat", skip_all)]
 async fn chat_inner(
     gateway: Gateway,
+    tenant: Tenant,
     headers: HeaderMap,
     body: Body,
     addr: Option<SocketAddr>,
 ) -> Result<Response> {
     let (bytes, body) = read_json(&gateway, body).await?;
-    let caller = gateway.admit(&headers, Some(&body), addr).await?;
+    let caller = gateway.admit(&tenant, &headers, Some(&body), addr).await?;
     let (model, upstream) = upstream_of(&gateway, &body)?;
     let text = chat_input(&body)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
@@ -790,9 +796,13 @@ fn collect_text(chunk: &Value, out: &mut String) {
 }
 
 /// `GET /v1/models`: the configured models (the upstreams are not asked).
-pub(crate) async fn models(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn models(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
-    if let Err(e) = gateway.admit(request.headers(), None, addr).await {
+    if let Err(e) = gateway.admit(&tenant, request.headers(), None, addr).await {
         return e.into_response();
     }
     let data: Vec<Value> = gateway
@@ -810,28 +820,40 @@ pub(crate) async fn models(State(gateway): State<Gateway>, request: Request) -> 
 }
 
 /// `POST /v1/embeddings`: input guard only.
-pub(crate) async fn embeddings(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn embeddings(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, parts.headers, body, addr, Kind::Embedding)
+    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Embedding)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST /v1/images/generations`: b64 images get implicit (and optional explicit) labels.
-pub(crate) async fn images(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn images(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, parts.headers, body, addr, Kind::Image)
+    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Image)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST /v1/audio/speech`: the audio gets an implicit (and optional explicit) label.
-pub(crate) async fn speech(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn speech(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, parts.headers, body, addr, Kind::Speech)
+    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Speech)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -892,13 +914,14 @@ fn input_of(kind: Kind, body: &Value) -> Result<String> {
 #[tracing::instrument(name = "media", skip_all, fields(kind = kind.name()))]
 async fn simple_inner(
     gateway: Gateway,
+    tenant: Tenant,
     headers: HeaderMap,
     body: Body,
     addr: Option<SocketAddr>,
     kind: Kind,
 ) -> Result<Response> {
     let (bytes, body) = read_json(&gateway, body).await?;
-    let caller = gateway.admit(&headers, Some(&body), addr).await?;
+    let caller = gateway.admit(&tenant, &headers, Some(&body), addr).await?;
     let (model, upstream) = upstream_of(&gateway, &body)?;
     let text = input_of(kind, &body)?;
     let check = gateway.check_input(&caller, &text).await;
