@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
@@ -21,6 +21,7 @@ use subtle::ConstantTimeEq as _;
 use crate::config::{Config, InputBlock};
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::state::{Tracked, UserKey};
 
 /// The gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -75,22 +76,6 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-/// A key lookup: the tenant (or none: a wrong key) and when it was made.
-type CachedAuth = (Option<String>, Instant);
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Violations {
-    consecutive: u32,
-    day: i64,
-    today: u32,
-}
-
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) store: Store,
@@ -101,10 +86,7 @@ pub(crate) struct Inner {
     static_keys: Vec<([u8; 32], String)>,
     upstream_keys: HashMap<String, Option<String>>,
     pub(crate) classifier_key: Option<String>,
-    auth_cache: Mutex<HashMap<[u8; 32], CachedAuth>>,
-    user_cache: Mutex<HashMap<(String, String), (UserState, Instant)>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
-    violations: Mutex<HashMap<(String, String), Violations>>,
+    pub(crate) tracked: Tracked,
     pub(crate) metrics: Metrics,
 }
 
@@ -117,6 +99,16 @@ pub(crate) struct Caller {
     pub(crate) client_addr: String,
     pub(crate) started: Instant,
     pub(crate) record_id: RecordId,
+}
+
+impl Caller {
+    /// The key of this caller's per-user state.
+    pub(crate) fn key(&self) -> UserKey {
+        (
+            Arc::from(self.tenant.as_str()),
+            Arc::from(self.user.as_str()),
+        )
+    }
 }
 
 /// The input guard's finding.
@@ -256,6 +248,7 @@ impl Gateway {
                 ..WriterOptions::default()
             },
         );
+        let tracked = Tracked::new(&config);
         Ok(Gateway {
             inner: Arc::new(Inner {
                 config,
@@ -267,10 +260,7 @@ impl Gateway {
                 static_keys,
                 upstream_keys,
                 classifier_key,
-                auth_cache: Mutex::default(),
-                user_cache: Mutex::default(),
-                buckets: Mutex::default(),
-                violations: Mutex::default(),
+                tracked,
                 metrics: Metrics::default(),
             }),
         })
@@ -368,11 +358,8 @@ impl Gateway {
             ));
         }
         let guard = &self.inner.config.guard;
-        if !self.take_token(
-            &format!("t\0{tenant}"),
-            guard.tenant_rps,
-            guard.tenant_burst,
-        ) {
+        let key: UserKey = (Arc::from(tenant.as_str()), Arc::from(user.as_str()));
+        if !self.inner.tracked.tenant_allows(&key.0) {
             return Err(AppError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
@@ -382,11 +369,7 @@ impl Gateway {
                 ),
             ));
         }
-        if !self.take_token(
-            &format!("u\0{tenant}\0{user}"),
-            guard.user_rps,
-            guard.user_burst,
-        ) {
+        if !self.inner.tracked.user_allows(&key) {
             return Err(AppError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
@@ -419,12 +402,8 @@ impl Gateway {
         if found.is_some() {
             return Ok(found);
         }
-        let ttl = Duration::from_millis(self.inner.config.guard.cache_ms);
-        if let Ok(cache) = self.inner.auth_cache.lock()
-            && let Some((tenant, at)) = cache.get(&digest)
-            && at.elapsed() < ttl
-        {
-            return Ok(tenant.clone());
+        if let Some(tenant) = self.inner.tracked.keys.get(&digest) {
+            return Ok(tenant);
         }
         let tenant = self
             .inner
@@ -433,23 +412,14 @@ impl Gateway {
             .await
             .map_err(|e| AppError::internal("checking the API key", e))?
             .map(|k| k.tenant_id);
-        if let Ok(mut cache) = self.inner.auth_cache.lock() {
-            if cache.len() > 100_000 {
-                cache.clear();
-            }
-            cache.insert(digest, (tenant.clone(), Instant::now()));
-        }
+        self.inner.tracked.keys.insert(digest, tenant.clone());
         Ok(tenant)
     }
 
     async fn user_state(&self, tenant: &str, user: &str) -> Result<UserState, AppError> {
-        let ttl = Duration::from_millis(self.inner.config.guard.cache_ms);
-        let key = (tenant.to_owned(), user.to_owned());
-        if let Ok(cache) = self.inner.user_cache.lock()
-            && let Some((state, at)) = cache.get(&key)
-            && at.elapsed() < ttl
-        {
-            return Ok(*state);
+        let key: UserKey = (Arc::from(tenant), Arc::from(user));
+        if let Some(state) = self.inner.tracked.user_states.get(&key) {
+            return Ok(state);
         }
         let found = self
             .inner
@@ -471,44 +441,8 @@ impl Gateway {
                 state = UserState::Normal;
             }
         }
-        self.cache_state(tenant, user, state);
+        self.inner.tracked.user_states.insert(key, state);
         Ok(state)
-    }
-
-    fn cache_state(&self, tenant: &str, user: &str, state: UserState) {
-        if let Ok(mut cache) = self.inner.user_cache.lock() {
-            if cache.len() > 100_000 {
-                cache.clear();
-            }
-            cache.insert(
-                (tenant.to_owned(), user.to_owned()),
-                (state, Instant::now()),
-            );
-        }
-    }
-
-    fn take_token(&self, key: &str, rate: f64, burst: f64) -> bool {
-        if rate <= 0.0 {
-            return true;
-        }
-        let capacity = if burst > 0.0 { burst } else { 2.0 * rate }.max(1.0);
-        let Ok(mut buckets) = self.inner.buckets.lock() else {
-            return true;
-        };
-        let now = Instant::now();
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
-        });
-        bucket.tokens =
-            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(capacity);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
     }
 
     /// Runs the lexicon (and the classifier, if configured) over the input text.
@@ -560,11 +494,7 @@ impl Gateway {
     }
 
     fn clear_violations(&self, caller: &Caller) {
-        if let Ok(mut map) = self.inner.violations.lock()
-            && let Some(v) = map.get_mut(&(caller.tenant.clone(), caller.user.clone()))
-        {
-            v.consecutive = 0;
-        }
+        self.inner.tracked.clear_consecutive(&caller.key());
     }
 
     /// Counts a blocked input and applies the violation policy. Returns the new state if it
@@ -577,21 +507,7 @@ impl Gateway {
         }
         let policy = &self.inner.config.policy;
         let day = now_ms().div_euclid(86_400_000);
-        let counts = {
-            let Ok(mut map) = self.inner.violations.lock() else {
-                return None;
-            };
-            let v = map
-                .entry((caller.tenant.clone(), caller.user.clone()))
-                .or_default();
-            if v.day != day {
-                v.day = day;
-                v.today = 0;
-            }
-            v.consecutive += 1;
-            v.today += 1;
-            *v
-        };
+        let counts = self.inner.tracked.count_violation(&caller.key(), day);
         let reached = |threshold: u32, count: u32| threshold > 0 && count >= threshold;
         let (target, reason) = if reached(policy.suspend_after, counts.consecutive) {
             (
@@ -645,7 +561,7 @@ impl Gateway {
         {
             Ok(_) => {
                 tracing::info!(tenant = %caller.tenant, user = %caller.user, state = target.as_str(), %reason, "sanction");
-                self.cache_state(&caller.tenant, &caller.user, target);
+                self.inner.tracked.user_states.insert(caller.key(), target);
                 Some(target)
             }
             Err(e) => {

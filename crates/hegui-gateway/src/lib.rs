@@ -47,6 +47,7 @@ mod gateway;
 mod metrics;
 pub mod mock;
 mod routes;
+mod state;
 mod stream;
 
 use std::future::Future;

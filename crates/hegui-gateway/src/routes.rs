@@ -1113,11 +1113,12 @@ pub(crate) async fn healthz() -> &'static str {
 
 /// `GET /metrics` (Prometheus text).
 pub(crate) async fn metrics(State(gateway): State<Gateway>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        gateway.inner.metrics.render(),
-    )
-        .into_response()
+    let mut text = gateway.inner.metrics.render();
+    let (limited, states, violations) = gateway.inner.tracked.sizes();
+    text.push_str(&format!(
+        "# HELP hegui_tracked_entries End users held in the bounded in-memory state, by cache (limits.tracked-users caps each).\n# TYPE hegui_tracked_entries gauge\nhegui_tracked_entries{{cache=\"rate_limits\"}} {limited}\nhegui_tracked_entries{{cache=\"user_states\"}} {states}\nhegui_tracked_entries{{cache=\"violations\"}} {violations}\n"
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Unknown routes.
