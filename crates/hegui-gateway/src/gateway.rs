@@ -87,6 +87,8 @@ pub(crate) struct Inner {
     upstream_keys: HashMap<String, Option<String>>,
     pub(crate) classifier_key: Option<String>,
     pub(crate) tracked: Tracked,
+    /// Open stream tasks, for draining at shutdown.
+    pub(crate) streams: tokio_util::task::TaskTracker,
     pub(crate) metrics: Metrics,
 }
 
@@ -261,6 +263,7 @@ impl Gateway {
                 upstream_keys,
                 classifier_key,
                 tracked,
+                streams: tokio_util::task::TaskTracker::new(),
                 metrics: Metrics::default(),
             }),
         })

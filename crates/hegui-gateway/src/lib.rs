@@ -196,9 +196,15 @@ pub async fn serve(
         () = deadline => tracing::warn!("shutdown grace period over; closing open streams"),
     }
     // Stream tasks write their audit record before their last chunk; wait for them briefly.
-    let until = tokio::time::Instant::now() + Duration::from_secs(5);
-    while gateway.inner.metrics.open_streams() > 0 && tokio::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    gateway.inner.streams.close();
+    if tokio::time::timeout(Duration::from_secs(5), gateway.inner.streams.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = gateway.inner.streams.len(),
+            "streams still open after the grace period"
+        );
     }
     drop(stop_rx);
     Ok(())

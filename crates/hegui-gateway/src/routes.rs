@@ -390,9 +390,9 @@ async fn chat_inner(
             sender,
             before_upstream,
         };
-        gateway.inner.metrics.stream_opened();
-        // The task ends with the stream; graceful shutdown waits for open streams (see `serve`).
-        tokio::spawn(task.run(response));
+        // Tracked, so that graceful shutdown waits for open streams (see `serve`); a task that
+        // panics still leaves the tracker.
+        gateway.inner.streams.spawn(task.drive(response));
         let body = Body::from_stream(futures_util::stream::unfold(receiver, |mut r| async {
             r.recv().await.map(|b| (Ok::<_, Infallible>(b), r))
         }));
@@ -550,12 +550,6 @@ fn prepend_notice(chunk: &mut Value, notice: &str) {
 impl StreamTask {
     async fn send(&self, bytes: Bytes) -> bool {
         self.sender.send(bytes).await.is_ok()
-    }
-
-    async fn run(self, response: reqwest::Response) {
-        let metrics_gateway = self.gateway.clone();
-        self.drive(response).await;
-        metrics_gateway.inner.metrics.stream_closed();
     }
 
     async fn drive(self, response: reqwest::Response) {
@@ -1113,12 +1107,18 @@ pub(crate) async fn healthz() -> &'static str {
 
 /// `GET /metrics` (Prometheus text).
 pub(crate) async fn metrics(State(gateway): State<Gateway>) -> Response {
-    let mut text = gateway.inner.metrics.render();
-    let (limited, states, violations) = gateway.inner.tracked.sizes();
-    text.push_str(&format!(
-        "# HELP hegui_tracked_entries End users held in the bounded in-memory state, by cache (limits.tracked-users caps each).\n# TYPE hegui_tracked_entries gauge\nhegui_tracked_entries{{cache=\"rate_limits\"}} {limited}\nhegui_tracked_entries{{cache=\"user_states\"}} {states}\nhegui_tracked_entries{{cache=\"violations\"}} {violations}\n"
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let text = gateway
+        .inner
+        .metrics
+        .render(gateway.inner.streams.len(), gateway.inner.tracked.sizes());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// Unknown routes.
