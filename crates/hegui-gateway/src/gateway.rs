@@ -13,9 +13,10 @@ use axum::http::{HeaderMap, StatusCode};
 use hegui_keys::SigningKey;
 use hegui_lexicon::{Hit, Level, Lexicon, Matcher, SharedMatcher, Verdict};
 use hegui_store::ledger::NewRecord;
+use hegui_store::ledger::schema::{self, Stage, StageVerdict, Verdicts};
 use hegui_store::users::UserState;
 use hegui_store::{AuditWriter, RecordId, Store, WriterOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 use subtle::ConstantTimeEq as _;
 
 use crate::config::{Config, InputBlock};
@@ -117,11 +118,11 @@ impl Caller {
 #[derive(Debug, Clone)]
 pub(crate) struct InputCheck {
     pub(crate) verdict: Verdict,
-    pub(crate) hits: Vec<Value>,
+    pub(crate) hits: Vec<schema::Hit>,
     /// The risk code of the block, if blocked.
     pub(crate) blocked: Option<String>,
     /// Extra verdicts (classifier).
-    pub(crate) extra: Vec<Value>,
+    pub(crate) extra: Vec<StageVerdict>,
 }
 
 /// The end user of requests that name none.
@@ -152,13 +153,26 @@ fn rank(state: UserState) -> u8 {
     }
 }
 
-pub(crate) fn hits_json(hits: &[Hit], text: &str) -> Vec<Value> {
+/// The audit form of lexicon hits in `text` (with the text each matched, when known).
+pub(crate) fn audit_hits(hits: &[Hit], text: Option<&str>) -> Vec<schema::Hit> {
     hits.iter()
-        .map(|h| {
-            json!({"pattern": h.rule.pattern, "risk": h.rule.risk, "level": h.rule.level.as_str(),
-                   "text": h.display_text(text)})
+        .map(|h| schema::Hit {
+            pattern: h.rule.pattern.clone(),
+            risk: h.rule.risk.clone(),
+            level: h.rule.level.as_str().to_owned(),
+            text: text.map(|t| h.display_text(t)),
         })
         .collect()
+}
+
+/// The audit form of a lexicon verdict.
+pub(crate) fn decision(verdict: Verdict) -> schema::Decision {
+    match verdict {
+        Verdict::Clean => schema::Decision::Clean,
+        Verdict::Flag => schema::Decision::Flag,
+        Verdict::Review => schema::Decision::Review,
+        Verdict::Block => schema::Decision::Block,
+    }
 }
 
 impl Gateway {
@@ -465,7 +479,7 @@ impl Gateway {
         });
         let mut check = InputCheck {
             verdict,
-            hits: hits_json(&hits, text),
+            hits: audit_hits(&hits, Some(text)),
             blocked,
             extra: Vec::new(),
         };
@@ -488,12 +502,17 @@ impl Gateway {
         check
     }
 
-    pub(crate) fn verdicts_json(&self, input: &InputCheck, output: Option<Value>) -> String {
-        let mut list =
-            vec![json!({"stage": "input", "verdict": input.verdict.as_str(), "hits": input.hits})];
-        list.extend(input.extra.iter().cloned());
-        list.extend(output);
-        Value::Array(list).to_string()
+    /// The verdicts of an exchange: the input stage, any extra input stages (classifier),
+    /// and the output stage when there was one.
+    pub(crate) fn verdicts(&self, input: &InputCheck, output: Option<StageVerdict>) -> Verdicts {
+        let mut stages = vec![StageVerdict::new(
+            Stage::Input,
+            decision(input.verdict),
+            input.hits.clone(),
+        )];
+        stages.extend(input.extra.iter().cloned());
+        stages.extend(output);
+        Verdicts::new(stages)
     }
 
     fn clear_violations(&self, caller: &Caller) {

@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use crate::auth::Tenant;
 use crate::config::{ExplicitText, InputBlock, Upstream};
 use crate::error::AppError;
-use crate::gateway::{Caller, Gateway, InputCheck, hits_json};
+use crate::gateway::{Caller, Gateway, InputCheck, audit_hits, decision};
 use crate::stream::{Blocked, OutputGuard, SseParser};
+use hegui_store::ledger::schema::{Decision, Outcome, Stage, StageVerdict};
 
 type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -213,7 +214,9 @@ async fn upstream_failure(
     (status, message): (StatusCode, String),
 ) -> AppError {
     tracing::warn!(record = %caller.record_id, %message, "upstream failure");
-    let record = record.outcome("upstream_error").response(message.clone());
+    let record = record
+        .outcome(Outcome::UpstreamError)
+        .response(message.clone());
     if let Err(e) = gateway.audit(caller, record).await {
         return e;
     }
@@ -239,7 +242,9 @@ async fn upstream_status(
         .await
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&body).into_owned();
-    let record = record.outcome("upstream_error").response(text.clone());
+    let record = record
+        .outcome(Outcome::UpstreamError)
+        .response(text.clone());
     if let Err(e) = gateway.audit(caller, record).await {
         return e.into_response();
     }
@@ -277,8 +282,8 @@ async fn blocked_input(
         .record(caller, kind, model)
         .request(text)
         .response(refusal.clone())
-        .verdicts(gateway.verdicts_json(check, None))
-        .outcome("blocked_input");
+        .verdicts(gateway.verdicts(check, None))
+        .outcome(Outcome::BlockedInput);
     if let Err(e) = gateway.audit(caller, record).await {
         return e.into_response();
     }
@@ -347,7 +352,11 @@ async fn chat_inner(
     if check.blocked.is_some() {
         return Ok(blocked_input(&gateway, &caller, "chat", &model, &text, &check, stream).await);
     }
-    let record = gateway.record(&caller, "chat", &model).request(text);
+    // The input stage's verdict goes in now, so that an upstream failure's record has it.
+    let record = gateway
+        .record(&caller, "chat", &model)
+        .request(text)
+        .verdicts(gateway.verdicts(&check, None));
     let before_upstream = caller.started.elapsed();
     let upstream_started = Instant::now();
     let response = match call_upstream(&gateway, upstream, "chat/completions", bytes).await {
@@ -440,7 +449,7 @@ async fn chat_inner(
             let hits = matcher.find_all(&scanned);
             let choice_verdict = Verdict::of(&hits);
             verdict = verdict.max(choice_verdict);
-            output_hits.extend(hits_json(&hits, &scanned));
+            output_hits.extend(audit_hits(&hits, Some(&scanned)));
             if choice_verdict == Verdict::Block {
                 blocked_risk = hits
                     .iter()
@@ -478,15 +487,14 @@ async fn chat_inner(
         );
     }
     let outcome = if blocked_risk.is_some() {
-        "blocked_output"
+        Outcome::BlockedOutput
     } else {
-        "ok"
+        Outcome::Ok
     };
-    let output_verdict =
-        json!({"stage": "output", "verdict": verdict.as_str(), "hits": output_hits});
+    let output_verdict = StageVerdict::new(Stage::Output, decision(verdict), output_hits);
     let record = record
         .response(texts.join("\n"))
-        .verdicts(gateway.verdicts_json(&check, Some(output_verdict)))
+        .verdicts(gateway.verdicts(&check, Some(output_verdict)))
         .label(label.to_json_wrapped())
         .outcome(outcome);
     gateway.audit(&caller, record).await?;
@@ -653,23 +661,37 @@ impl StreamTask {
                 tracing::info!(record = %self.caller.record_id, tenant = %self.caller.tenant,
                     user = %self.caller.user, risk = %b.hit.rule.risk, "streamed output stopped");
                 (
-                    "blocked_output",
-                    json!({"stage": "output", "verdict": "block",
-                    "hits": [{"pattern": b.hit.rule.pattern, "risk": b.hit.rule.risk, "level": "block"}]}),
+                    Outcome::BlockedOutput,
+                    StageVerdict::new(
+                        Stage::Output,
+                        Decision::Block,
+                        audit_hits(std::slice::from_ref(&b.hit), None),
+                    ),
                 )
             }
             End::Failed(_) => (
-                "upstream_error",
-                json!({"stage": "output", "verdict": Verdict::of(&guard.hits).as_str()}),
+                Outcome::UpstreamError,
+                StageVerdict::new(
+                    Stage::Output,
+                    decision(Verdict::of(&guard.hits)),
+                    audit_hits(&guard.hits, None),
+                ),
             ),
             End::ClientGone => (
-                "client_closed",
-                json!({"stage": "output", "verdict": Verdict::of(&guard.hits).as_str()}),
+                Outcome::ClientClosed,
+                StageVerdict::new(
+                    Stage::Output,
+                    decision(Verdict::of(&guard.hits)),
+                    audit_hits(&guard.hits, None),
+                ),
             ),
             End::Done => (
-                "ok",
-                json!({"stage": "output", "verdict": Verdict::of(&guard.hits).as_str(),
-                "hits": guard.hits.iter().map(|h| json!({"pattern": h.rule.pattern, "risk": h.rule.risk, "level": h.rule.level.as_str()})).collect::<Vec<_>>()}),
+                Outcome::Ok,
+                StageVerdict::new(
+                    Stage::Output,
+                    decision(Verdict::of(&guard.hits)),
+                    audit_hits(&guard.hits, None),
+                ),
             ),
         };
         // Everything clean and released goes out before the final chunk.
@@ -705,7 +727,7 @@ impl StreamTask {
             .record
             .clone()
             .response(response_text)
-            .verdicts(gateway.verdicts_json(&self.check, Some(output_verdict)))
+            .verdicts(gateway.verdicts(&self.check, Some(output_verdict)))
             .label(label.to_json_wrapped())
             .outcome(outcome);
         for chunk in &pending {
@@ -924,7 +946,10 @@ async fn simple_inner(
             blocked_input(&gateway, &caller, kind.name(), &model, &text, &check, false).await,
         );
     }
-    let record = gateway.record(&caller, kind.name(), &model).request(text);
+    let record = gateway
+        .record(&caller, kind.name(), &model)
+        .request(text)
+        .verdicts(gateway.verdicts(&check, None));
     let upstream_started = Instant::now();
     let response = match call_upstream(&gateway, upstream, kind.path(), bytes).await {
         Ok(r) => r,
@@ -977,14 +1002,14 @@ async fn simple_inner(
                     false
                 }
             };
-            let output = json!({"stage": "output", "labeled": labeled, "notes": notes});
+            let output = StageVerdict::labeling(labeled, notes);
             let record = record
                 .response(format!(
                     "[audio {} bytes, sm3 {}]",
                     audio.len(),
                     hex::encode(hegui_keys::sm3(&audio))
                 ))
-                .verdicts(gateway.verdicts_json(&check, Some(output)))
+                .verdicts(gateway.verdicts(&check, Some(output)))
                 .label(label.to_json_wrapped());
             gateway.audit(&caller, record).await?;
             gateway
@@ -1027,10 +1052,10 @@ async fn simple_inner(
                     .map_or(0, Vec::len);
                 response_text = format!("[{count} embeddings]");
             }
-            let output = json!({"stage": "output", "labeled": labeled, "notes": notes});
+            let output = StageVerdict::labeling(labeled, notes);
             let mut record = record
                 .response(response_text)
-                .verdicts(gateway.verdicts_json(&check, Some(output)));
+                .verdicts(gateway.verdicts(&check, Some(output)));
             if labeled {
                 record = record.label(label.to_json_wrapped());
             }

@@ -716,3 +716,51 @@ async fn nothing_outside_the_public_list_answers_without_a_key() {
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 }
+
+/// The audit record of each outcome as a regulator reads it: kind, outcome, the typed verdicts
+/// of every stage (schema 2) and the texts (ids, times and latencies left out). The verdicts
+/// parse as `hegui_store::ledger::schema::Verdicts`, so the shape is the type's.
+#[tokio::test]
+async fn audit_records_by_outcome() {
+    use hegui_store::ledger::schema::{Outcome, Verdicts};
+    let options = MockOptions {
+        chunk_chars: 1,
+        script: vec![
+            (
+                "讲个故事".into(),
+                "这是一个故事，主角在网上出售冰毒被抓了。".into(),
+            ),
+            ("去哪买".into(), "可以去网上买冰毒".into()),
+        ],
+        ..MockOptions::default()
+    };
+    let h = harness(options, |_| {}).await;
+    let cases = [
+        ("clean", chat("你好")),
+        ("flagged", chat("我的手机13812345678")),
+        ("blocked_input", chat("哪里能买到冰毒？")),
+        ("blocked_output", chat("去哪买")),
+        ("blocked_output_mid_stream", chat_stream("讲个故事")),
+        ("upstream_fault", chat("你好 #fault:500")),
+    ];
+    for (name, body) in cases {
+        let r = h.post("/v1/chat/completions", &body).await;
+        let record = h.record(&r.header("x-hegui-record-id")).await;
+        let verdicts = Verdicts::parse(&record.verdicts).unwrap();
+        assert_eq!(verdicts.schema, 2, "{name}");
+        assert!(
+            Outcome::parse(&record.outcome).is_some(),
+            "{name}: {}",
+            record.outcome
+        );
+        let view = json!({
+            "kind": record.kind,
+            "outcome": record.outcome,
+            "verdicts": verdicts,
+            "request_text": record.request_text,
+            "response_text": record.response_text,
+            "labeled": !record.label.is_empty(),
+        });
+        insta::assert_json_snapshot!(name, view);
+    }
+}
