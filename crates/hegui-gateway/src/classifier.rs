@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use hegui_store::ledger::schema::{Decision, Stage, StageVerdict};
+
 use crate::config::{Classifier, FailMode};
 use crate::gateway::Gateway;
 
@@ -19,7 +21,7 @@ pub(crate) struct Outcome {
     /// The risk code of the block, if blocked.
     pub(crate) blocked: Option<String>,
     /// The verdict for the audit record.
-    pub(crate) verdict: Value,
+    pub(crate) verdict: StageVerdict,
 }
 
 /// Qwen3Guard and Llama Guard category names → Appendix A codes.
@@ -132,21 +134,36 @@ pub(crate) async fn classify(gateway: &Gateway, config: &Classifier, text: &str)
                 .map_or("A.1.h", |c| risk_of(c))
                 .to_owned();
             Outcome {
-                verdict: json!({"stage": "classifier", "verdict": "block", "risk": risk, "categories": categories}),
+                verdict: StageVerdict {
+                    risk: Some(risk.clone()),
+                    categories,
+                    ..StageVerdict::new(Stage::Classifier, Decision::Block, Vec::new())
+                },
                 blocked: Some(risk),
             }
         }
         Ok((false, categories)) => Outcome {
             blocked: None,
-            verdict: json!({"stage": "classifier", "verdict": "clean", "categories": categories}),
+            verdict: StageVerdict {
+                categories,
+                ..StageVerdict::new(Stage::Classifier, Decision::Clean, Vec::new())
+            },
         },
         Err(error) => {
             tracing::warn!(%error, "classifier failed");
             let closed = config.fail == FailMode::Closed;
+            let decision = if closed {
+                Decision::Block
+            } else {
+                Decision::Error
+            };
             Outcome {
                 blocked: closed.then(|| "classifier-unavailable".to_owned()),
-                verdict: json!({"stage": "classifier", "verdict": if closed { "block" } else { "error" },
-                                "error": error, "fail": if closed { "closed" } else { "open" }}),
+                verdict: StageVerdict {
+                    error: Some(error),
+                    fail: Some(if closed { "closed" } else { "open" }.to_owned()),
+                    ..StageVerdict::new(Stage::Classifier, decision, Vec::new())
+                },
             }
         }
     }

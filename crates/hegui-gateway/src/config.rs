@@ -107,6 +107,11 @@ pub struct Limits {
     pub stream_idle_timeout_secs: u64,
     /// Seconds to drain open streams at shutdown. Default 30.
     pub shutdown_grace_secs: u64,
+    /// End users (and tenants) whose rate-limit, state and violation entries are kept in
+    /// memory at once, per cache; the least recently used beyond this are forgotten. Bounds the
+    /// memory that clients can make the gateway use by inventing `user` values (about 0.2 KB
+    /// per entry). Default 100000.
+    pub tracked_users: u64,
 }
 
 impl Default for Limits {
@@ -118,6 +123,7 @@ impl Default for Limits {
             upstream_timeout_secs: 300,
             stream_idle_timeout_secs: 60,
             shutdown_grace_secs: 30,
+            tracked_users: 100_000,
         }
     }
 }
@@ -386,6 +392,9 @@ impl Config {
         }
         if self.limits.body_bytes == 0 {
             return Err(invalid("limits.body-bytes", "must be greater than 0"));
+        }
+        if self.limits.tracked_users == 0 {
+            return Err(invalid("limits.tracked-users", "must be greater than 0"));
         }
         if self.limits.concurrency == 0 {
             return Err(invalid("limits.concurrency", "must be greater than 0"));

@@ -6,21 +6,23 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
 use hegui_keys::SigningKey;
 use hegui_lexicon::{Hit, Level, Lexicon, Matcher, SharedMatcher, Verdict};
 use hegui_store::ledger::NewRecord;
+use hegui_store::ledger::schema::{self, Stage, StageVerdict, Verdicts};
 use hegui_store::users::UserState;
 use hegui_store::{AuditWriter, RecordId, Store, WriterOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 use subtle::ConstantTimeEq as _;
 
 use crate::config::{Config, InputBlock};
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::state::{Tracked, UserKey};
 
 /// The gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -75,22 +77,6 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-/// A key lookup: the tenant (or none: a wrong key) and when it was made.
-type CachedAuth = (Option<String>, Instant);
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Violations {
-    consecutive: u32,
-    day: i64,
-    today: u32,
-}
-
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) store: Store,
@@ -101,10 +87,9 @@ pub(crate) struct Inner {
     static_keys: Vec<([u8; 32], String)>,
     upstream_keys: HashMap<String, Option<String>>,
     pub(crate) classifier_key: Option<String>,
-    auth_cache: Mutex<HashMap<[u8; 32], CachedAuth>>,
-    user_cache: Mutex<HashMap<(String, String), (UserState, Instant)>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
-    violations: Mutex<HashMap<(String, String), Violations>>,
+    pub(crate) tracked: Tracked,
+    /// Open stream tasks, for draining at shutdown.
+    pub(crate) streams: tokio_util::task::TaskTracker,
     pub(crate) metrics: Metrics,
 }
 
@@ -119,15 +104,25 @@ pub(crate) struct Caller {
     pub(crate) record_id: RecordId,
 }
 
+impl Caller {
+    /// The key of this caller's per-user state.
+    pub(crate) fn key(&self) -> UserKey {
+        (
+            Arc::from(self.tenant.as_str()),
+            Arc::from(self.user.as_str()),
+        )
+    }
+}
+
 /// The input guard's finding.
 #[derive(Debug, Clone)]
 pub(crate) struct InputCheck {
     pub(crate) verdict: Verdict,
-    pub(crate) hits: Vec<Value>,
+    pub(crate) hits: Vec<schema::Hit>,
     /// The risk code of the block, if blocked.
     pub(crate) blocked: Option<String>,
     /// Extra verdicts (classifier).
-    pub(crate) extra: Vec<Value>,
+    pub(crate) extra: Vec<StageVerdict>,
 }
 
 /// The end user of requests that name none.
@@ -158,13 +153,26 @@ fn rank(state: UserState) -> u8 {
     }
 }
 
-pub(crate) fn hits_json(hits: &[Hit], text: &str) -> Vec<Value> {
+/// The audit form of lexicon hits in `text` (with the text each matched, when known).
+pub(crate) fn audit_hits(hits: &[Hit], text: Option<&str>) -> Vec<schema::Hit> {
     hits.iter()
-        .map(|h| {
-            json!({"pattern": h.rule.pattern, "risk": h.rule.risk, "level": h.rule.level.as_str(),
-                   "text": h.display_text(text)})
+        .map(|h| schema::Hit {
+            pattern: h.rule.pattern.clone(),
+            risk: h.rule.risk.clone(),
+            level: h.rule.level.as_str().to_owned(),
+            text: text.map(|t| h.display_text(t)),
         })
         .collect()
+}
+
+/// The audit form of a lexicon verdict.
+pub(crate) fn decision(verdict: Verdict) -> schema::Decision {
+    match verdict {
+        Verdict::Clean => schema::Decision::Clean,
+        Verdict::Flag => schema::Decision::Flag,
+        Verdict::Review => schema::Decision::Review,
+        Verdict::Block => schema::Decision::Block,
+    }
 }
 
 impl Gateway {
@@ -256,6 +264,7 @@ impl Gateway {
                 ..WriterOptions::default()
             },
         );
+        let tracked = Tracked::new(&config);
         Ok(Gateway {
             inner: Arc::new(Inner {
                 config,
@@ -267,10 +276,8 @@ impl Gateway {
                 static_keys,
                 upstream_keys,
                 classifier_key,
-                auth_cache: Mutex::default(),
-                user_cache: Mutex::default(),
-                buckets: Mutex::default(),
-                violations: Mutex::default(),
+                tracked,
+                streams: tokio_util::task::TaskTracker::new(),
                 metrics: Metrics::default(),
             }),
         })
@@ -321,37 +328,17 @@ impl Gateway {
             .and_then(|k| k.as_deref())
     }
 
-    /// Authenticates, finds the end user, checks their state and the rate limits.
+    /// Finds the end user of an authenticated request (its tenant set by the auth layer),
+    /// checks their state and the rate limits.
     pub(crate) async fn admit(
         &self,
+        tenant: &crate::auth::Tenant,
         headers: &HeaderMap,
         body: Option<&Value>,
         client_addr: Option<SocketAddr>,
     ) -> Result<Caller, AppError> {
-        let started = Instant::now();
-        let presented = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                AppError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_api_key",
-                    "missing API key: send `Authorization: Bearer <key>`",
-                )
-            })?;
-        let tenant = self.authenticate(presented).await?.ok_or_else(|| {
-            AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_api_key",
-                "incorrect API key provided",
-            )
-        })?;
+        let started = tenant.arrived;
+        let tenant = tenant.id.clone();
         let user = body
             .and_then(|b| b.get("user"))
             .and_then(Value::as_str)
@@ -388,11 +375,8 @@ impl Gateway {
             ));
         }
         let guard = &self.inner.config.guard;
-        if !self.take_token(
-            &format!("t\0{tenant}"),
-            guard.tenant_rps,
-            guard.tenant_burst,
-        ) {
+        let key: UserKey = (Arc::from(tenant.as_str()), Arc::from(user.as_str()));
+        if !self.inner.tracked.tenant_allows(&key.0) {
             return Err(AppError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
@@ -402,11 +386,7 @@ impl Gateway {
                 ),
             ));
         }
-        if !self.take_token(
-            &format!("u\0{tenant}\0{user}"),
-            guard.user_rps,
-            guard.user_burst,
-        ) {
+        if !self.inner.tracked.user_allows(&key) {
             return Err(AppError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
@@ -426,7 +406,8 @@ impl Gateway {
         })
     }
 
-    async fn authenticate(&self, presented: &str) -> Result<Option<String>, AppError> {
+    /// The tenant of an API key, or `None` for a wrong one.
+    pub(crate) async fn authenticate(&self, presented: &str) -> Result<Option<String>, AppError> {
         let digest = key_digest(presented);
         let mut found = None;
         for (stored, tenant) in &self.inner.static_keys {
@@ -438,12 +419,8 @@ impl Gateway {
         if found.is_some() {
             return Ok(found);
         }
-        let ttl = Duration::from_millis(self.inner.config.guard.cache_ms);
-        if let Ok(cache) = self.inner.auth_cache.lock()
-            && let Some((tenant, at)) = cache.get(&digest)
-            && at.elapsed() < ttl
-        {
-            return Ok(tenant.clone());
+        if let Some(tenant) = self.inner.tracked.keys.get(&digest) {
+            return Ok(tenant);
         }
         let tenant = self
             .inner
@@ -452,23 +429,14 @@ impl Gateway {
             .await
             .map_err(|e| AppError::internal("checking the API key", e))?
             .map(|k| k.tenant_id);
-        if let Ok(mut cache) = self.inner.auth_cache.lock() {
-            if cache.len() > 100_000 {
-                cache.clear();
-            }
-            cache.insert(digest, (tenant.clone(), Instant::now()));
-        }
+        self.inner.tracked.keys.insert(digest, tenant.clone());
         Ok(tenant)
     }
 
     async fn user_state(&self, tenant: &str, user: &str) -> Result<UserState, AppError> {
-        let ttl = Duration::from_millis(self.inner.config.guard.cache_ms);
-        let key = (tenant.to_owned(), user.to_owned());
-        if let Ok(cache) = self.inner.user_cache.lock()
-            && let Some((state, at)) = cache.get(&key)
-            && at.elapsed() < ttl
-        {
-            return Ok(*state);
+        let key: UserKey = (Arc::from(tenant), Arc::from(user));
+        if let Some(state) = self.inner.tracked.user_states.get(&key) {
+            return Ok(state);
         }
         let found = self
             .inner
@@ -490,44 +458,8 @@ impl Gateway {
                 state = UserState::Normal;
             }
         }
-        self.cache_state(tenant, user, state);
+        self.inner.tracked.user_states.insert(key, state);
         Ok(state)
-    }
-
-    fn cache_state(&self, tenant: &str, user: &str, state: UserState) {
-        if let Ok(mut cache) = self.inner.user_cache.lock() {
-            if cache.len() > 100_000 {
-                cache.clear();
-            }
-            cache.insert(
-                (tenant.to_owned(), user.to_owned()),
-                (state, Instant::now()),
-            );
-        }
-    }
-
-    fn take_token(&self, key: &str, rate: f64, burst: f64) -> bool {
-        if rate <= 0.0 {
-            return true;
-        }
-        let capacity = if burst > 0.0 { burst } else { 2.0 * rate }.max(1.0);
-        let Ok(mut buckets) = self.inner.buckets.lock() else {
-            return true;
-        };
-        let now = Instant::now();
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
-        });
-        bucket.tokens =
-            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(capacity);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
     }
 
     /// Runs the lexicon (and the classifier, if configured) over the input text.
@@ -547,7 +479,7 @@ impl Gateway {
         });
         let mut check = InputCheck {
             verdict,
-            hits: hits_json(&hits, text),
+            hits: audit_hits(&hits, Some(text)),
             blocked,
             extra: Vec::new(),
         };
@@ -570,20 +502,21 @@ impl Gateway {
         check
     }
 
-    pub(crate) fn verdicts_json(&self, input: &InputCheck, output: Option<Value>) -> String {
-        let mut list =
-            vec![json!({"stage": "input", "verdict": input.verdict.as_str(), "hits": input.hits})];
-        list.extend(input.extra.iter().cloned());
-        list.extend(output);
-        Value::Array(list).to_string()
+    /// The verdicts of an exchange: the input stage, any extra input stages (classifier),
+    /// and the output stage when there was one.
+    pub(crate) fn verdicts(&self, input: &InputCheck, output: Option<StageVerdict>) -> Verdicts {
+        let mut stages = vec![StageVerdict::new(
+            Stage::Input,
+            decision(input.verdict),
+            input.hits.clone(),
+        )];
+        stages.extend(input.extra.iter().cloned());
+        stages.extend(output);
+        Verdicts::new(stages)
     }
 
     fn clear_violations(&self, caller: &Caller) {
-        if let Ok(mut map) = self.inner.violations.lock()
-            && let Some(v) = map.get_mut(&(caller.tenant.clone(), caller.user.clone()))
-        {
-            v.consecutive = 0;
-        }
+        self.inner.tracked.clear_consecutive(&caller.key());
     }
 
     /// Counts a blocked input and applies the violation policy. Returns the new state if it
@@ -596,21 +529,7 @@ impl Gateway {
         }
         let policy = &self.inner.config.policy;
         let day = now_ms().div_euclid(86_400_000);
-        let counts = {
-            let Ok(mut map) = self.inner.violations.lock() else {
-                return None;
-            };
-            let v = map
-                .entry((caller.tenant.clone(), caller.user.clone()))
-                .or_default();
-            if v.day != day {
-                v.day = day;
-                v.today = 0;
-            }
-            v.consecutive += 1;
-            v.today += 1;
-            *v
-        };
+        let counts = self.inner.tracked.count_violation(&caller.key(), day);
         let reached = |threshold: u32, count: u32| threshold > 0 && count >= threshold;
         let (target, reason) = if reached(policy.suspend_after, counts.consecutive) {
             (
@@ -664,7 +583,7 @@ impl Gateway {
         {
             Ok(_) => {
                 tracing::info!(tenant = %caller.tenant, user = %caller.user, state = target.as_str(), %reason, "sanction");
-                self.cache_state(&caller.tenant, &caller.user, target);
+                self.inner.tracked.user_states.insert(caller.key(), target);
                 Some(target)
             }
             Err(e) => {

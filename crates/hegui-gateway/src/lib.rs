@@ -38,6 +38,7 @@
 //!
 //! No cargo features.
 
+mod auth;
 mod classifier;
 pub mod config;
 pub mod demo;
@@ -46,6 +47,7 @@ mod gateway;
 mod metrics;
 pub mod mock;
 mod routes;
+mod state;
 mod stream;
 
 use std::future::Future;
@@ -56,14 +58,39 @@ use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
 
 impl Gateway {
-    /// The router: the OpenAI-compatible routes (authenticated), `/healthz` and `/metrics`
-    /// (not authenticated), a concurrency limit with load shedding (503 when full).
+    /// The routes that need an API key, as (method, path, handler): the router is built from
+    /// this list, and a test walks it.
+    fn protected_routes() -> Vec<(&'static str, &'static str, MethodRouter<Gateway>)> {
+        vec![
+            ("POST", "/v1/chat/completions", post(routes::chat)),
+            ("GET", "/v1/models", get(routes::models)),
+            ("POST", "/v1/embeddings", post(routes::embeddings)),
+            ("POST", "/v1/images/generations", post(routes::images)),
+            ("POST", "/v1/audio/speech", post(routes::speech)),
+        ]
+    }
+
+    /// Every route as (method, path, needs a key): for tests that check that nothing outside
+    /// the public list answers without a key.
+    #[doc(hidden)]
+    pub fn route_list() -> Vec<(&'static str, &'static str, bool)> {
+        let mut list: Vec<_> = Gateway::protected_routes()
+            .into_iter()
+            .map(|(method, path, _)| (method, path, true))
+            .collect();
+        list.extend(auth::PUBLIC.iter().map(|path| ("GET", *path, false)));
+        list
+    }
+
+    /// The router: the OpenAI-compatible routes behind the API-key layer (an unknown path too,
+    /// so that it answers 401 before 404), [`auth::PUBLIC`] without it, a concurrency limit
+    /// with load shedding (503 when full).
     pub fn router(&self) -> Router {
         let overload = tower::ServiceBuilder::new()
             .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
@@ -76,15 +103,23 @@ impl Gateway {
             }))
             .load_shed()
             .concurrency_limit(self.config().limits.concurrency);
-        Router::new()
-            .route("/v1/chat/completions", post(routes::chat))
-            .route("/v1/models", get(routes::models))
-            .route("/v1/embeddings", post(routes::embeddings))
-            .route("/v1/images/generations", post(routes::images))
-            .route("/v1/audio/speech", post(routes::speech))
+        let mut protected = Router::new();
+        for (_, path, handler) in Gateway::protected_routes() {
+            protected = protected.route(path, handler);
+        }
+        let protected =
+            protected
+                .fallback(routes::not_found)
+                .layer(axum::middleware::from_fn_with_state(
+                    self.clone(),
+                    auth::require_key,
+                ));
+        let public = Router::new()
             .route("/healthz", get(routes::healthz))
-            .route("/metrics", get(routes::metrics))
-            .fallback(routes::not_found)
+            .route("/metrics", get(routes::metrics));
+        debug_assert_eq!(auth::PUBLIC.len(), 2, "every public route is listed");
+        public
+            .merge(protected)
             .layer(axum::middleware::from_fn_with_state(self.clone(), track))
             .layer(overload)
             .with_state(self.clone())
@@ -161,9 +196,15 @@ pub async fn serve(
         () = deadline => tracing::warn!("shutdown grace period over; closing open streams"),
     }
     // Stream tasks write their audit record before their last chunk; wait for them briefly.
-    let until = tokio::time::Instant::now() + Duration::from_secs(5);
-    while gateway.inner.metrics.open_streams() > 0 && tokio::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    gateway.inner.streams.close();
+    if tokio::time::timeout(Duration::from_secs(5), gateway.inner.streams.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = gateway.inner.streams.len(),
+            "streams still open after the grace period"
+        );
     }
     drop(stop_rx);
     Ok(())

@@ -1,81 +1,122 @@
-//! Prometheus metrics, kept in atomics and rendered as text at `/metrics`.
-//!
-//! Hand-rolled rather than the `metrics` crate family: the gateway needs a few counters and
-//! histograms, and the exporter crates would pull a second HTTP stack into the build.
+//! The gateway's Prometheus metrics, kept with `prometheus-client` and rendered as text at
+//! `/metrics`. The crate escapes label values (an end user cannot break the format through a
+//! risk code or a route) and owns the exposition format; this module only names the metrics.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
-/// Histogram bucket bounds, in seconds.
+/// Latency bucket bounds, in seconds (100 µs to 5 s).
 const BUCKETS: [f64; 14] = [
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Debug, Default)]
-struct Histogram {
-    counts: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    /// Sum in nanoseconds.
-    sum_ns: AtomicU64,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    outcome: String,
 }
 
-impl Histogram {
-    fn observe(&self, seconds: f64) {
-        for (bound, count) in BUCKETS.iter().zip(&self.counts) {
-            if seconds <= *bound {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_ns
-            .fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
-    }
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BlockLabels {
+    stage: String,
+    risk: String,
+}
 
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        for (bound, count) in BUCKETS.iter().zip(&self.counts) {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{le=\"{bound}\"}} {}",
-                count.load(Ordering::Relaxed)
-            );
-        }
-        let total = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
-        let _ = writeln!(
-            out,
-            "{name}_sum {}",
-            self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9
-        );
-        let _ = writeln!(out, "{name}_count {total}");
-    }
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
 }
 
 /// The gateway's metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Metrics {
-    requests: Mutex<BTreeMap<(String, String), u64>>,
-    blocks: Mutex<BTreeMap<(String, String), u64>>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    blocks: Family<BlockLabels, Counter>,
     upstream: Histogram,
     added: Histogram,
     audit: Histogram,
-    open_streams: AtomicU64,
+    open_streams: Gauge,
+    tracked: Family<CacheLabels, Gauge>,
+}
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut metrics = Metrics {
+            registry: Registry::with_prefix("hegui"),
+            requests: Family::default(),
+            blocks: Family::default(),
+            upstream: histogram(),
+            added: histogram(),
+            audit: histogram(),
+            open_streams: Gauge::default(),
+            tracked: Family::default(),
+        };
+        let r = &mut metrics.registry;
+        r.register(
+            "requests",
+            "Requests by route and HTTP status",
+            metrics.requests.clone(),
+        );
+        r.register(
+            "blocks",
+            "Blocks by stage (input, output, classifier) and risk code",
+            metrics.blocks.clone(),
+        );
+        r.register(
+            "upstream_latency_seconds",
+            "Time waiting for the upstream (non-streamed: whole answer; streamed: first byte)",
+            metrics.upstream.clone(),
+        );
+        r.register(
+            "added_latency_seconds",
+            "Time the gateway itself added to a request (total minus upstream time)",
+            metrics.added.clone(),
+        );
+        r.register(
+            "audit_commit_seconds",
+            "Time from handing an audit record to the ledger writer to its durable commit (part of the added latency)",
+            metrics.audit.clone(),
+        );
+        r.register(
+            "open_streams",
+            "Streams being served",
+            metrics.open_streams.clone(),
+        );
+        r.register(
+            "tracked_entries",
+            "End users held in the bounded in-memory state, by cache (limits.tracked-users caps each)",
+            metrics.tracked.clone(),
+        );
+        metrics
+    }
 }
 
 impl Metrics {
     pub(crate) fn request(&self, route: &str, outcome: &str) {
-        if let Ok(mut map) = self.requests.lock() {
-            *map.entry((route.to_owned(), outcome.to_owned()))
-                .or_default() += 1;
-        }
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     pub(crate) fn block(&self, stage: &str, risk: &str) {
-        if let Ok(mut map) = self.blocks.lock() {
-            *map.entry((stage.to_owned(), risk.to_owned())).or_default() += 1;
-        }
+        self.blocks
+            .get_or_create(&BlockLabels {
+                stage: stage.to_owned(),
+                risk: risk.to_owned(),
+            })
+            .inc();
     }
 
     pub(crate) fn upstream_latency(&self, seconds: f64) {
@@ -102,58 +143,42 @@ impl Metrics {
         self.audit.observe(seconds);
     }
 
-    pub(crate) fn stream_opened(&self) {
-        self.open_streams.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn stream_closed(&self) {
-        self.open_streams.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn open_streams(&self) -> u64 {
-        self.open_streams.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn render(&self) -> String {
+    /// The text exposition, with the gauges that are read at scrape time set first.
+    pub(crate) fn render(&self, open_streams: usize, tracked: (u64, u64, u64)) -> String {
+        self.open_streams
+            .set(i64::try_from(open_streams).unwrap_or(i64::MAX));
+        for (cache, n) in [
+            ("rate_limits", tracked.0),
+            ("user_states", tracked.1),
+            ("violations", tracked.2),
+        ] {
+            self.tracked
+                .get_or_create(&CacheLabels { cache })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         let mut out = String::new();
-        out.push_str("# HELP hegui_requests_total Requests by route and outcome.\n# TYPE hegui_requests_total counter\n");
-        if let Ok(map) = self.requests.lock() {
-            for ((route, outcome), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "hegui_requests_total{{route=\"{route}\",outcome=\"{outcome}\"}} {n}"
-                );
-            }
-        }
-        out.push_str("# HELP hegui_blocks_total Blocks by stage (input, output, classifier) and risk code.\n# TYPE hegui_blocks_total counter\n");
-        if let Ok(map) = self.blocks.lock() {
-            for ((stage, risk), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "hegui_blocks_total{{stage=\"{stage}\",risk=\"{risk}\"}} {n}"
-                );
-            }
-        }
-        self.upstream.render(
-            &mut out,
-            "hegui_upstream_latency_seconds",
-            "Time waiting for the upstream (non-streamed: whole answer; streamed: first byte).",
-        );
-        self.added.render(
-            &mut out,
-            "hegui_added_latency_seconds",
-            "Time the gateway itself added to a request (total minus upstream time).",
-        );
-        self.audit.render(
-            &mut out,
-            "hegui_audit_commit_seconds",
-            "Time from handing an audit record to the ledger writer to its durable commit (part of the added latency).",
-        );
-        let _ = writeln!(
-            out,
-            "# HELP hegui_open_streams Streams being served.\n# TYPE hegui_open_streams gauge\nhegui_open_streams {}",
-            self.open_streams()
-        );
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        let metrics = Metrics::default();
+        metrics.block("input", "A.1\"} 1\nhegui_fake 9");
+        metrics.request("/v1/models", "200");
+        let text = metrics.render(0, (0, 0, 0));
+        assert!(
+            text.contains(r#"hegui_blocks_total{stage="input",risk="A.1\"} 1\nhegui_fake 9"} 1"#),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("hegui_fake")), "{text}");
+        assert!(text.contains(r#"hegui_requests_total{route="/v1/models",outcome="200"} 1"#));
+        assert!(text.contains("hegui_added_latency_seconds_bucket{le=\"0.001\"} 0"));
     }
 }

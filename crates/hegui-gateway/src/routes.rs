@@ -7,17 +7,19 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Extension, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use hegui_lexicon::{Level, Verdict};
 use serde_json::{Value, json};
 
+use crate::auth::Tenant;
 use crate::config::{ExplicitText, InputBlock, Upstream};
 use crate::error::AppError;
-use crate::gateway::{Caller, Gateway, InputCheck, hits_json};
+use crate::gateway::{Caller, Gateway, InputCheck, audit_hits, decision};
 use crate::stream::{Blocked, OutputGuard, SseParser};
+use hegui_store::ledger::schema::{Decision, Outcome, Stage, StageVerdict};
 
 type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -212,7 +214,9 @@ async fn upstream_failure(
     (status, message): (StatusCode, String),
 ) -> AppError {
     tracing::warn!(record = %caller.record_id, %message, "upstream failure");
-    let record = record.outcome("upstream_error").response(message.clone());
+    let record = record
+        .outcome(Outcome::UpstreamError)
+        .response(message.clone());
     if let Err(e) = gateway.audit(caller, record).await {
         return e;
     }
@@ -238,7 +242,9 @@ async fn upstream_status(
         .await
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&body).into_owned();
-    let record = record.outcome("upstream_error").response(text.clone());
+    let record = record
+        .outcome(Outcome::UpstreamError)
+        .response(text.clone());
     if let Err(e) = gateway.audit(caller, record).await {
         return e.into_response();
     }
@@ -276,8 +282,8 @@ async fn blocked_input(
         .record(caller, kind, model)
         .request(text)
         .response(refusal.clone())
-        .verdicts(gateway.verdicts_json(check, None))
-        .outcome("blocked_input");
+        .verdicts(gateway.verdicts(check, None))
+        .outcome(Outcome::BlockedInput);
     if let Err(e) = gateway.audit(caller, record).await {
         return e.into_response();
     }
@@ -317,10 +323,14 @@ fn notice_position(gateway: &Gateway) -> Option<hegui_label::explicit::Position>
 }
 
 /// `POST /v1/chat/completions`.
-pub(crate) async fn chat(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn chat(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    chat_inner(gateway, parts.headers, body, addr)
+    chat_inner(gateway, tenant, parts.headers, body, addr)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -328,12 +338,13 @@ pub(crate) async fn chat(State(gateway): State<Gateway>, request: Request) -> Re
 #[tracing::instrument(name = "chat", skip_all)]
 async fn chat_inner(
     gateway: Gateway,
+    tenant: Tenant,
     headers: HeaderMap,
     body: Body,
     addr: Option<SocketAddr>,
 ) -> Result<Response> {
     let (bytes, body) = read_json(&gateway, body).await?;
-    let caller = gateway.admit(&headers, Some(&body), addr).await?;
+    let caller = gateway.admit(&tenant, &headers, Some(&body), addr).await?;
     let (model, upstream) = upstream_of(&gateway, &body)?;
     let text = chat_input(&body)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
@@ -341,7 +352,11 @@ async fn chat_inner(
     if check.blocked.is_some() {
         return Ok(blocked_input(&gateway, &caller, "chat", &model, &text, &check, stream).await);
     }
-    let record = gateway.record(&caller, "chat", &model).request(text);
+    // The input stage's verdict goes in now, so that an upstream failure's record has it.
+    let record = gateway
+        .record(&caller, "chat", &model)
+        .request(text)
+        .verdicts(gateway.verdicts(&check, None));
     let before_upstream = caller.started.elapsed();
     let upstream_started = Instant::now();
     let response = match call_upstream(&gateway, upstream, "chat/completions", bytes).await {
@@ -384,9 +399,9 @@ async fn chat_inner(
             sender,
             before_upstream,
         };
-        gateway.inner.metrics.stream_opened();
-        // The task ends with the stream; graceful shutdown waits for open streams (see `serve`).
-        tokio::spawn(task.run(response));
+        // Tracked, so that graceful shutdown waits for open streams (see `serve`); a task that
+        // panics still leaves the tracker.
+        gateway.inner.streams.spawn(task.drive(response));
         let body = Body::from_stream(futures_util::stream::unfold(receiver, |mut r| async {
             r.recv().await.map(|b| (Ok::<_, Infallible>(b), r))
         }));
@@ -434,7 +449,7 @@ async fn chat_inner(
             let hits = matcher.find_all(&scanned);
             let choice_verdict = Verdict::of(&hits);
             verdict = verdict.max(choice_verdict);
-            output_hits.extend(hits_json(&hits, &scanned));
+            output_hits.extend(audit_hits(&hits, Some(&scanned)));
             if choice_verdict == Verdict::Block {
                 blocked_risk = hits
                     .iter()
@@ -472,15 +487,14 @@ async fn chat_inner(
         );
     }
     let outcome = if blocked_risk.is_some() {
-        "blocked_output"
+        Outcome::BlockedOutput
     } else {
-        "ok"
+        Outcome::Ok
     };
-    let output_verdict =
-        json!({"stage": "output", "verdict": verdict.as_str(), "hits": output_hits});
+    let output_verdict = StageVerdict::new(Stage::Output, decision(verdict), output_hits);
     let record = record
         .response(texts.join("\n"))
-        .verdicts(gateway.verdicts_json(&check, Some(output_verdict)))
+        .verdicts(gateway.verdicts(&check, Some(output_verdict)))
         .label(label.to_json_wrapped())
         .outcome(outcome);
     gateway.audit(&caller, record).await?;
@@ -544,12 +558,6 @@ fn prepend_notice(chunk: &mut Value, notice: &str) {
 impl StreamTask {
     async fn send(&self, bytes: Bytes) -> bool {
         self.sender.send(bytes).await.is_ok()
-    }
-
-    async fn run(self, response: reqwest::Response) {
-        let metrics_gateway = self.gateway.clone();
-        self.drive(response).await;
-        metrics_gateway.inner.metrics.stream_closed();
     }
 
     async fn drive(self, response: reqwest::Response) {
@@ -653,23 +661,37 @@ impl StreamTask {
                 tracing::info!(record = %self.caller.record_id, tenant = %self.caller.tenant,
                     user = %self.caller.user, risk = %b.hit.rule.risk, "streamed output stopped");
                 (
-                    "blocked_output",
-                    json!({"stage": "output", "verdict": "block",
-                    "hits": [{"pattern": b.hit.rule.pattern, "risk": b.hit.rule.risk, "level": "block"}]}),
+                    Outcome::BlockedOutput,
+                    StageVerdict::new(
+                        Stage::Output,
+                        Decision::Block,
+                        audit_hits(std::slice::from_ref(&b.hit), None),
+                    ),
                 )
             }
             End::Failed(_) => (
-                "upstream_error",
-                json!({"stage": "output", "verdict": Verdict::of(&guard.hits).as_str()}),
+                Outcome::UpstreamError,
+                StageVerdict::new(
+                    Stage::Output,
+                    decision(Verdict::of(&guard.hits)),
+                    audit_hits(&guard.hits, None),
+                ),
             ),
             End::ClientGone => (
-                "client_closed",
-                json!({"stage": "output", "verdict": Verdict::of(&guard.hits).as_str()}),
+                Outcome::ClientClosed,
+                StageVerdict::new(
+                    Stage::Output,
+                    decision(Verdict::of(&guard.hits)),
+                    audit_hits(&guard.hits, None),
+                ),
             ),
             End::Done => (
-                "ok",
-                json!({"stage": "output", "verdict": Verdict::of(&guard.hits).as_str(),
-                "hits": guard.hits.iter().map(|h| json!({"pattern": h.rule.pattern, "risk": h.rule.risk, "level": h.rule.level.as_str()})).collect::<Vec<_>>()}),
+                Outcome::Ok,
+                StageVerdict::new(
+                    Stage::Output,
+                    decision(Verdict::of(&guard.hits)),
+                    audit_hits(&guard.hits, None),
+                ),
             ),
         };
         // Everything clean and released goes out before the final chunk.
@@ -705,7 +727,7 @@ impl StreamTask {
             .record
             .clone()
             .response(response_text)
-            .verdicts(gateway.verdicts_json(&self.check, Some(output_verdict)))
+            .verdicts(gateway.verdicts(&self.check, Some(output_verdict)))
             .label(label.to_json_wrapped())
             .outcome(outcome);
         for chunk in &pending {
@@ -790,9 +812,13 @@ fn collect_text(chunk: &Value, out: &mut String) {
 }
 
 /// `GET /v1/models`: the configured models (the upstreams are not asked).
-pub(crate) async fn models(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn models(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
-    if let Err(e) = gateway.admit(request.headers(), None, addr).await {
+    if let Err(e) = gateway.admit(&tenant, request.headers(), None, addr).await {
         return e.into_response();
     }
     let data: Vec<Value> = gateway
@@ -810,28 +836,40 @@ pub(crate) async fn models(State(gateway): State<Gateway>, request: Request) -> 
 }
 
 /// `POST /v1/embeddings`: input guard only.
-pub(crate) async fn embeddings(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn embeddings(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, parts.headers, body, addr, Kind::Embedding)
+    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Embedding)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST /v1/images/generations`: b64 images get implicit (and optional explicit) labels.
-pub(crate) async fn images(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn images(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, parts.headers, body, addr, Kind::Image)
+    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Image)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST /v1/audio/speech`: the audio gets an implicit (and optional explicit) label.
-pub(crate) async fn speech(State(gateway): State<Gateway>, request: Request) -> Response {
+pub(crate) async fn speech(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, parts.headers, body, addr, Kind::Speech)
+    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Speech)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -892,13 +930,14 @@ fn input_of(kind: Kind, body: &Value) -> Result<String> {
 #[tracing::instrument(name = "media", skip_all, fields(kind = kind.name()))]
 async fn simple_inner(
     gateway: Gateway,
+    tenant: Tenant,
     headers: HeaderMap,
     body: Body,
     addr: Option<SocketAddr>,
     kind: Kind,
 ) -> Result<Response> {
     let (bytes, body) = read_json(&gateway, body).await?;
-    let caller = gateway.admit(&headers, Some(&body), addr).await?;
+    let caller = gateway.admit(&tenant, &headers, Some(&body), addr).await?;
     let (model, upstream) = upstream_of(&gateway, &body)?;
     let text = input_of(kind, &body)?;
     let check = gateway.check_input(&caller, &text).await;
@@ -907,7 +946,10 @@ async fn simple_inner(
             blocked_input(&gateway, &caller, kind.name(), &model, &text, &check, false).await,
         );
     }
-    let record = gateway.record(&caller, kind.name(), &model).request(text);
+    let record = gateway
+        .record(&caller, kind.name(), &model)
+        .request(text)
+        .verdicts(gateway.verdicts(&check, None));
     let upstream_started = Instant::now();
     let response = match call_upstream(&gateway, upstream, kind.path(), bytes).await {
         Ok(r) => r,
@@ -960,14 +1002,14 @@ async fn simple_inner(
                     false
                 }
             };
-            let output = json!({"stage": "output", "labeled": labeled, "notes": notes});
+            let output = StageVerdict::labeling(labeled, notes);
             let record = record
                 .response(format!(
                     "[audio {} bytes, sm3 {}]",
                     audio.len(),
                     hex::encode(hegui_keys::sm3(&audio))
                 ))
-                .verdicts(gateway.verdicts_json(&check, Some(output)))
+                .verdicts(gateway.verdicts(&check, Some(output)))
                 .label(label.to_json_wrapped());
             gateway.audit(&caller, record).await?;
             gateway
@@ -1010,10 +1052,10 @@ async fn simple_inner(
                     .map_or(0, Vec::len);
                 response_text = format!("[{count} embeddings]");
             }
-            let output = json!({"stage": "output", "labeled": labeled, "notes": notes});
+            let output = StageVerdict::labeling(labeled, notes);
             let mut record = record
                 .response(response_text)
-                .verdicts(gateway.verdicts_json(&check, Some(output)));
+                .verdicts(gateway.verdicts(&check, Some(output)));
             if labeled {
                 record = record.label(label.to_json_wrapped());
             }
@@ -1090,9 +1132,16 @@ pub(crate) async fn healthz() -> &'static str {
 
 /// `GET /metrics` (Prometheus text).
 pub(crate) async fn metrics(State(gateway): State<Gateway>) -> Response {
+    let text = gateway
+        .inner
+        .metrics
+        .render(gateway.inner.streams.len(), gateway.inner.tracked.sizes());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        gateway.inner.metrics.render(),
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
     )
         .into_response()
 }

@@ -18,6 +18,7 @@
 
 pub mod export;
 mod prune;
+pub mod schema;
 mod verify;
 
 use serde::{Deserialize, Serialize};
@@ -113,13 +114,14 @@ pub struct NewRecord {
     pub request: String,
     /// Response body (text).
     pub response: String,
-    /// Guard verdicts, as JSON text.
+    /// Guard verdicts, as JSON text: [`schema::Verdicts`] (`.verdicts(verdicts)` takes them).
     pub verdicts: String,
     /// The label written on the output (JSON text), if any.
     pub label: String,
     /// Latency in milliseconds.
     pub latency_ms: i64,
-    /// Outcome: `ok`, `blocked`, `upstream_error`, ….
+    /// Outcome: a [`schema::Outcome`] for guarded exchanges (`.outcome(Outcome::Ok)`), or the
+    /// text of another kind of event.
     pub outcome: String,
 }
 

@@ -1,0 +1,294 @@
+//! The gateway's in-process state about tenants and end users: API-key lookups, end-user
+//! states, rate limits and violation counters. Every map is a bounded cache, so memory stays
+//! bounded whatever `user` values clients invent.
+//!
+//! - Rate limits are governor's GCRA over a [`MokaStore`]: an entry idle for longer than a
+//!   full refill is indistinguishable from a fresh one, so expiring it after that time changes
+//!   no decision; only when more than `limits.tracked-users` users are active within one
+//!   refill period can an eviction forget one user's spent budget (it then starts full, as a
+//!   new user would).
+//! - Key lookups and user states are read-through caches of the store with the `guard.cache-ms`
+//!   time to live.
+//! - Violation counters live for a day without activity (the daily count resets anyway).
+//!
+//! Per instance; with `[fleet]` (a later change) they move to Redis and PostgreSQL.
+
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::DefaultClock;
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::{Quota, RateLimiter};
+use hegui_store::users::UserState;
+use moka::ops::compute::Op;
+use moka::sync::Cache;
+
+use crate::config::Config;
+
+/// governor's rate-limiting state (one `u64` per key) in a bounded moka cache.
+#[derive(Debug)]
+pub(crate) struct MokaStore<K: Hash + Eq + Send + Sync + 'static> {
+    cache: Cache<K, u64>,
+}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore for MokaStore<K> {
+    type Key = K;
+
+    fn measure_and_replace<T, F, E>(&self, key: &K, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        // `and_compute_with` runs calls on one key one at a time, so the read-decide-write
+        // is atomic per key, as governor requires.
+        let mut outcome = None;
+        self.cache.entry_by_ref(key).and_compute_with(|entry| {
+            match f(entry.map(|e| Nanos::from(e.into_value()))) {
+                Ok((value, state)) => {
+                    outcome = Some(Ok(value));
+                    Op::Put(state.as_u64())
+                }
+                Err(e) => {
+                    outcome = Some(Err(e));
+                    Op::Nop
+                }
+            }
+        });
+        match outcome {
+            Some(result) => result,
+            // INVARIANT: `and_compute_with` always calls its closure once.
+            None => unreachable!("moka did not run the compute closure"),
+        }
+    }
+}
+
+/// A keyed GCRA limiter whose state is bounded, and a handle on that state.
+struct Limiter<K: Hash + Eq + Clone + Send + Sync + 'static> {
+    limiter: RateLimiter<K, MokaStore<K>, DefaultClock>,
+    cache: Cache<K, u64>,
+}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> Limiter<K> {
+    fn allows(&self, key: &K) -> bool {
+        self.limiter.check_key(key).is_ok()
+    }
+}
+
+fn limiter<K: Hash + Eq + Clone + Send + Sync + 'static>(
+    rate: f64,
+    burst: f64,
+    capacity: u64,
+) -> Option<Limiter<K>> {
+    if rate <= 0.0 || !rate.is_finite() {
+        return None;
+    }
+    let burst = if burst > 0.0 { burst } else { 2.0 * rate }.clamp(1.0, f64::from(u32::MAX));
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::new(burst as u32)?);
+    // A full refill takes `burst` periods; after that an idle entry equals a fresh one.
+    let refill = period.saturating_mul(burst as u32) + Duration::from_secs(1);
+    let cache = Cache::builder()
+        .max_capacity(capacity)
+        .time_to_idle(refill)
+        .build();
+    let store = MokaStore {
+        cache: cache.clone(),
+    };
+    Some(Limiter {
+        limiter: RateLimiter::new(quota, store, DefaultClock::default()),
+        cache,
+    })
+}
+
+/// Blocked inputs of one end user.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Violations {
+    pub(crate) consecutive: u32,
+    pub(crate) day: i64,
+    pub(crate) today: u32,
+}
+
+/// A (tenant, end user) pair.
+pub(crate) type UserKey = (Arc<str>, Arc<str>);
+
+/// The bounded state; see the module docs.
+pub(crate) struct Tracked {
+    tenant_limit: Option<Limiter<Arc<str>>>,
+    user_limit: Option<Limiter<UserKey>>,
+    /// API-key digest → tenant (`None`: a wrong key).
+    pub(crate) keys: Cache<[u8; 32], Option<String>>,
+    pub(crate) user_states: Cache<UserKey, UserState>,
+    violations: Cache<UserKey, Violations>,
+}
+
+impl Tracked {
+    pub(crate) fn new(config: &Config) -> Tracked {
+        let capacity = config.limits.tracked_users;
+        let guard = &config.guard;
+        let ttl = Duration::from_millis(guard.cache_ms);
+        Tracked {
+            tenant_limit: limiter(guard.tenant_rps, guard.tenant_burst, capacity),
+            user_limit: limiter(guard.user_rps, guard.user_burst, capacity),
+            keys: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+            user_states: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+            violations: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(Duration::from_secs(86_400))
+                .build(),
+        }
+    }
+
+    /// Takes one request from the tenant's budget; `false` when it is spent.
+    pub(crate) fn tenant_allows(&self, tenant: &Arc<str>) -> bool {
+        self.tenant_limit.as_ref().is_none_or(|l| l.allows(tenant))
+    }
+
+    /// Takes one request from the end user's budget; `false` when it is spent.
+    pub(crate) fn user_allows(&self, user: &UserKey) -> bool {
+        self.user_limit.as_ref().is_none_or(|l| l.allows(user))
+    }
+
+    /// Counts a blocked input on `day` (days since the epoch) and returns the counts.
+    pub(crate) fn count_violation(&self, user: &UserKey, day: i64) -> Violations {
+        let entry = self
+            .violations
+            .entry_by_ref(user)
+            .and_compute_with(|entry| {
+                let mut v = entry.map(|e| e.into_value()).unwrap_or_default();
+                if v.day != day {
+                    v.day = day;
+                    v.today = 0;
+                }
+                v.consecutive += 1;
+                v.today += 1;
+                Op::Put(v)
+            });
+        entry
+            .into_entry()
+            .map(|e| e.into_value())
+            .unwrap_or_default()
+    }
+
+    /// A clean input: the consecutive count starts again (today's count stays).
+    pub(crate) fn clear_consecutive(&self, user: &UserKey) {
+        self.violations
+            .entry_by_ref(user)
+            .and_compute_with(|entry| match entry {
+                Some(e) if e.value().consecutive > 0 => Op::Put(Violations {
+                    consecutive: 0,
+                    ..e.into_value()
+                }),
+                _ => Op::Nop,
+            });
+    }
+
+    /// Entries held: (end users with a rate-limit state, cached user states, violation
+    /// counters). For `/metrics` and the memory tests.
+    pub(crate) fn sizes(&self) -> (u64, u64, u64) {
+        let users = self.user_limit.as_ref().map_or(0, |l| {
+            l.cache.run_pending_tasks();
+            l.cache.entry_count()
+        });
+        self.user_states.run_pending_tasks();
+        self.violations.run_pending_tasks();
+        (
+            users,
+            self.user_states.entry_count(),
+            self.violations.entry_count(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resident memory of this process in KiB (Linux).
+    fn resident_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_million_invented_users_stay_within_the_bound() {
+        let mut config = Config::default();
+        config.guard.user_rps = 5.0;
+        config.guard.tenant_rps = 1e9;
+        config.limits.tracked_users = 20_000;
+        let tracked = Tracked::new(&config);
+        let tenant: Arc<str> = Arc::from("t");
+        let before = resident_kib();
+        for i in 0..1_000_000u32 {
+            let key: UserKey = (tenant.clone(), Arc::from(format!("invented-user-{i}")));
+            assert!(
+                tracked.user_allows(&key),
+                "a new user starts with a full budget"
+            );
+            assert!(tracked.tenant_allows(&tenant));
+            tracked.count_violation(&key, 0);
+            tracked.user_states.insert(key, UserState::Warned);
+        }
+        let (limits, states, violations) = tracked.sizes();
+        for (what, n) in [
+            ("limits", limits),
+            ("states", states),
+            ("violations", violations),
+        ] {
+            assert!(n <= 20_000, "{what}: {n} entries kept");
+        }
+        // Unbounded, the three maps would hold about 500 MB here; other tests of this binary
+        // run at the same time, so the bound is generous.
+        let grown_mib = resident_kib().saturating_sub(before) / 1024;
+        assert!(grown_mib < 200, "resident memory grew by {grown_mib} MiB");
+    }
+
+    #[test]
+    fn rate_limits_are_gcra_per_key() {
+        let mut config = Config::default();
+        config.guard.user_rps = 1.0;
+        config.guard.user_burst = 3.0;
+        let tracked = Tracked::new(&config);
+        let a: UserKey = (Arc::from("t"), Arc::from("a"));
+        let b: UserKey = (Arc::from("t"), Arc::from("b"));
+        let allowed = (0..10).filter(|_| tracked.user_allows(&a)).count();
+        assert_eq!(
+            allowed, 3,
+            "the burst, then nothing within the same instant"
+        );
+        assert!(
+            tracked.user_allows(&b),
+            "another user has a budget of their own"
+        );
+        // No limit configured: always allowed.
+        assert!(Tracked::new(&Config::default()).user_allows(&a));
+    }
+
+    #[test]
+    fn violations_count_consecutive_and_daily() {
+        let tracked = Tracked::new(&Config::default());
+        let u: UserKey = (Arc::from("t"), Arc::from("u"));
+        assert_eq!(tracked.count_violation(&u, 10).consecutive, 1);
+        assert_eq!(tracked.count_violation(&u, 10).today, 2);
+        tracked.clear_consecutive(&u);
+        let v = tracked.count_violation(&u, 10);
+        assert_eq!((v.consecutive, v.today), (1, 3));
+        let v = tracked.count_violation(&u, 11);
+        assert_eq!(
+            (v.consecutive, v.today),
+            (2, 1),
+            "a new day resets the daily count"
+        );
+    }
+}
