@@ -90,6 +90,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on `{}`", gateway.config().listen))?;
     let addr = listener.local_addr()?;
     spawn_reload_on_hangup(gateway.clone());
+    let shutdown = shutdown_signal();
     if let Some(db) = &demo_db {
         let (_, key) = gateway
             .store()
@@ -106,7 +107,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("hegui gateway listening on http://{addr}/v1");
     }
-    hegui_gateway::serve(gateway, listener, shutdown_signal()).await?;
+    hegui_gateway::serve(gateway, listener, shutdown).await?;
     eprintln!("hegui gateway stopped");
     drop(demo_db);
     Ok(ExitCode::SUCCESS)
@@ -172,24 +173,33 @@ fn spawn_reload_on_hangup(gateway: Gateway) {
     let _ = gateway;
 }
 
-async fn shutdown_signal() {
+/// Resolves at Ctrl-C or `SIGTERM`. The handlers are installed here, at the call, not when the
+/// future is first polled: a `SIGTERM` that arrives right after the demo printed its key must
+/// stop the server gracefully (draining, deleting the fresh database), not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
                 }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
