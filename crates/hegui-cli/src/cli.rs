@@ -48,4 +48,8 @@ pub(crate) enum Command {
     /// Human genetic resources: classify materials, classify approval changes.
     #[command(subcommand)]
     Hgr(commands::hgr::Command),
+
+    /// Audit a training corpus: source registry, seeded sample, scan, per-source shares.
+    #[command(subcommand)]
+    Corpus(commands::corpus::Command),
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod assess;
 pub(crate) mod audit;
+pub(crate) mod corpus;
 pub(crate) mod hgr;
 pub(crate) mod keys;
 pub(crate) mod label;
@@ -37,5 +38,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(inner) => audit::run(inner),
         Command::Hgr(inner) => hgr::run(inner),
         Command::Serve(inner) => serve::run(inner),
+        Command::Corpus(inner) => corpus::run(inner),
     }
 }
