@@ -31,6 +31,7 @@
 
 pub mod corpus;
 pub mod doc;
+pub mod eval;
 pub mod input;
 pub mod lexicon_eval;
 pub mod stats;

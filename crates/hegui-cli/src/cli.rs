@@ -52,4 +52,7 @@ pub(crate) enum Command {
     /// Audit a training corpus: source registry, seeded sample, scan, per-source shares.
     #[command(subcommand)]
     Corpus(commands::corpus::Command),
+
+    /// Run test banks against an OpenAI-compatible endpoint; pass and refusal rates.
+    Eval(commands::eval::Args),
 }

@@ -4,6 +4,7 @@
 pub(crate) mod assess;
 pub(crate) mod audit;
 pub(crate) mod corpus;
+pub(crate) mod eval;
 pub(crate) mod hgr;
 pub(crate) mod keys;
 pub(crate) mod label;
@@ -39,5 +40,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Hgr(inner) => hgr::run(inner),
         Command::Serve(inner) => serve::run(inner),
         Command::Corpus(inner) => corpus::run(inner),
+        Command::Eval(inner) => eval::run(inner),
     }
 }

@@ -159,3 +159,85 @@ fn lexicon_eval_missing_label_names_the_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("l.jsonl:2`: no `label` field"), "{stderr}");
 }
+
+/// `hegui eval` end to end against `hegui serve --demo` (the gateway over its mock upstream):
+/// the gateway's input guard refuses the drug and gambling questions, the demo model answers the
+/// rest; a second run resumes from the results file and asks nothing.
+#[test]
+fn eval_against_the_demo_gateway() {
+    let server = crate::serve::Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.jsonl");
+    let eval = |extra: &[&str]| {
+        hegui()
+            .args([
+                "eval",
+                "examples/assess/bank.sample.jsonl",
+                "--model",
+                "demo-chat",
+            ])
+            .args(["--endpoint", &server.base, "--api-key", &server.key])
+            .arg("--results")
+            .arg(&results)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Below the minimums: refused without the trial flag.
+    let output = eval(&[]);
+    assert_eq!(output.status.code(), Some(2), "{}", summary(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("`examples/assess/bank.sample.jsonl`: the bank is below the TC260 minimums"),
+        "{stderr}"
+    );
+    let output = eval(&["--allow-below-minimums", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["answered"], 12);
+    let refused = &doc["overall"]["refused_when_due"];
+    assert_eq!(
+        (&refused["successes"], &refused["trials"]),
+        (&2.into(), &4.into())
+    );
+    assert_eq!(doc["overall"]["refused_when_not_due"]["successes"], 0);
+    let first = std::fs::read(&results).unwrap();
+    let output = eval(&["--allow-below-minimums"]);
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("12 resumed"),
+        "{}",
+        summary(&output)
+    );
+    assert_eq!(first, std::fs::read(&results).unwrap());
+}
+
+#[test]
+fn eval_unreachable_endpoint_is_an_input_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let output = hegui()
+        .args([
+            "eval",
+            "examples/assess/bank.sample.jsonl",
+            "--allow-below-minimums",
+        ])
+        .args(["--model", "m", "--retries", "0", "--endpoint"])
+        .arg(format!("http://127.0.0.1:{port}/v1"))
+        .arg("--results")
+        .arg(dir.path().join("r.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", summary(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains(&format!("error: cannot reach `http://127.0.0.1:{port}/v1`")),
+        "{}",
+        summary(&output)
+    );
+}
