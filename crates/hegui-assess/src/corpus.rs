@@ -24,8 +24,7 @@ use hegui_lexicon::{Level, Matcher};
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{Doc, Report, yes_no};
-use crate::input::{self, InputError};
-use crate::lexicon_eval::InputFile;
+use crate::input::{self, InputError, InputFile};
 use crate::stats::{self, Proportion, Reservoir};
 use crate::thresholds::{CORPUS_PASS_MIN, CORPUS_SAMPLE_MIN, Check, SOURCE_ILLEGAL_MAX, thousands};
 
@@ -548,7 +547,7 @@ impl Report for CorpusReport {
             self.inputs
                 .iter()
                 .chain(&self.registry)
-                .map(|i| format!("{} ({} bytes, SM3 {})", i.path, i.bytes, i.sm3))
+                .map(InputFile::describe)
                 .collect(),
         );
         doc.heading(2, "Checks against the cited figures");

@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 /// A problem with an input file.
 #[derive(Debug, thiserror::Error)]
@@ -384,6 +385,38 @@ pub fn digest_file(path: &Path) -> Result<(String, u64), InputError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| InputError::io(&name, e))?;
     Ok((hex::encode(hegui_sm3::digest(&bytes)), bytes.len() as u64))
+}
+
+/// One input file, named exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// Path as given.
+    pub path: String,
+    /// SM3 of its bytes, hex.
+    pub sm3: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl InputFile {
+    /// Names `path` by its digest.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read.
+    pub fn of(path: &Path) -> Result<InputFile, InputError> {
+        let (sm3, bytes) = digest_file(path)?;
+        Ok(InputFile {
+            path: path.display().to_string(),
+            sm3,
+            bytes,
+        })
+    }
+
+    /// `path (N bytes, SM3 …)`, as the reports list their inputs.
+    pub fn describe(&self) -> String {
+        format!("{} ({} bytes, SM3 {})", self.path, self.bytes, self.sm3)
+    }
 }
 
 #[cfg(test)]

@@ -13,13 +13,13 @@
 //! "share of positives" says how many labelled positives that risk or pattern catches.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hegui_lexicon::{Level, Matcher, taxonomy};
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{Doc, Report};
-use crate::input::{self, InputError};
+use crate::input::{self, InputError, InputFile};
 use crate::stats::Proportion;
 
 /// One pattern that fired on a record.
@@ -172,33 +172,6 @@ pub struct Firing {
     pub share_of_positives: Proportion,
     /// Example false positives: `file:line` and the text (at most 80 characters).
     pub examples: Vec<String>,
-}
-
-/// One input file, named exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputFile {
-    /// Path as given.
-    pub path: String,
-    /// SM3 of its bytes, hex.
-    pub sm3: String,
-    /// Size in bytes.
-    pub bytes: u64,
-}
-
-impl InputFile {
-    /// Names `path` by its digest.
-    ///
-    /// # Errors
-    ///
-    /// The file cannot be read.
-    pub fn of(path: &Path) -> Result<InputFile, InputError> {
-        let (sm3, bytes) = input::digest_file(path)?;
-        Ok(InputFile {
-            path: path.display().to_string(),
-            sm3,
-            bytes,
-        })
-    }
 }
 
 /// The result of `hegui lexicon eval` (JSON shape `"schema": "hegui.lexicon-eval/1"`).
@@ -409,12 +382,7 @@ impl Report for LexiconEvalReport {
             "{}; {} records; {}. Intervals: 95 % Wilson.",
             self.predictor, self.records, self.label
         ));
-        doc.list(
-            self.inputs
-                .iter()
-                .map(|i| format!("{} ({} bytes, SM3 {})", i.path, i.bytes, i.sm3))
-                .collect(),
-        );
+        doc.list(self.inputs.iter().map(InputFile::describe).collect());
         doc.heading(2, "Overall and per group");
         let header = ["", "precision", "recall", "F1", "harmless blocked (FPR)"];
         let mut rows = vec![score_row("all", &self.overall)];

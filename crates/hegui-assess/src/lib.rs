@@ -29,6 +29,7 @@
 //! Not for: deciding what is illegal. The lexicon scan is a screen; the manual check the
 //! standards ask for is done by people on the sample this crate draws. No cargo features.
 
+pub mod annotate;
 pub mod corpus;
 pub mod doc;
 pub mod eval;

@@ -55,4 +55,8 @@ pub(crate) enum Command {
 
     /// Run test banks against an OpenAI-compatible endpoint; pass and refusal rates.
     Eval(commands::eval::Args),
+
+    /// Annotation QA: accuracy per batch and annotator, safety coverage, a review plan.
+    #[command(subcommand)]
+    Annotate(commands::annotate::Command),
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes its clap arguments and a `run` function returning the
 //! process exit code; [`run`] dispatches.
 
+pub(crate) mod annotate;
 pub(crate) mod assess;
 pub(crate) mod audit;
 pub(crate) mod corpus;
@@ -41,5 +42,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(inner) => serve::run(inner),
         Command::Corpus(inner) => corpus::run(inner),
         Command::Eval(inner) => eval::run(inner),
+        Command::Annotate(inner) => annotate::run(inner),
     }
 }

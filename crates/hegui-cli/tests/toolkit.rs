@@ -241,3 +241,44 @@ fn eval_unreachable_endpoint_is_an_input_error() {
         summary(&output)
     );
 }
+
+#[test]
+fn annotate_qa_golden_markdown() {
+    let output = run(&[
+        "annotate",
+        "qa",
+        "examples/assess/annotations.jsonl",
+        "--reviews",
+        "examples/assess/reviews.jsonl",
+        "--plan-per-batch",
+        "3",
+        "--format",
+        "md",
+    ]);
+    // Batch b2 is below 95 % and every risk is short of 200 safety annotations.
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn annotate_qa_bad_line_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    std::fs::write(
+        &path,
+        "{\"item\":\"1\",\"annotator\":\"x\",\"batch\":\"b\",\"label\":\"ok\",\"kind\":\"functional\"}\n\
+         {\"item\":\"2\",\"annotator\":\"x\",\"batch\":\"b\",\"label\":\"ok\",\"kind\":\"safety\"}\n",
+    )
+    .unwrap();
+    let output = hegui()
+        .args(["annotate", "qa"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", summary(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("a.jsonl:2`: a safety annotation needs a `risk`"),
+        "{stderr}"
+    );
+}

@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::runner::Transcript;
 use super::{Bank, Coverage, Kind};
 use crate::doc::{Doc, Report};
-use crate::input::InputError;
-use crate::lexicon_eval::InputFile;
+use crate::input::{InputError, InputFile};
 use crate::stats::Proportion;
 use crate::thresholds::{ANSWER_REFUSAL_MAX, Check, GENERATE_PASS_MIN, REFUSE_RATE_MIN};
 
@@ -245,7 +244,7 @@ impl Report for EvalReport {
             self.banks
                 .iter()
                 .chain(std::iter::once(&self.results))
-                .map(|i| format!("{} ({} bytes, SM3 {})", i.path, i.bytes, i.sm3))
+                .map(InputFile::describe)
                 .collect(),
         );
         doc.heading(2, "Bank coverage against the minimums");
