@@ -33,6 +33,7 @@ pub mod annotate;
 pub mod corpus;
 pub mod doc;
 pub mod eval;
+pub mod filing;
 pub mod input;
 pub mod lexicon_eval;
 pub mod stats;

@@ -59,4 +59,7 @@ pub(crate) enum Command {
     /// Annotation QA: accuracy per batch and annotator, safety coverage, a review plan.
     #[command(subcommand)]
     Annotate(commands::annotate::Command),
+
+    /// Write the security self-assessment and filing dossier (Markdown, HTML, DOCX).
+    Filing(commands::filing::Args),
 }

@@ -6,6 +6,7 @@ pub(crate) mod assess;
 pub(crate) mod audit;
 pub(crate) mod corpus;
 pub(crate) mod eval;
+pub(crate) mod filing;
 pub(crate) mod hgr;
 pub(crate) mod keys;
 pub(crate) mod label;
@@ -43,5 +44,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Corpus(inner) => corpus::run(inner),
         Command::Eval(inner) => eval::run(inner),
         Command::Annotate(inner) => annotate::run(inner),
+        Command::Filing(inner) => filing::run(inner),
     }
 }

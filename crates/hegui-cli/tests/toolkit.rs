@@ -242,19 +242,22 @@ fn eval_unreachable_endpoint_is_an_input_error() {
     );
 }
 
-#[test]
-fn annotate_qa_golden_markdown() {
-    let output = run(&[
+/// `hegui annotate qa` on the shipped annotations and reviews, with `extra` arguments.
+fn annotate_examples(extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "annotate",
         "qa",
         "examples/assess/annotations.jsonl",
         "--reviews",
         "examples/assess/reviews.jsonl",
-        "--plan-per-batch",
-        "3",
-        "--format",
-        "md",
-    ]);
+    ];
+    args.extend(extra);
+    run(&args)
+}
+
+#[test]
+fn annotate_qa_golden_markdown() {
+    let output = annotate_examples(&["--plan-per-batch", "3", "--format", "md"]);
     // Batch b2 is below 95 % and every risk is short of 200 safety annotations.
     assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
     insta::assert_snapshot!(stdout(&output));
@@ -280,5 +283,64 @@ fn annotate_qa_bad_line_is_named() {
     assert!(
         stderr.contains("a.jsonl:2`: a safety annotation needs a `risk`"),
         "{stderr}"
+    );
+}
+
+/// The dossier from the shipped examples' results (corpus, annotation, lexicon), without a test
+/// bank result: the test-bank section says there is no evidence; every figure carries its tag.
+#[test]
+fn filing_dossier_golden_and_all_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let mut corpus = CORPUS.to_vec();
+    let corpus_json = out("corpus.json");
+    corpus.extend(["--format", "json", "-o", &corpus_json]);
+    assert_eq!(run(&corpus).status.code(), Some(1));
+    let annotate_json = out("annotate.json");
+    let output = annotate_examples(&["--format", "json", "-o", &annotate_json]);
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    let lexicon_json = out("lexicon-eval.json");
+    let output = cold_slice(&["--format", "json", "-o", &lexicon_json]);
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    let filing = |extra: &[&str]| {
+        let mut args = vec![
+            "filing",
+            "examples/public-chatbot.toml",
+            "--as-of",
+            "2026-11-02",
+            "--corpus",
+            &corpus_json,
+            "--annotate",
+            &annotate_json,
+            "--lexicon-eval",
+            &lexicon_json,
+        ];
+        args.extend(extra);
+        run(&args)
+    };
+    let output = filing(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    let md = stdout(&output).replace(&dir.path().display().to_string(), "[TMP]");
+    assert!(
+        md.contains("Document set: 备案 filing (own foundation model)"),
+        "{md}"
+    );
+    insta::assert_snapshot!(md);
+
+    let dossier = out("dossier");
+    let output = filing(&["--out-dir", &dossier]);
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    let docx = std::fs::read(dir.path().join("dossier/self-assessment.docx")).unwrap();
+    assert_eq!(&docx[..2], b"PK");
+    let html = std::fs::read_to_string(dir.path().join("dossier/self-assessment.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && !html.contains("<script"));
+
+    // A result file of another shape is named.
+    let output = filing(&["--eval", &corpus_json]);
+    assert_eq!(output.status.code(), Some(2), "{}", summary(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("corpus.json:"),
+        "{}",
+        summary(&output)
     );
 }
