@@ -48,6 +48,20 @@ pub(crate) enum Command {
     /// Human genetic resources: classify materials, classify approval changes.
     #[command(subcommand)]
     Hgr(commands::hgr::Command),
+
+    /// Audit a training corpus: source registry, seeded sample, scan, per-source shares.
+    #[command(subcommand)]
+    Corpus(commands::corpus::Command),
+
+    /// Run test banks against an OpenAI-compatible endpoint; pass and refusal rates.
+    Eval(commands::eval::Args),
+
+    /// Annotation QA: accuracy per batch and annotator, safety coverage, a review plan.
+    #[command(subcommand)]
+    Annotate(commands::annotate::Command),
+
+    /// Write the security self-assessment and filing dossier (Markdown, HTML, DOCX).
+    Filing(commands::filing::Args),
 }
 
 #[cfg(test)]
@@ -61,7 +75,7 @@ mod tests {
     const RETIRED: &[&str] = &["out", "pub", "pubkey", "json"];
 
     /// The `--format` values, one spelling each, whatever the command.
-    const FORMATS: &[&str] = &["table", "md", "json", "jsonl", "html"];
+    const FORMATS: &[&str] = &["table", "md", "json", "jsonl", "html", "docx"];
 
     /// Walks every subcommand and collects each breach of the one-vocabulary rule.
     fn breaches(command: &clap::Command, path: &str, out: &mut Vec<String>) {

@@ -1,8 +1,12 @@
 //! One module per subcommand. Each exposes its clap arguments and a `run` function returning the
 //! process exit code; [`run`] dispatches.
 
+pub(crate) mod annotate;
 pub(crate) mod assess;
 pub(crate) mod audit;
+pub(crate) mod corpus;
+pub(crate) mod eval;
+pub(crate) mod filing;
 pub(crate) mod hgr;
 pub(crate) mod keys;
 pub(crate) mod label;
@@ -39,5 +43,9 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(inner) => audit::run(inner),
         Command::Hgr(inner) => hgr::run(inner),
         Command::Serve(inner) => serve::run(inner),
+        Command::Corpus(inner) => corpus::run(inner),
+        Command::Eval(inner) => eval::run(inner),
+        Command::Annotate(inner) => annotate::run(inner),
+        Command::Filing(inner) => filing::run(inner),
     }
 }

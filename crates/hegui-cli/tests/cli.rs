@@ -22,3 +22,5 @@ mod audit;
 mod hgr;
 
 mod serve;
+
+mod toolkit;

@@ -5,10 +5,10 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// A running `hegui serve --demo` on a free port, with its database in a temporary directory.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    key: String,
+    pub(crate) base: String,
+    pub(crate) key: String,
     db: String,
     /// What the server printed on stderr before it listened.
     banner: Vec<String>,
@@ -16,7 +16,7 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite:{}", dir.path().join("gw.db").display());
         let mut server = Server::spawn(&[], Some(&db));

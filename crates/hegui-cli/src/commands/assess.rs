@@ -61,17 +61,22 @@ pub(crate) struct Args {
 /// The exit status when the report is written and something is overdue.
 const EXIT_OVERDUE: u8 = 3;
 
+/// `--as-of DATE` (YYYY-MM-DD), or today in China (UTC+8).
+pub(crate) fn as_of(text: Option<&str>) -> anyhow::Result<NaiveDate> {
+    Ok(match text {
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .with_context(|| format!("`--as-of {text}` is not a date in the form YYYY-MM-DD"))?,
+        None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
+    })
+}
+
 /// Runs `hegui assess`.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "every subcommand takes its arguments by value"
 )]
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let as_of = match &args.as_of {
-        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .with_context(|| format!("`--as-of {text}` is not a date in the form YYYY-MM-DD"))?,
-        None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
-    };
+    let as_of = as_of(args.as_of.as_deref())?;
     let pack = match &args.pack_dir {
         Some(dir) => Pack::load_dir(dir),
         None => Pack::embedded(&args.pack),

@@ -5,6 +5,10 @@
 //!
 //! `hegui lexicon build DIR -o FILE`: the compiled form, which `hegui scan --lexicon FILE` and
 //! the gateway load without rebuilding the automaton.
+//!
+//! `hegui lexicon eval DATA… --label-field F`: precision, recall and F1 of a lexicon against
+//! labelled records (per group, risk code and pattern, with intervals) and the patterns with the
+//! most false positives (`hegui_assess::lexicon_eval`). Exit code 0: the report was written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +41,39 @@ pub(crate) enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
+    /// Precision, recall and F1 against labelled data; the patterns with most false positives.
+    Eval(EvalArgs),
+}
+
+/// Arguments of `hegui lexicon eval`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EvalArgs {
+    /// Labelled records: JSONL, CSV or TSV.
+    #[arg(required = true, value_name = "DATA")]
+    data: Vec<PathBuf>,
+    /// The field with the label.
+    #[arg(long, value_name = "FIELD")]
+    label_field: String,
+    /// Label values that mean "should be blocked" (repeatable).
+    #[arg(long, default_value = "1", value_name = "VALUE")]
+    positive: Vec<String>,
+    /// The field with the text.
+    #[arg(long, default_value = "text", value_name = "FIELD")]
+    text_field: String,
+    /// A field to break the scores down by (e.g. `topic`).
+    #[arg(long, value_name = "FIELD")]
+    group_field: Option<String>,
+    /// The weakest hit level counted as "blocked".
+    #[arg(long, default_value = "block", value_parser = ["block", "review", "flag"])]
+    level: String,
+    /// How many false-positive patterns to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Lexicon directory or compiled file; default: the bundled sample lexicon.
+    #[arg(long, value_name = "DIR|FILE", env = "HEGUI_LEXICON")]
+    lexicon: Option<PathBuf>,
+    #[command(flatten)]
+    output: super::corpus::Output,
 }
 
 /// Formats of `lexicon check`.
@@ -89,7 +126,33 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("built in {:.2} s", started.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Eval(args) => eval(args),
     }
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    use hegui_assess::lexicon_eval::{LexiconPredictor, Options, evaluate};
+    let matcher = super::scan::load_matcher(args.lexicon.as_deref())?;
+    let level = match args.level.as_str() {
+        "flag" => hegui_lexicon::Level::Flag,
+        "review" => hegui_lexicon::Level::Review,
+        _ => hegui_lexicon::Level::Block,
+    };
+    let predictor = LexiconPredictor {
+        matcher: &matcher,
+        level,
+    };
+    let options = Options {
+        text_field: args.text_field,
+        label_field: args.label_field,
+        positive: args.positive,
+        group_field: args.group_field,
+        top: args.top,
+        examples: 3,
+    };
+    let report = evaluate(&args.data, &predictor, &options)?;
+    args.output.emit(&report)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn table(r: &CheckReport) -> String {
