@@ -1,6 +1,6 @@
-//! The gateway's shared state and the steps of the guard pipeline that do not depend on the
-//! endpoint: authentication, end-user state, rate limits, the input guard, the violation policy,
-//! audit records and labels.
+//! The gateway's shared state, and what every route does the same way around the guard
+//! pipeline: the API key (for the auth layer), admission with refusal records, the input
+//! guards with their metrics, audit records.
 //!
 //! Built once from a validated [`Config`]; cheap to clone (one `Arc`).
 
@@ -9,20 +9,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use hegui_keys::SigningKey;
-use hegui_lexicon::{Hit, Level, Lexicon, Matcher, SharedMatcher, Verdict};
+use hegui_lexicon::{Lexicon, Matcher, SharedMatcher};
 use hegui_store::ledger::NewRecord;
-use hegui_store::ledger::schema::{self, Stage, StageVerdict, Verdicts};
-use hegui_store::users::UserState;
-use hegui_store::{AuditWriter, RecordId, Store, WriterOptions};
+use hegui_store::ledger::schema::{Outcome, Verdicts};
+use hegui_store::{AuditWriter, Store, WriterOptions};
 use serde_json::Value;
 use subtle::ConstantTimeEq as _;
 
+use crate::auth::Tenant;
 use crate::config::{Config, InputBlock};
 use crate::error::AppError;
+use crate::guard::{self, Caller, InputCheck, Pipeline, RequestMeta};
 use crate::metrics::Metrics;
-use crate::state::{Tracked, UserKey};
+use crate::state::Tracked;
 
 /// The gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -81,52 +82,16 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) store: Store,
     pub(crate) writer: AuditWriter,
-    pub(crate) matcher: SharedMatcher,
+    pub(crate) matcher: Arc<SharedMatcher>,
     pub(crate) client: reqwest::Client,
-    pub(crate) key: Option<Arc<SigningKey>>,
     static_keys: Vec<([u8; 32], String)>,
     upstream_keys: HashMap<String, Option<String>>,
-    pub(crate) classifier_key: Option<String>,
-    pub(crate) tracked: Tracked,
+    pub(crate) tracked: Arc<Tracked>,
+    pub(crate) pipeline: Pipeline,
     /// Open stream tasks, for draining at shutdown.
     pub(crate) streams: tokio_util::task::TaskTracker,
     pub(crate) metrics: Metrics,
 }
-
-/// Who is asking, established by [`Gateway::admit`].
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) tenant: String,
-    pub(crate) user: String,
-    pub(crate) state: UserState,
-    pub(crate) client_addr: String,
-    pub(crate) started: Instant,
-    pub(crate) record_id: RecordId,
-}
-
-impl Caller {
-    /// The key of this caller's per-user state.
-    pub(crate) fn key(&self) -> UserKey {
-        (
-            Arc::from(self.tenant.as_str()),
-            Arc::from(self.user.as_str()),
-        )
-    }
-}
-
-/// The input guard's finding.
-#[derive(Debug, Clone)]
-pub(crate) struct InputCheck {
-    pub(crate) verdict: Verdict,
-    pub(crate) hits: Vec<schema::Hit>,
-    /// The risk code of the block, if blocked.
-    pub(crate) blocked: Option<String>,
-    /// Extra verdicts (classifier).
-    pub(crate) extra: Vec<StageVerdict>,
-}
-
-/// The end user of requests that name none.
-pub(crate) const ANONYMOUS: &str = "anonymous";
 
 fn env_var(field: String, variable: &str) -> Result<String, GatewayError> {
     std::env::var(variable).map_err(|_| GatewayError::MissingEnv {
@@ -137,42 +102,6 @@ fn env_var(field: String, variable: &str) -> Result<String, GatewayError> {
 
 fn key_digest(key: &str) -> [u8; 32] {
     hegui_keys::sm3(format!("hegui-gateway-key/1\n{key}").as_bytes())
-}
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-fn rank(state: UserState) -> u8 {
-    match state {
-        UserState::Normal => 0,
-        UserState::Warned => 1,
-        UserState::Restricted => 2,
-        UserState::Suspended => 3,
-        UserState::Terminated => 4,
-    }
-}
-
-/// The audit form of lexicon hits in `text` (with the text each matched, when known).
-pub(crate) fn audit_hits(hits: &[Hit], text: Option<&str>) -> Vec<schema::Hit> {
-    hits.iter()
-        .map(|h| schema::Hit {
-            pattern: h.rule.pattern.clone(),
-            risk: h.rule.risk.clone(),
-            level: h.rule.level.as_str().to_owned(),
-            text: text.map(|t| h.display_text(t)),
-        })
-        .collect()
-}
-
-/// The audit form of a lexicon verdict.
-pub(crate) fn decision(verdict: Verdict) -> schema::Decision {
-    match verdict {
-        Verdict::Clean => schema::Decision::Clean,
-        Verdict::Flag => schema::Decision::Flag,
-        Verdict::Review => schema::Decision::Review,
-        Verdict::Block => schema::Decision::Block,
-    }
 }
 
 impl Gateway {
@@ -192,7 +121,7 @@ impl Gateway {
             path: "(sample)".into(),
             message: e.to_string(),
         })?;
-        let matcher = SharedMatcher::new(sample);
+        let matcher = Arc::new(SharedMatcher::new(sample));
         if !config.guard.lexicon.is_empty() {
             // The same loader as a reload: a directory, or a compiled file.
             matcher
@@ -264,7 +193,16 @@ impl Gateway {
                 ..WriterOptions::default()
             },
         );
-        let tracked = Tracked::new(&config);
+        let tracked = Arc::new(Tracked::new(&config));
+        let pipeline = Pipeline::new(&guard::Parts {
+            config: &config,
+            store: &store,
+            tracked: &tracked,
+            matcher: &matcher,
+            classifier_key,
+            client: &client,
+            key,
+        });
         Ok(Gateway {
             inner: Arc::new(Inner {
                 config,
@@ -272,11 +210,10 @@ impl Gateway {
                 writer,
                 matcher,
                 client,
-                key,
                 static_keys,
                 upstream_keys,
-                classifier_key,
                 tracked,
+                pipeline,
                 streams: tokio_util::task::TaskTracker::new(),
                 metrics: Metrics::default(),
             }),
@@ -328,82 +265,53 @@ impl Gateway {
             .and_then(|k| k.as_deref())
     }
 
-    /// Finds the end user of an authenticated request (its tenant set by the auth layer),
-    /// checks their state and the rate limits.
+    /// Runs the admission guards for an authenticated request (its tenant set by the auth
+    /// layer). A refusal that the guard marks as audited leaves a record (kind `kind`, outcome
+    /// `refused`), at most one per end user, guard and second.
     pub(crate) async fn admit(
         &self,
-        tenant: &crate::auth::Tenant,
+        tenant: &Tenant,
+        kind: &str,
         headers: &HeaderMap,
         body: Option<&Value>,
         client_addr: Option<SocketAddr>,
     ) -> Result<Caller, AppError> {
-        let started = tenant.arrived;
-        let tenant = tenant.id.clone();
-        let user = body
-            .and_then(|b| b.get("user"))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| {
-                headers
-                    .get(self.inner.config.guard.user_header.as_str())
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            })
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| ANONYMOUS.into());
-        if user.len() > 256 {
-            return Err(AppError::bad_request(
-                "invalid_user",
-                "end user id is longer than 256 bytes",
-            )
-            .param("user"));
+        let mut caller = Caller::new(
+            tenant.id.clone(),
+            tenant.arrived,
+            client_addr.map(|a| a.to_string()).unwrap_or_default(),
+        );
+        let request = RequestMeta { headers, body };
+        for guard in &self.inner.pipeline.admission {
+            let Err(refusal) = guard.admit(&mut caller, request).await else {
+                continue;
+            };
+            let error = refusal.error;
+            self.inner.metrics.refusal(guard.name(), error.code);
+            if !refusal.audited
+                || !self
+                    .inner
+                    .tracked
+                    .record_refusal(caller.key(), guard.name())
+            {
+                return Err(error);
+            }
+            let model = body
+                .and_then(|b| b.get("model"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let record = self
+                .record(&caller, kind, model)
+                .response(error.message.clone())
+                .verdicts(Verdicts::new(vec![guard::refusal_verdict(
+                    guard.name(),
+                    error.code,
+                )]))
+                .outcome(Outcome::Refused);
+            self.audit(&caller, record).await?;
+            return Err(error.record(caller.record_id.as_str()));
         }
-        let state = self.user_state(&tenant, &user).await?;
-        if matches!(state, UserState::Suspended | UserState::Terminated) {
-            return Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "user_suspended",
-                format!(
-                    "您的账号因多次违规已被{}，暂时无法使用本服务 (end user `{user}` is {}; see the service agreement)",
-                    if state == UserState::Suspended {
-                        "暂停服务"
-                    } else {
-                        "终止服务"
-                    },
-                    state.as_str()
-                ),
-            ));
-        }
-        let guard = &self.inner.config.guard;
-        let key: UserKey = (Arc::from(tenant.as_str()), Arc::from(user.as_str()));
-        if !self.inner.tracked.tenant_allows(&key.0) {
-            return Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_exceeded",
-                format!(
-                    "rate limit of tenant `{tenant}` reached ({} requests/s)",
-                    guard.tenant_rps
-                ),
-            ));
-        }
-        if !self.inner.tracked.user_allows(&key) {
-            return Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_exceeded",
-                format!(
-                    "rate limit of end user `{user}` reached ({} requests/s)",
-                    guard.user_rps
-                ),
-            ));
-        }
-        Ok(Caller {
-            tenant,
-            user,
-            state,
-            client_addr: client_addr.map(|a| a.to_string()).unwrap_or_default(),
-            started,
-            record_id: RecordId::generate(),
-        })
+        Ok(caller)
     }
 
     /// The tenant of an API key, or `None` for a wrong one.
@@ -433,164 +341,16 @@ impl Gateway {
         Ok(tenant)
     }
 
-    async fn user_state(&self, tenant: &str, user: &str) -> Result<UserState, AppError> {
-        let key: UserKey = (Arc::from(tenant), Arc::from(user));
-        if let Some(state) = self.inner.tracked.user_states.get(&key) {
-            return Ok(state);
-        }
-        let found = self
-            .inner
-            .store
-            .end_user(tenant, user)
-            .await
-            .map_err(|e| AppError::internal("reading the end user", e))?;
-        let mut state = found.as_ref().map_or(UserState::Normal, |u| u.state);
-        if state == UserState::Suspended
-            && let Some(u) = &found
-        {
-            let until = u.updated_ms + (self.inner.config.policy.suspend_minutes as i64) * 60_000;
-            if now_ms() >= until {
-                self.inner
-                    .store
-                    .sanction(tenant, user, UserState::Normal, "suspension expired", None)
-                    .await
-                    .map_err(|e| AppError::internal("lifting a suspension", e))?;
-                state = UserState::Normal;
-            }
-        }
-        self.inner.tracked.user_states.insert(key, state);
-        Ok(state)
-    }
-
-    /// Runs the lexicon (and the classifier, if configured) over the input text.
+    /// Runs the input guards over `text`; counts a refusal in the metrics, and a passed input
+    /// resets the end user's consecutive violations.
     pub(crate) async fn check_input(&self, caller: &Caller, text: &str) -> InputCheck {
-        let matcher = self.inner.matcher.load();
-        let hits = matcher.find_all(text);
-        let mut verdict = Verdict::of(&hits);
-        // A restricted user gets no benefit of the doubt: review-level hits block.
-        if caller.state == UserState::Restricted && verdict == Verdict::Review {
-            verdict = Verdict::Block;
-        }
-        let blocked = (verdict == Verdict::Block).then(|| {
-            hits.iter()
-                .find(|h| h.rule.level == Level::Block)
-                .or_else(|| hits.iter().find(|h| h.rule.level == Level::Review))
-                .map_or_else(String::new, |h| h.rule.risk.clone())
-        });
-        let mut check = InputCheck {
-            verdict,
-            hits: audit_hits(&hits, Some(text)),
-            blocked,
-            extra: Vec::new(),
-        };
-        if check.blocked.is_none()
-            && let Some(classifier) = &self.inner.config.guard.classifier
-        {
-            let outcome = crate::classifier::classify(self, classifier, text).await;
-            if let Some(risk) = &outcome.blocked {
-                check.verdict = Verdict::Block;
-                check.blocked = Some(risk.clone());
-                self.inner.metrics.block("classifier", risk);
-            }
-            check.extra.push(outcome.verdict);
-        } else if let Some(risk) = &check.blocked {
-            self.inner.metrics.block("input", risk);
-        }
-        if check.blocked.is_none() {
-            self.clear_violations(caller);
+        let pipeline = &self.inner.pipeline;
+        let check = pipeline.check_input(caller, text).await;
+        match (&check.blocked, check.blocked_by) {
+            (Some(risk), Some(guard)) => self.inner.metrics.block(guard, risk),
+            _ => pipeline.sanctions.clear_violations(caller),
         }
         check
-    }
-
-    /// The verdicts of an exchange: the input stage, any extra input stages (classifier),
-    /// and the output stage when there was one.
-    pub(crate) fn verdicts(&self, input: &InputCheck, output: Option<StageVerdict>) -> Verdicts {
-        let mut stages = vec![StageVerdict::new(
-            Stage::Input,
-            decision(input.verdict),
-            input.hits.clone(),
-        )];
-        stages.extend(input.extra.iter().cloned());
-        stages.extend(output);
-        Verdicts::new(stages)
-    }
-
-    fn clear_violations(&self, caller: &Caller) {
-        self.inner.tracked.clear_consecutive(&caller.key());
-    }
-
-    /// Counts a blocked input and applies the violation policy. Returns the new state if it
-    /// changed.
-    pub(crate) async fn record_violation(&self, caller: &Caller, risk: &str) -> Option<UserState> {
-        // Requests without an end-user id share the name `anonymous`: sanctioning it would
-        // punish every such user, so the policy needs a real id (the `user` field or header).
-        if caller.user == ANONYMOUS {
-            return None;
-        }
-        let policy = &self.inner.config.policy;
-        let day = now_ms().div_euclid(86_400_000);
-        let counts = self.inner.tracked.count_violation(&caller.key(), day);
-        let reached = |threshold: u32, count: u32| threshold > 0 && count >= threshold;
-        let (target, reason) = if reached(policy.suspend_after, counts.consecutive) {
-            (
-                UserState::Suspended,
-                format!(
-                    "{} consecutive blocked inputs (last risk {risk}); suspended for {} minutes",
-                    counts.consecutive, policy.suspend_minutes
-                ),
-            )
-        } else if reached(policy.daily_suspend_after, counts.today) {
-            (
-                UserState::Suspended,
-                format!(
-                    "{} blocked inputs today (last risk {risk}); suspended for {} minutes",
-                    counts.today, policy.suspend_minutes
-                ),
-            )
-        } else if reached(policy.restrict_after, counts.consecutive) {
-            (
-                UserState::Restricted,
-                format!(
-                    "{} consecutive blocked inputs (last risk {risk})",
-                    counts.consecutive
-                ),
-            )
-        } else if reached(policy.warn_after, counts.consecutive) {
-            (
-                UserState::Warned,
-                format!(
-                    "{} consecutive blocked inputs (last risk {risk})",
-                    counts.consecutive
-                ),
-            )
-        } else {
-            return None;
-        };
-        if rank(target) <= rank(caller.state) {
-            return None;
-        }
-        match self
-            .inner
-            .store
-            .sanction(
-                &caller.tenant,
-                &caller.user,
-                target,
-                &reason,
-                Some(caller.record_id.as_str()),
-            )
-            .await
-        {
-            Ok(_) => {
-                tracing::info!(tenant = %caller.tenant, user = %caller.user, state = target.as_str(), %reason, "sanction");
-                self.inner.tracked.user_states.insert(caller.key(), target);
-                Some(target)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "recording a sanction");
-                None
-            }
-        }
     }
 
     /// A record for `caller`, with the id that is also the label's `ProduceID`.
@@ -618,14 +378,6 @@ impl Gateway {
             .metrics
             .audit_latency(started.elapsed().as_secs_f64());
         result
-    }
-
-    /// The implicit label of an output, as the `aigc` object.
-    pub(crate) fn label(&self, caller: &Caller) -> hegui_label::Label {
-        hegui_label::Label::new(
-            self.inner.config.label.producer.clone(),
-            caller.record_id.as_str(),
-        )
     }
 
     /// The refusal or error for a blocked input.

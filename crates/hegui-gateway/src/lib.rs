@@ -2,12 +2,15 @@
 //! that moderates input and streamed output, labels what is generated (GB 45438-2025) and
 //! writes a durable, hash-chained audit record for every answer.
 //!
-//! One request goes through:
+//! One request goes through the auth layer and then the guard pipeline (the guards are listed
+//! in one place, `guard::Pipeline::new`; `DESIGN.md` has the diagram):
 //!
 //! ```text
-//! client ─► auth (API key → tenant, end user) ─► user state (suspended?) ─► rate limits
-//!        ─► input guard (lexicon, optional classifier) ─► upstream (streamed or not)
-//!        ─► output guard (streaming scanner, bounded hold-back) ─► explicit text label
+//! client ─► auth layer (API key → tenant)
+//!        ─► admission: end_user ─► sanctions (suspended?) ─► rate_limit
+//!        ─► input: lexicon ─► classifier (optional)
+//!        ─► upstream (streamed or not)
+//!        ─► output: lexicon (streaming scanner, bounded hold-back) ─► explicit_notice
 //!        ─► implicit label (ProduceID = audit record id) ─► audit record (durable) ─► client
 //! ```
 //!
@@ -39,16 +42,17 @@
 //! No cargo features.
 
 mod auth;
-mod classifier;
 pub mod config;
 pub mod demo;
 mod error;
 mod gateway;
+mod guard;
 mod metrics;
 pub mod mock;
 mod routes;
+mod sse;
 mod state;
-mod stream;
+mod upstream;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,11 +72,15 @@ impl Gateway {
     /// this list, and a test walks it.
     fn protected_routes() -> Vec<(&'static str, &'static str, MethodRouter<Gateway>)> {
         vec![
-            ("POST", "/v1/chat/completions", post(routes::chat)),
-            ("GET", "/v1/models", get(routes::models)),
-            ("POST", "/v1/embeddings", post(routes::embeddings)),
-            ("POST", "/v1/images/generations", post(routes::images)),
-            ("POST", "/v1/audio/speech", post(routes::speech)),
+            ("POST", "/v1/chat/completions", post(routes::chat::chat)),
+            ("GET", "/v1/models", get(routes::models::models)),
+            ("POST", "/v1/embeddings", post(routes::media::embeddings)),
+            (
+                "POST",
+                "/v1/images/generations",
+                post(routes::media::images),
+            ),
+            ("POST", "/v1/audio/speech", post(routes::media::speech)),
         ]
     }
 

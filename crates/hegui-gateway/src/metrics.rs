@@ -27,6 +27,12 @@ struct BlockLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    guard: &'static str,
+    code: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     cache: &'static str,
 }
@@ -37,6 +43,7 @@ pub(crate) struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     blocks: Family<BlockLabels, Counter>,
+    refusals: Family<RefusalLabels, Counter>,
     upstream: Histogram,
     added: Histogram,
     audit: Histogram,
@@ -54,6 +61,7 @@ impl Default for Metrics {
             registry: Registry::with_prefix("hegui"),
             requests: Family::default(),
             blocks: Family::default(),
+            refusals: Family::default(),
             upstream: histogram(),
             added: histogram(),
             audit: histogram(),
@@ -70,6 +78,11 @@ impl Default for Metrics {
             "blocks",
             "Blocks by stage (input, output, classifier) and risk code",
             metrics.blocks.clone(),
+        );
+        r.register(
+            "refusals",
+            "Requests refused by an admission guard, by guard and error code",
+            metrics.refusals.clone(),
         );
         r.register(
             "upstream_latency_seconds",
@@ -116,6 +129,12 @@ impl Metrics {
                 stage: stage.to_owned(),
                 risk: risk.to_owned(),
             })
+            .inc();
+    }
+
+    pub(crate) fn refusal(&self, guard: &'static str, code: &'static str) {
+        self.refusals
+            .get_or_create(&RefusalLabels { guard, code })
             .inc();
     }
 

@@ -10,6 +10,8 @@
 //! - Key lookups and user states are read-through caches of the store with the `guard.cache-ms`
 //!   time to live.
 //! - Violation counters live for a day without activity (the daily count resets anyway).
+//! - Refusal records are throttled to one per end user, guard and second, so that a flood of
+//!   refused requests cannot fill the ledger.
 //!
 //! Per instance; with `[fleet]` (a later change) they move to Redis and PostgreSQL.
 
@@ -121,6 +123,8 @@ pub(crate) struct Tracked {
     pub(crate) keys: Cache<[u8; 32], Option<String>>,
     pub(crate) user_states: Cache<UserKey, UserState>,
     violations: Cache<UserKey, Violations>,
+    /// (end user, guard) → a refusal of theirs was recorded in the last second.
+    refusals: Cache<(UserKey, &'static str), ()>,
 }
 
 impl Tracked {
@@ -142,6 +146,10 @@ impl Tracked {
             violations: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_idle(Duration::from_secs(86_400))
+                .build(),
+            refusals: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(Duration::from_secs(1))
                 .build(),
         }
     }
@@ -175,6 +183,11 @@ impl Tracked {
             .into_entry()
             .map(|e| e.into_value())
             .unwrap_or_default()
+    }
+
+    /// Whether a refusal of `user` by `guard` should be recorded: the first in each second is.
+    pub(crate) fn record_refusal(&self, user: UserKey, guard: &'static str) -> bool {
+        self.refusals.entry((user, guard)).or_insert(()).is_fresh()
     }
 
     /// A clean input: the consecutive count starts again (today's count stays).

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use hegui_gateway::Gateway;
 use hegui_gateway::mock::MockOptions;
+use hegui_store::users::UserState;
 use serde_json::{Value, json};
 use util::{Harness, harness, sse_contents};
 
@@ -734,17 +735,44 @@ async fn audit_records_by_outcome() {
         ],
         ..MockOptions::default()
     };
-    let h = harness(options, |_| {}).await;
+    // One request per end user and second: the second of `flooder` is over the limit.
+    let h = harness(options, |c| {
+        c.guard.user_rps = 1.0;
+        c.guard.user_burst = 1.0;
+    })
+    .await;
+    h.gateway
+        .store()
+        .sanction("acme", "mallory", UserState::Suspended, "test", None)
+        .await
+        .unwrap();
+    let as_user = |mut body: Value, user: &str| {
+        body["user"] = json!(user);
+        body
+    };
+    let flood = as_user(chat("你好"), "flooder");
+    assert_eq!(
+        h.post("/v1/chat/completions", &flood).await.status,
+        StatusCode::OK
+    );
     let cases = [
         ("clean", chat("你好")),
-        ("flagged", chat("我的手机13812345678")),
-        ("blocked_input", chat("哪里能买到冰毒？")),
-        ("blocked_output", chat("去哪买")),
-        ("blocked_output_mid_stream", chat_stream("讲个故事")),
-        ("upstream_fault", chat("你好 #fault:500")),
+        ("flagged", as_user(chat("我的手机13812345678"), "u2")),
+        ("blocked_input", as_user(chat("哪里能买到冰毒？"), "u3")),
+        ("blocked_output", as_user(chat("去哪买"), "u4")),
+        (
+            "blocked_output_mid_stream",
+            as_user(chat_stream("讲个故事"), "u5"),
+        ),
+        ("upstream_fault", as_user(chat("你好 #fault:500"), "u6")),
+        ("suspended_user", as_user(chat("你好"), "mallory")),
+        ("rate_limited", flood),
     ];
     for (name, body) in cases {
         let r = h.post("/v1/chat/completions", &body).await;
+        if name == "suspended_user" || name == "rate_limited" {
+            assert!(r.status.is_client_error(), "{name}: {}", r.text);
+        }
         let record = h.record(&r.header("x-hegui-record-id")).await;
         let verdicts = Verdicts::parse(&record.verdicts).unwrap();
         assert_eq!(verdicts.schema, 2, "{name}");

@@ -30,16 +30,20 @@ pub enum Outcome {
     UpstreamError,
     /// The client went away before the answer was complete.
     ClientClosed,
+    /// An admission guard refused the request (a suspended end user, a spent rate limit); the
+    /// input was not scanned and the upstream not called.
+    Refused,
 }
 
 impl Outcome {
     /// Every outcome, in declaration order.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Ok,
         Outcome::BlockedInput,
         Outcome::BlockedOutput,
         Outcome::UpstreamError,
         Outcome::ClientClosed,
+        Outcome::Refused,
     ];
 
     /// The text stored in the record.
@@ -50,6 +54,7 @@ impl Outcome {
             Outcome::BlockedOutput => "blocked_output",
             Outcome::UpstreamError => "upstream_error",
             Outcome::ClientClosed => "client_closed",
+            Outcome::Refused => "refused",
         }
     }
 
@@ -69,6 +74,8 @@ impl From<Outcome> for String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// Who asks and whether they may ask now (end-user state, rate limits).
+    Admission,
     /// The lexicon over the request's text.
     Input,
     /// The guard model over the request's text.
@@ -113,6 +120,9 @@ pub struct Hit {
 pub struct StageVerdict {
     /// The stage.
     pub stage: Stage,
+    /// The guard that decided, where a stage has several (`sanctions`, `rate_limit`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
     /// Its decision; absent for media outputs, which are labeled, not scanned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Decision>,
@@ -134,7 +144,7 @@ pub struct StageVerdict {
     /// Whether the output got its implicit label (media).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labeled: Option<bool>,
-    /// What went wrong while labeling (media).
+    /// What went wrong while labeling (media); the error code of a refusal (admission).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -144,6 +154,7 @@ impl StageVerdict {
     pub fn new(stage: Stage, verdict: Decision, hits: Vec<Hit>) -> StageVerdict {
         StageVerdict {
             stage,
+            guard: None,
             verdict: Some(verdict),
             hits,
             risk: None,
@@ -163,6 +174,12 @@ impl StageVerdict {
             notes,
             ..StageVerdict::new(Stage::Output, Decision::Clean, Vec::new())
         }
+    }
+
+    /// The same verdict, attributed to the guard named `guard`.
+    pub fn by(mut self, guard: &str) -> StageVerdict {
+        self.guard = Some(guard.to_owned());
+        self
     }
 }
 

@@ -10,18 +10,38 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use futures_util::future::BoxFuture;
+use hegui_lexicon::Verdict;
 use hegui_store::ledger::schema::{Decision, Stage, StageVerdict};
 
+use super::{Caller, InputCheck, InputFinding, InputGuard};
 use crate::config::{Classifier, FailMode};
-use crate::gateway::Gateway;
 
-/// The classifier's finding.
-#[derive(Debug, Clone)]
-pub(crate) struct Outcome {
-    /// The risk code of the block, if blocked.
-    pub(crate) blocked: Option<String>,
-    /// The verdict for the audit record.
-    pub(crate) verdict: StageVerdict,
+/// The classifier as an input guard, with its own HTTP client settings and key.
+pub(crate) struct ClassifierGuard {
+    config: Classifier,
+    key: Option<String>,
+    client: reqwest::Client,
+}
+
+impl InputGuard for ClassifierGuard {
+    fn name(&self) -> &'static str {
+        "classifier"
+    }
+
+    fn check<'a>(
+        &'a self,
+        _caller: &'a Caller,
+        text: &'a str,
+        so_far: &'a InputCheck,
+    ) -> BoxFuture<'a, Option<InputFinding>> {
+        Box::pin(async move {
+            if so_far.blocked.is_some() {
+                return None;
+            }
+            Some(self.classify(text).await)
+        })
+    }
 }
 
 /// Qwen3Guard and Llama Guard category names → Appendix A codes.
@@ -96,74 +116,92 @@ pub(crate) fn parse_answer(answer: &str) -> Option<(bool, Vec<String>)> {
     }
 }
 
-pub(crate) async fn classify(gateway: &Gateway, config: &Classifier, text: &str) -> Outcome {
-    let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
-    let body = json!({
-        "model": config.model,
-        "messages": [{"role": "user", "content": text}],
-        "temperature": 0,
-        "max_tokens": 64,
-        "stream": false,
-    });
-    let mut request = gateway.inner.client.post(&url).json_body(&body);
-    if let Some(key) = &gateway.inner.classifier_key {
-        request = request.bearer_auth(key);
+impl ClassifierGuard {
+    pub(crate) fn new(config: Classifier, key: Option<String>, client: reqwest::Client) -> Self {
+        ClassifierGuard {
+            config,
+            key,
+            client,
+        }
     }
-    let call = async {
-        let response = request.send().await.map_err(|e| e.to_string())?;
-        if !response.status().is_success() {
-            return Err(format!("classifier answered HTTP {}", response.status()));
+
+    async fn classify(&self, text: &str) -> InputFinding {
+        let config = &self.config;
+        let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
+        let body = json!({
+            "model": config.model,
+            "messages": [{"role": "user", "content": text}],
+            "temperature": 0,
+            "max_tokens": 64,
+            "stream": false,
+        });
+        let mut request = self.client.post(&url).json_body(&body);
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
         }
-        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-        let answer = value
-            .pointer("/choices/0/message/content")
-            .and_then(Value::as_str)
-            .ok_or("classifier answer has no message content")?
-            .to_owned();
-        parse_answer(&answer)
-            .ok_or_else(|| format!("classifier answer `{answer}` is not a verdict"))
-    };
-    let result = tokio::time::timeout(Duration::from_millis(config.timeout_ms), call)
-        .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} ms", config.timeout_ms)));
-    match result {
-        Ok((true, categories)) => {
-            let risk = categories
-                .first()
-                .map_or("A.1.h", |c| risk_of(c))
-                .to_owned();
-            Outcome {
-                verdict: StageVerdict {
-                    risk: Some(risk.clone()),
-                    categories,
-                    ..StageVerdict::new(Stage::Classifier, Decision::Block, Vec::new())
-                },
-                blocked: Some(risk),
+        let call = async {
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("classifier answered HTTP {}", response.status()));
             }
-        }
-        Ok((false, categories)) => Outcome {
-            blocked: None,
-            verdict: StageVerdict {
-                categories,
-                ..StageVerdict::new(Stage::Classifier, Decision::Clean, Vec::new())
-            },
-        },
-        Err(error) => {
-            tracing::warn!(%error, "classifier failed");
-            let closed = config.fail == FailMode::Closed;
-            let decision = if closed {
-                Decision::Block
-            } else {
-                Decision::Error
-            };
-            Outcome {
-                blocked: closed.then(|| "classifier-unavailable".to_owned()),
-                verdict: StageVerdict {
-                    error: Some(error),
-                    fail: Some(if closed { "closed" } else { "open" }.to_owned()),
-                    ..StageVerdict::new(Stage::Classifier, decision, Vec::new())
+            let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            let answer = value
+                .pointer("/choices/0/message/content")
+                .and_then(Value::as_str)
+                .ok_or("classifier answer has no message content")?
+                .to_owned();
+            parse_answer(&answer)
+                .ok_or_else(|| format!("classifier answer `{answer}` is not a verdict"))
+        };
+        let result = tokio::time::timeout(Duration::from_millis(config.timeout_ms), call)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} ms", config.timeout_ms)));
+        match result {
+            Ok((true, categories)) => {
+                let risk = categories
+                    .first()
+                    .map_or("A.1.h", |c| risk_of(c))
+                    .to_owned();
+                InputFinding {
+                    verdict: Verdict::Block,
+                    stage: StageVerdict {
+                        risk: Some(risk.clone()),
+                        categories,
+                        ..StageVerdict::new(Stage::Classifier, Decision::Block, Vec::new())
+                    },
+                    blocked: Some(risk),
+                }
+            }
+            Ok((false, categories)) => InputFinding {
+                verdict: Verdict::Clean,
+                blocked: None,
+                stage: StageVerdict {
+                    categories,
+                    ..StageVerdict::new(Stage::Classifier, Decision::Clean, Vec::new())
                 },
+            },
+            Err(error) => {
+                tracing::warn!(%error, "classifier failed");
+                let closed = config.fail == FailMode::Closed;
+                let decision = if closed {
+                    Decision::Block
+                } else {
+                    Decision::Error
+                };
+                InputFinding {
+                    verdict: if closed {
+                        Verdict::Block
+                    } else {
+                        Verdict::Clean
+                    },
+                    blocked: closed.then(|| "classifier-unavailable".to_owned()),
+                    stage: StageVerdict {
+                        error: Some(error),
+                        fail: Some(if closed { "closed" } else { "open" }.to_owned()),
+                        ..StageVerdict::new(Stage::Classifier, decision, Vec::new())
+                    },
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
-//! The streamed-output guard: an SSE parser and a synchronous state machine that rewrites
-//! upstream `chat.completion.chunk`s so that only scanned text leaves the gateway.
+//! The lexicon's output scan: a synchronous state machine that rewrites `chat.completion.chunk`s
+//! so that only scanned text leaves the gateway. A plain answer goes through it as one chunk per
+//! choice, so streamed and plain answers are guarded by the same code.
 //!
 //! Each choice's `content` and `reasoning_content` go through their own
 //! [`hegui_lexicon::Scanner`]; a chunk is re-emitted with the text the scanner *released* (text
@@ -14,58 +15,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hegui_lexicon::{Hit, Level, Matcher, Scanner};
+use hegui_lexicon::{Hit, Level, Matcher, Scanner, Verdict};
+use hegui_store::ledger::schema::{self, Stage, StageVerdict};
 use serde_json::{Map, Value};
 
-/// Splits an SSE byte stream into the `data` of its events.
-#[derive(Debug, Default)]
-pub(crate) struct SseParser {
-    buffer: Vec<u8>,
-}
-
-impl SseParser {
-    /// Feeds bytes; returns the data of each completed event (data lines joined by `\n`).
-    pub(crate) fn push(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.buffer.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        while let Some((end, skip)) = find_event_end(&self.buffer) {
-            let raw: Vec<u8> = self.buffer.drain(..end + skip).take(end).collect();
-            let text = String::from_utf8_lossy(&raw);
-            let mut data: Vec<&str> = Vec::new();
-            for line in text.split('\n') {
-                let line = line.strip_suffix('\r').unwrap_or(line);
-                if let Some(rest) = line.strip_prefix("data:") {
-                    data.push(rest.strip_prefix(' ').unwrap_or(rest));
-                }
-            }
-            if !data.is_empty() {
-                events.push(data.join("\n"));
-            }
-        }
-        events
-    }
-
-    /// Bytes of an unfinished event.
-    #[cfg(test)]
-    pub(crate) fn pending(&self) -> usize {
-        self.buffer.len()
-    }
-}
-
-/// The end of the first event (index of its blank-line separator) and the separator length.
-fn find_event_end(buffer: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i + 1 < buffer.len() {
-        if buffer[i] == b'\n' && buffer[i + 1] == b'\n' {
-            return Some((i, 2));
-        }
-        if buffer[i] == b'\r' && buffer.get(i + 1..i + 4) == Some(b"\n\r\n".as_slice()) {
-            return Some((i, 4));
-        }
-        i += 1;
-    }
-    None
-}
+use super::{audit_hits, decision};
 
 /// Appends every string inside `value` to `out`, each followed by `separator` (streamed
 /// fragments of one field are joined with none).
@@ -88,48 +42,176 @@ pub(crate) fn collect_strings(value: &Value, out: &mut String, separator: &str) 
 /// The output was stopped by a `block` hit.
 #[derive(Debug, Clone)]
 pub(crate) struct Blocked {
-    pub(crate) hit: Hit,
+    /// The risk code of the hit.
+    pub(crate) risk: String,
+    /// The guard that stopped it (set by the output chain).
+    pub(crate) guard: &'static str,
+}
+
+impl Blocked {
+    /// The same stop, attributed to the guard named `guard`.
+    pub(crate) fn by(mut self, guard: &'static str) -> Blocked {
+        self.guard = guard;
+        self
+    }
+}
+
+/// The `id`, `object`, `created`, `model` of an answer's first chunk, for the chunks the gateway
+/// makes itself; and which choices have been seen and finished.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkShape {
+    template: Option<Map<String, Value>>,
+    /// Choice index → its `finish_reason` has gone out.
+    choices: BTreeMap<u64, bool>,
+}
+
+impl ChunkShape {
+    /// Notes a chunk coming in (its template, the choices it names).
+    pub(crate) fn incoming(&mut self, chunk: &Value) {
+        if self.template.is_none() {
+            let mut template = Map::new();
+            for key in ["id", "object", "created", "model", "system_fingerprint"] {
+                if let Some(v) = chunk.get(key) {
+                    template.insert(key.into(), v.clone());
+                }
+            }
+            self.template = Some(template);
+        }
+        for (index, _) in choice_ends(chunk) {
+            self.choices.entry(index).or_insert(false);
+        }
+    }
+
+    /// Notes a chunk going out: the choices it finishes are done.
+    pub(crate) fn outgoing(&mut self, chunk: &Value) {
+        for (index, finished) in choice_ends(chunk) {
+            if finished {
+                self.choices.insert(index, true);
+            }
+        }
+    }
+
+    /// A chunk made by the gateway, with the upstream's `id`, `model` and `created`.
+    pub(crate) fn make_chunk(&self, index: u64, delta: &Value, finish: &Value) -> Value {
+        self.chunk_with(vec![
+            serde_json::json!({"index": index, "delta": delta, "finish_reason": finish}),
+        ])
+    }
+
+    /// The final chunk after a block: every choice still open ends with the notice and
+    /// `finish_reason: "content_filter"` (choice 0 when none was seen).
+    pub(crate) fn stop_chunk(&self, notice: &str) -> Value {
+        let mut open: Vec<u64> = self
+            .choices
+            .iter()
+            .filter(|(_, finished)| !**finished)
+            .map(|(index, _)| *index)
+            .collect();
+        if open.is_empty() {
+            open.push(0);
+        }
+        self.chunk_with(
+            open.into_iter()
+                .map(|index| {
+                    serde_json::json!({
+                        "index": index,
+                        "delta": {"content": notice},
+                        "finish_reason": "content_filter",
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// A chunk made by the gateway with these `choices`.
+    fn chunk_with(&self, choices: Vec<Value>) -> Value {
+        let mut chunk = self.template.clone().unwrap_or_default();
+        chunk
+            .entry("object")
+            .or_insert_with(|| Value::String("chat.completion.chunk".into()));
+        chunk.insert("choices".into(), Value::Array(choices));
+        Value::Object(chunk)
+    }
+}
+
+/// (index, has a `finish_reason`) of each choice of a chunk.
+fn choice_ends(chunk: &Value) -> impl Iterator<Item = (u64, bool)> + '_ {
+    chunk
+        .get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c.get("index").and_then(Value::as_u64).unwrap_or(0),
+                c.get("finish_reason").is_some_and(|f| !f.is_null()),
+            )
+        })
 }
 
 #[derive(Debug)]
 struct ChoiceState {
     content: Scanner,
     reasoning: Scanner,
-    /// Its `finish_reason` has been forwarded: the stop chunk leaves it alone.
-    finished: bool,
+    /// Everything pushed into each scanner, for the text of its hits.
+    content_seen: String,
+    reasoning_seen: String,
 }
 
-/// The streamed-output guard of one response.
+/// What one scan step found.
+struct Found {
+    audit: Vec<schema::Hit>,
+    verdict: Verdict,
+    block: Option<Blocked>,
+}
+
+impl Found {
+    /// The hits of a step over `haystack` (the scanner's whole input so far).
+    fn of(hits: &[Hit], haystack: &str) -> Found {
+        let audit = audit_hits(hits, Some(haystack));
+        let block = hits
+            .iter()
+            .find(|h| h.rule.level == Level::Block)
+            .map(|h| Blocked {
+                risk: h.rule.risk.clone(),
+                guard: "",
+            });
+        Found {
+            verdict: Verdict::of(hits),
+            audit,
+            block,
+        }
+    }
+}
+
+/// The lexicon's scan of one answer.
 #[derive(Debug)]
-pub(crate) struct OutputGuard {
+pub(crate) struct OutputScan {
     matcher: Arc<Matcher>,
     choices: BTreeMap<u64, ChoiceState>,
-    /// Every released text, per choice (for the audit record).
+    /// Every released `content` text.
     pub(crate) text: String,
-    /// Non-blocking hits (review, flag).
-    pub(crate) hits: Vec<Hit>,
+    /// Every hit so far, with its text, for the record.
+    audit: Vec<schema::Hit>,
+    verdict: Verdict,
     /// Chunks with tool calls, held until the end.
     held_tools: Vec<Value>,
     tool_text: String,
-    /// The last chunk's `id`, `model`, `created` (for chunks the gateway makes).
-    pub(crate) template: Option<Value>,
+    shape: ChunkShape,
     blocked: bool,
 }
 
-fn strongest_block(hits: &[Hit]) -> Option<&Hit> {
-    hits.iter().find(|h| h.rule.level == Level::Block)
-}
-
-impl OutputGuard {
-    pub(crate) fn new(matcher: Arc<Matcher>) -> OutputGuard {
-        OutputGuard {
+impl OutputScan {
+    pub(crate) fn new(matcher: Arc<Matcher>) -> OutputScan {
+        OutputScan {
             matcher,
             choices: BTreeMap::new(),
             text: String::new(),
-            hits: Vec::new(),
+            audit: Vec::new(),
+            verdict: Verdict::Clean,
             held_tools: Vec::new(),
             tool_text: String::new(),
-            template: None,
+            shape: ChunkShape::default(),
             blocked: false,
         }
     }
@@ -139,17 +221,51 @@ impl OutputGuard {
         self.choices.entry(index).or_insert_with(|| ChoiceState {
             content: Scanner::new(matcher.clone()),
             reasoning: Scanner::new(matcher.clone()),
-            finished: false,
+            content_seen: String::new(),
+            reasoning_seen: String::new(),
         })
     }
 
-    fn absorb(&mut self, hits: Vec<Hit>) -> Result<(), Blocked> {
-        if let Some(hit) = strongest_block(&hits) {
-            self.blocked = true;
-            return Err(Blocked { hit: hit.clone() });
+    /// Pushes `incoming` into one scanner of choice `index` (finishing it if `finished`): the
+    /// released text and what was found.
+    fn step(
+        &mut self,
+        index: u64,
+        is_reasoning: bool,
+        incoming: &str,
+        finished: bool,
+    ) -> (String, Found) {
+        let state = self.choice(index);
+        let (scanner, seen) = if is_reasoning {
+            (&mut state.reasoning, &mut state.reasoning_seen)
+        } else {
+            (&mut state.content, &mut state.content_seen)
+        };
+        seen.push_str(incoming);
+        let mut step = scanner.push(incoming);
+        if finished {
+            let last = scanner.finish();
+            step.released.push_str(&last.released);
+            step.hits.extend(last.hits);
         }
-        self.hits.extend(hits);
+        let found = Found::of(&step.hits, seen);
+        (step.released, found)
+    }
+
+    fn absorb(&mut self, found: Found) -> Result<(), Blocked> {
+        self.audit.extend(found.audit);
+        if let Some(block) = found.block {
+            self.blocked = true;
+            self.verdict = Verdict::Block;
+            return Err(block);
+        }
+        self.verdict = self.verdict.max(found.verdict);
         Ok(())
+    }
+
+    /// The record's verdict: every hit so far, blocking or not, with its text.
+    pub(crate) fn stage_verdict(&self) -> StageVerdict {
+        StageVerdict::new(Stage::Output, decision(self.verdict), self.audit.clone())
     }
 
     /// One upstream chunk in; the chunk to forward (if any) out.
@@ -160,15 +276,7 @@ impl OutputGuard {
         if self.blocked {
             return Ok(None);
         }
-        if self.template.is_none() {
-            let mut template = Map::new();
-            for key in ["id", "object", "created", "model", "system_fingerprint"] {
-                if let Some(v) = chunk.get(key) {
-                    template.insert(key.into(), v.clone());
-                }
-            }
-            self.template = Some(Value::Object(template));
-        }
+        self.shape.incoming(&chunk);
         // Any delta field other than the role and the two scanned texts (tool calls, the legacy
         // `function_call`, `refusal`, …) is held whole until the end and scanned then.
         let mut has_tools = false;
@@ -198,11 +306,9 @@ impl OutputGuard {
             return Ok(Some(chunk));
         };
         let mut steps = Vec::new();
-        let mut finishing = Vec::new();
         for choice in choices.iter_mut() {
             let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
             let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
-            finishing.push((index, finished));
             if finished {
                 interesting = true;
             }
@@ -227,23 +333,12 @@ impl OutputGuard {
         }
         let mut released: Vec<(u64, bool, String)> = Vec::new();
         for (index, is_reasoning, incoming, finished) in steps {
-            let state = self.choice(index);
-            let scanner = if is_reasoning {
-                &mut state.reasoning
-            } else {
-                &mut state.content
-            };
-            let mut step = scanner.push(&incoming);
-            if finished {
-                let last = scanner.finish();
-                step.released.push_str(&last.released);
-                step.hits.extend(last.hits);
-            }
-            self.absorb(step.hits)?;
+            let (text, found) = self.step(index, is_reasoning, &incoming, finished);
+            self.absorb(found)?;
             if !is_reasoning {
-                self.text.push_str(&step.released);
+                self.text.push_str(&text);
             }
-            released.push((index, is_reasoning, step.released));
+            released.push((index, is_reasoning, text));
         }
         for (index, is_reasoning, text) in released {
             let key = if is_reasoning {
@@ -269,40 +364,7 @@ impl OutputGuard {
             self.held_tools.push(chunk);
             return Ok(None);
         }
-        if interesting {
-            // Scanned without a block and forwarded: the choices it finishes are done.
-            for (index, finished) in finishing {
-                if finished {
-                    self.choice(index).finished = true;
-                }
-            }
-        }
         Ok(interesting.then_some(chunk))
-    }
-
-    /// The final chunk after a block: every choice still open ends with the notice and
-    /// `finish_reason: "content_filter"` (choice 0 when none was seen).
-    pub(crate) fn stop_chunk(&self, notice: &str) -> Value {
-        let mut open: Vec<u64> = self
-            .choices
-            .iter()
-            .filter(|(_, state)| !state.finished)
-            .map(|(index, _)| *index)
-            .collect();
-        if open.is_empty() {
-            open.push(0);
-        }
-        self.chunk_with(
-            open.into_iter()
-                .map(|index| {
-                    serde_json::json!({
-                        "index": index,
-                        "delta": {"content": notice},
-                        "finish_reason": "content_filter",
-                    })
-                })
-                .collect(),
-        )
     }
 
     /// The end of the upstream stream (after `[DONE]`, or when it broke): flushes every scanner
@@ -315,19 +377,13 @@ impl OutputGuard {
         let indices: Vec<u64> = self.choices.keys().copied().collect();
         for index in indices {
             for is_reasoning in [false, true] {
-                let state = self.choice(index);
-                let scanner = if is_reasoning {
-                    &mut state.reasoning
-                } else {
-                    &mut state.content
-                };
-                let step = scanner.finish();
-                self.absorb(step.hits)?;
-                if step.released.is_empty() {
+                let (released, found) = self.step(index, is_reasoning, "", true);
+                self.absorb(found)?;
+                if released.is_empty() {
                     continue;
                 }
                 if !is_reasoning {
-                    self.text.push_str(&step.released);
+                    self.text.push_str(&released);
                 }
                 let key = if is_reasoning {
                     "reasoning_content"
@@ -335,36 +391,20 @@ impl OutputGuard {
                     "content"
                 };
                 let mut delta = Map::new();
-                delta.insert(key.into(), Value::String(step.released));
-                out.push(self.make_chunk(index, &Value::Object(delta), &Value::Null));
+                delta.insert(key.into(), Value::String(released));
+                out.push(
+                    self.shape
+                        .make_chunk(index, &Value::Object(delta), &Value::Null),
+                );
             }
         }
         if !self.tool_text.is_empty() {
             let hits = self.matcher.find_all(&self.tool_text);
-            self.absorb(hits)?;
+            let found = Found::of(&hits, &self.tool_text);
+            self.absorb(found)?;
         }
         out.append(&mut self.held_tools);
         Ok(out)
-    }
-
-    /// A chunk made by the gateway, with the upstream's `id`, `model` and `created`.
-    pub(crate) fn make_chunk(&self, index: u64, delta: &Value, finish: &Value) -> Value {
-        self.chunk_with(vec![
-            serde_json::json!({"index": index, "delta": delta, "finish_reason": finish}),
-        ])
-    }
-
-    /// A chunk made by the gateway with these `choices`.
-    fn chunk_with(&self, choices: Vec<Value>) -> Value {
-        let mut chunk = match &self.template {
-            Some(Value::Object(t)) => t.clone(),
-            _ => Map::new(),
-        };
-        chunk
-            .entry("object")
-            .or_insert_with(|| Value::String("chat.completion.chunk".into()));
-        chunk.insert("choices".into(), Value::Array(choices));
-        Value::Object(chunk)
     }
 }
 
@@ -394,8 +434,8 @@ mod tests {
                "choices": [{"index": index, "delta": {"content": text}, "finish_reason": finish}]})
     }
 
-    fn stopped_indices(guard: &OutputGuard) -> Vec<u64> {
-        let stop = guard.stop_chunk("【已停止】");
+    fn stopped_indices(shape: &ChunkShape) -> Vec<u64> {
+        let stop = shape.stop_chunk("【已停止】");
         stop["choices"]
             .as_array()
             .unwrap()
@@ -408,35 +448,65 @@ mod tests {
             .collect()
     }
 
+    /// Feeds one chunk as the output chain does; `false` when it blocks.
+    fn feed(guard: &mut OutputScan, shape: &mut ChunkShape, chunk: Value) -> bool {
+        shape.incoming(&chunk);
+        match guard.on_chunk(chunk) {
+            Ok(Some(out)) => {
+                shape.outgoing(&out);
+                true
+            }
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
     #[test]
     fn the_stop_chunk_ends_every_open_choice() {
         // n = 3: choice 0 finished normally, choice 1 still open, choice 2 carries the block.
-        let mut guard = OutputGuard::new(matcher());
-        assert!(
-            guard
-                .on_chunk(choice_chunk(0, "你好。", &Value::Null))
-                .is_ok()
-        );
-        assert!(
-            guard
-                .on_chunk(choice_chunk(1, "从前", &Value::Null))
-                .is_ok()
-        );
-        assert!(guard.on_chunk(choice_chunk(0, "", &json!("stop"))).is_ok());
-        assert!(
-            guard
-                .on_chunk(choice_chunk(2, "买冰毒", &Value::Null))
-                .is_err()
-        );
-        assert_eq!(stopped_indices(&guard), [1, 2]);
+        let mut guard = OutputScan::new(matcher());
+        let mut shape = ChunkShape::default();
+        assert!(feed(
+            &mut guard,
+            &mut shape,
+            choice_chunk(0, "你好。", &Value::Null)
+        ));
+        assert!(feed(
+            &mut guard,
+            &mut shape,
+            choice_chunk(1, "从前", &Value::Null)
+        ));
+        assert!(feed(
+            &mut guard,
+            &mut shape,
+            choice_chunk(0, "", &json!("stop"))
+        ));
+        assert!(!feed(
+            &mut guard,
+            &mut shape,
+            choice_chunk(2, "买冰毒", &Value::Null)
+        ));
+        assert_eq!(stopped_indices(&shape), [1, 2]);
         // No choice seen at all: choice 0.
-        assert_eq!(stopped_indices(&OutputGuard::new(matcher())), [0]);
+        assert_eq!(stopped_indices(&ChunkShape::default()), [0]);
+    }
+
+    #[test]
+    fn hits_keep_the_text_they_matched_across_chunks() {
+        let mut guard = OutputScan::new(matcher());
+        assert!(guard.on_chunk(chunk("正在出售冰")).is_ok());
+        let blocked = guard.on_chunk(chunk("毒的人")).unwrap_err();
+        let verdict = guard.stage_verdict();
+        assert_eq!(verdict.verdict, Some(schema::Decision::Block));
+        assert_eq!(verdict.hits.len(), 1);
+        assert_eq!(verdict.hits[0].risk, blocked.risk);
+        assert_eq!(verdict.hits[0].text.as_deref(), Some("冰毒"));
     }
 
     /// Runs `pieces` through the guard; returns what the client would read and whether the
     /// stream was blocked.
     fn run(pieces: &[String]) -> (String, bool) {
-        let mut guard = OutputGuard::new(matcher());
+        let mut guard = OutputScan::new(matcher());
         let mut out = String::new();
         let mut take = |c: &Value| {
             for choice in c["choices"].as_array().unwrap() {
@@ -465,18 +535,6 @@ mod tests {
     }
 
     #[test]
-    fn sse_parser_handles_split_events_and_crlf() {
-        let mut p = SseParser::default();
-        assert!(p.push(b"data: {\"a\"").is_empty());
-        assert_eq!(
-            p.push(b":1}\n\ndata: [DONE]\r\n\r\n"),
-            vec!["{\"a\":1}", "[DONE]"]
-        );
-        assert_eq!(p.push(b": comment\n\n"), Vec::<String>::new());
-        assert_eq!(p.pending(), 0);
-    }
-
-    #[test]
     fn clean_text_passes_whole() {
         let pieces: Vec<String> = ["今天", "天气", "很好"].map(String::from).to_vec();
         assert_eq!(run(&pieces), ("今天天气很好".into(), false));
@@ -492,14 +550,14 @@ mod tests {
 
     #[test]
     fn the_usage_chunk_passes() {
-        let mut guard = OutputGuard::new(matcher());
+        let mut guard = OutputScan::new(matcher());
         let usage = json!({"id": "c", "choices": [], "usage": {"total_tokens": 3}});
         assert_eq!(guard.on_chunk(usage.clone()).unwrap(), Some(usage));
     }
 
     #[test]
     fn tool_calls_are_held_and_scanned_whole() {
-        let mut guard = OutputGuard::new(matcher());
+        let mut guard = OutputScan::new(matcher());
         let call = |args: &str| {
             json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
                 {"index": 0, "function": {"arguments": args}}]}, "finish_reason": null}]})
@@ -508,7 +566,7 @@ mod tests {
         assert!(guard.on_chunk(call("毒\"}")).unwrap().is_none());
         assert!(guard.finish().is_err());
 
-        let mut guard = OutputGuard::new(matcher());
+        let mut guard = OutputScan::new(matcher());
         assert!(
             guard
                 .on_chunk(call("{\"city\": \"北京\"}"))
@@ -521,7 +579,7 @@ mod tests {
 
     #[test]
     fn reasoning_content_is_scanned_too() {
-        let mut guard = OutputGuard::new(matcher());
+        let mut guard = OutputScan::new(matcher());
         let think = |t: &str| json!({"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": t}, "finish_reason": null}]});
         let first = guard.on_chunk(think("用户想买冰")).unwrap();
         let leaked = first

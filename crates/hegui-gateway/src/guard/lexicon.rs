@@ -1,0 +1,102 @@
+//! The feature library (特征库) as guards: over the request's text ([`LexiconInput`]) and over
+//! the answer, chunk by chunk, through the streaming scanner's hold-back ([`LexiconOutput`],
+//! the state machine in [`super::scan`]). A restricted end user gets no benefit of the doubt:
+//! review-level input is refused.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use hegui_lexicon::{Level, SharedMatcher, Verdict};
+use hegui_store::ledger::schema::{Stage, StageVerdict};
+use hegui_store::users::UserState;
+use serde_json::Value;
+
+use super::scan::OutputScan;
+use super::{
+    Blocked, Caller, ChunkShape, InputCheck, InputFinding, InputGuard, OutputGuard, OutputPass,
+    audit_hits, decision,
+};
+
+/// The lexicon over the request's text.
+pub(crate) struct LexiconInput {
+    matcher: Arc<SharedMatcher>,
+}
+
+impl LexiconInput {
+    pub(crate) fn new(matcher: Arc<SharedMatcher>) -> LexiconInput {
+        LexiconInput { matcher }
+    }
+
+    fn scan(&self, caller: &Caller, text: &str) -> InputFinding {
+        let hits = self.matcher.load().find_all(text);
+        let mut verdict = Verdict::of(&hits);
+        if caller.state == UserState::Restricted && verdict == Verdict::Review {
+            verdict = Verdict::Block;
+        }
+        let blocked = (verdict == Verdict::Block).then(|| {
+            hits.iter()
+                .find(|h| h.rule.level == Level::Block)
+                .or_else(|| hits.iter().find(|h| h.rule.level == Level::Review))
+                .map_or_else(String::new, |h| h.rule.risk.clone())
+        });
+        InputFinding {
+            verdict,
+            blocked,
+            stage: StageVerdict::new(
+                Stage::Input,
+                decision(verdict),
+                audit_hits(&hits, Some(text)),
+            ),
+        }
+    }
+}
+
+impl InputGuard for LexiconInput {
+    fn name(&self) -> &'static str {
+        "input"
+    }
+
+    fn check<'a>(
+        &'a self,
+        caller: &'a Caller,
+        text: &'a str,
+        _so_far: &'a InputCheck,
+    ) -> BoxFuture<'a, Option<InputFinding>> {
+        Box::pin(std::future::ready(Some(self.scan(caller, text))))
+    }
+}
+
+/// The lexicon over the answer.
+pub(crate) struct LexiconOutput {
+    matcher: Arc<SharedMatcher>,
+}
+
+impl LexiconOutput {
+    pub(crate) fn new(matcher: Arc<SharedMatcher>) -> LexiconOutput {
+        LexiconOutput { matcher }
+    }
+}
+
+impl OutputGuard for LexiconOutput {
+    fn name(&self) -> &'static str {
+        "output"
+    }
+
+    fn open(&self, _caller: &Caller) -> Box<dyn OutputPass> {
+        Box::new(OutputScan::new(self.matcher.load()))
+    }
+}
+
+impl OutputPass for OutputScan {
+    fn on_chunk(&mut self, chunk: Value) -> Result<Option<Value>, Blocked> {
+        OutputScan::on_chunk(self, chunk)
+    }
+
+    fn finish(&mut self, _shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
+        OutputScan::finish(self)
+    }
+
+    fn verdict(&self) -> Option<StageVerdict> {
+        Some(self.stage_verdict())
+    }
+}

@@ -1,0 +1,193 @@
+//! End-user state and the violation policy (Interim Measures art. 14: warn, restrict, suspend
+//! users who break the law or the agreement, and keep records).
+//!
+//! As an admission guard, [`Sanctions`] refuses a suspended or terminated end user (403, with an
+//! audit record) and lifts a suspension whose time is over. After a refused input,
+//! [`Sanctions::record_violation`] counts it and applies the configured thresholds; a sanction
+//! is written to the store with the record id that caused it. States are cached for
+//! `guard.cache-ms` in the bounded per-user state.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use futures_util::future::BoxFuture;
+use hegui_store::Store;
+use hegui_store::users::UserState;
+
+use super::{Admission, Caller, Refusal, RequestMeta};
+use crate::config::Policy;
+use crate::error::AppError;
+use crate::state::{Tracked, UserKey};
+
+/// The end-user state guard and the violation policy.
+pub(crate) struct Sanctions {
+    store: Store,
+    tracked: Arc<Tracked>,
+    policy: Policy,
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn rank(state: UserState) -> u8 {
+    match state {
+        UserState::Normal => 0,
+        UserState::Warned => 1,
+        UserState::Restricted => 2,
+        UserState::Suspended => 3,
+        UserState::Terminated => 4,
+    }
+}
+
+impl Sanctions {
+    pub(crate) fn new(store: Store, tracked: Arc<Tracked>, policy: Policy) -> Sanctions {
+        Sanctions {
+            store,
+            tracked,
+            policy,
+        }
+    }
+
+    /// The end user's state, from the cache or the store; an expired suspension is lifted.
+    async fn state(&self, tenant: &str, user: &str) -> Result<UserState, AppError> {
+        let key: UserKey = (Arc::from(tenant), Arc::from(user));
+        if let Some(state) = self.tracked.user_states.get(&key) {
+            return Ok(state);
+        }
+        let found = self
+            .store
+            .end_user(tenant, user)
+            .await
+            .map_err(|e| AppError::internal("reading the end user", e))?;
+        let mut state = found.as_ref().map_or(UserState::Normal, |u| u.state);
+        if state == UserState::Suspended
+            && let Some(u) = &found
+        {
+            let until = u.updated_ms + (self.policy.suspend_minutes as i64) * 60_000;
+            if now_ms() >= until {
+                self.store
+                    .sanction(tenant, user, UserState::Normal, "suspension expired", None)
+                    .await
+                    .map_err(|e| AppError::internal("lifting a suspension", e))?;
+                state = UserState::Normal;
+            }
+        }
+        self.tracked.user_states.insert(key, state);
+        Ok(state)
+    }
+
+    /// A passed input: the consecutive count starts again.
+    pub(crate) fn clear_violations(&self, caller: &Caller) {
+        self.tracked.clear_consecutive(&caller.key());
+    }
+
+    /// Counts a refused input of `caller` (risk `risk`) and applies the policy. Returns the new
+    /// state if it changed. End users the request did not name are never sanctioned.
+    pub(crate) async fn record_violation(&self, caller: &Caller, risk: &str) -> Option<UserState> {
+        if !caller.named {
+            return None;
+        }
+        let policy = &self.policy;
+        let day = now_ms().div_euclid(86_400_000);
+        let counts = self.tracked.count_violation(&caller.key(), day);
+        let reached = |threshold: u32, count: u32| threshold > 0 && count >= threshold;
+        let (target, reason) = if reached(policy.suspend_after, counts.consecutive) {
+            (
+                UserState::Suspended,
+                format!(
+                    "{} consecutive blocked inputs (last risk {risk}); suspended for {} minutes",
+                    counts.consecutive, policy.suspend_minutes
+                ),
+            )
+        } else if reached(policy.daily_suspend_after, counts.today) {
+            (
+                UserState::Suspended,
+                format!(
+                    "{} blocked inputs today (last risk {risk}); suspended for {} minutes",
+                    counts.today, policy.suspend_minutes
+                ),
+            )
+        } else if reached(policy.restrict_after, counts.consecutive) {
+            (
+                UserState::Restricted,
+                format!(
+                    "{} consecutive blocked inputs (last risk {risk})",
+                    counts.consecutive
+                ),
+            )
+        } else if reached(policy.warn_after, counts.consecutive) {
+            (
+                UserState::Warned,
+                format!(
+                    "{} consecutive blocked inputs (last risk {risk})",
+                    counts.consecutive
+                ),
+            )
+        } else {
+            return None;
+        };
+        if rank(target) <= rank(caller.state) {
+            return None;
+        }
+        match self
+            .store
+            .sanction(
+                &caller.tenant,
+                &caller.user,
+                target,
+                &reason,
+                Some(caller.record_id.as_str()),
+            )
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(tenant = %caller.tenant, user = %caller.user, state = target.as_str(), %reason, "sanction");
+                self.tracked.user_states.insert(caller.key(), target);
+                Some(target)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording a sanction");
+                None
+            }
+        }
+    }
+}
+
+impl Admission for Sanctions {
+    fn name(&self) -> &'static str {
+        "sanctions"
+    }
+
+    fn admit<'a>(
+        &'a self,
+        caller: &'a mut Caller,
+        _request: RequestMeta<'a>,
+    ) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async move {
+            let state = self
+                .state(&caller.tenant, &caller.user)
+                .await
+                .map_err(Refusal::plain)?;
+            caller.state = state;
+            if !matches!(state, UserState::Suspended | UserState::Terminated) {
+                return Ok(());
+            }
+            let zh = if state == UserState::Suspended {
+                "暂停服务"
+            } else {
+                "终止服务"
+            };
+            Err(Refusal::audited(AppError::new(
+                StatusCode::FORBIDDEN,
+                "user_suspended",
+                format!(
+                    "您的账号因多次违规已被{zh}，暂时无法使用本服务 (end user `{}` is {}; see the service agreement)",
+                    caller.user,
+                    state.as_str()
+                ),
+            )))
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! `POST /v1/chat/completions`: the input guards over every message's text, then the upstream;
+//! a streamed answer goes to [`super::chat_stream`], a plain one through the output guards here,
+//! one chunk per choice (the same passes a stream goes through).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Extension, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hegui_lexicon::Verdict;
+use hegui_store::ledger::schema::{Decision, Outcome, StageVerdict};
+use serde_json::{Value, json};
+
+use super::{Result, aigc_headers, blocked_input, client_addr, read_json, upstream_of};
+use crate::auth::Tenant;
+use crate::error::AppError;
+use crate::gateway::Gateway;
+use crate::guard::Caller;
+use crate::upstream::{call_upstream, read_upstream, upstream_failure, upstream_status};
+
+fn content_text(content: &Value, out: &mut Vec<String>) {
+    match content {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(parts) => {
+            for part in parts {
+                if let Some(s) = part.get("text").and_then(Value::as_str) {
+                    out.push(s.to_owned());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The text of every message, one per line.
+fn chat_input(body: &Value) -> Result<String> {
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "missing_messages",
+                "`messages` is required and must be an array",
+            )
+            .param("messages")
+        })?;
+    let mut texts = Vec::new();
+    for message in messages {
+        if let Some(content) = message.get("content") {
+            content_text(content, &mut texts);
+        }
+    }
+    Ok(texts.join("\n"))
+}
+
+/// `POST /v1/chat/completions`.
+pub(crate) async fn chat(
+    State(gateway): State<Gateway>,
+    Extension(tenant): Extension<Tenant>,
+    request: Request,
+) -> Response {
+    let addr = client_addr(&request);
+    let (parts, body) = request.into_parts();
+    chat_inner(gateway, tenant, parts.headers, body, addr)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+#[tracing::instrument(name = "chat", skip_all)]
+async fn chat_inner(
+    gateway: Gateway,
+    tenant: Tenant,
+    headers: HeaderMap,
+    body: Body,
+    addr: Option<SocketAddr>,
+) -> Result<Response> {
+    let (bytes, body) = read_json(&gateway, body).await?;
+    let caller = gateway
+        .admit(&tenant, "chat", &headers, Some(&body), addr)
+        .await?;
+    let (model, upstream) = upstream_of(&gateway, &body)?;
+    let text = chat_input(&body)?;
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let check = gateway.check_input(&caller, &text).await;
+    if check.blocked.is_some() {
+        return Ok(blocked_input(&gateway, &caller, "chat", &model, &text, &check, stream).await);
+    }
+    // The input stages' verdicts go in now, so that an upstream failure's record has them.
+    let record = gateway
+        .record(&caller, "chat", &model)
+        .request(text)
+        .verdicts(check.verdicts(None));
+    let before_upstream = caller.started.elapsed();
+    let upstream_started = Instant::now();
+    let response = match call_upstream(&gateway, upstream, "chat/completions", bytes).await {
+        Ok(r) => r,
+        Err(failure) => return Err(upstream_failure(&gateway, &caller, record, failure).await),
+    };
+    if !response.status().is_success() {
+        return Ok(upstream_status(&gateway, &caller, upstream, record, response).await);
+    }
+    if stream {
+        let is_sse = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_sse {
+            let failure = (
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "upstream `{}` did not answer with an event stream",
+                    upstream.name
+                ),
+            );
+            return Err(upstream_failure(&gateway, &caller, record, failure).await);
+        }
+        gateway
+            .inner
+            .metrics
+            .upstream_latency(upstream_started.elapsed().as_secs_f64());
+        return Ok(super::chat_stream::start(
+            &gateway,
+            caller,
+            record,
+            check,
+            upstream.name.clone(),
+            before_upstream,
+            response,
+        ));
+    }
+    let answer = match read_upstream(&gateway, upstream, response).await {
+        Ok(b) => b,
+        Err(failure) => return Err(upstream_failure(&gateway, &caller, record, failure).await),
+    };
+    let upstream_wait = upstream_started.elapsed();
+    let Ok(mut value) = serde_json::from_slice::<Value>(&answer) else {
+        let failure = (
+            StatusCode::BAD_GATEWAY,
+            format!("upstream `{}` answered malformed JSON", upstream.name),
+        );
+        return Err(upstream_failure(&gateway, &caller, record, failure).await);
+    };
+    let guarded = guard_choices(&gateway, &caller, &mut value);
+    let label = gateway.inner.pipeline.label.label(&caller);
+    gateway.inner.pipeline.label.attach(&mut value, &label);
+    let outcome = if guarded.blocked {
+        Outcome::BlockedOutput
+    } else {
+        Outcome::Ok
+    };
+    let record = record
+        .response(guarded.texts.join("\n"))
+        .verdicts(check.verdicts(guarded.verdicts))
+        .label(label.to_json_wrapped())
+        .outcome(outcome);
+    gateway.audit(&caller, record).await?;
+    gateway
+        .inner
+        .metrics
+        .exchange(upstream_wait, caller.started);
+    let overall = guarded.verdict.max(check.passed_verdict());
+    let headers = aigc_headers(&gateway, &caller, overall.as_str(), true);
+    Ok((headers, axum::Json(value)).into_response())
+}
+
+/// What the output guards made of a plain answer.
+struct Guarded {
+    /// Each choice's text as sent (for the record).
+    texts: Vec<String>,
+    /// The output stages' verdicts, merged over the choices.
+    verdicts: Vec<StageVerdict>,
+    verdict: Verdict,
+    blocked: bool,
+}
+
+/// Runs each choice's message through a fresh chain of output passes, as one chunk; a stopped
+/// choice gets the notice instead, with `finish_reason: "content_filter"`.
+fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guarded {
+    let notice = &gateway.config().guard.output_notice;
+    let mut guarded = Guarded {
+        texts: Vec::new(),
+        verdicts: Vec::new(),
+        verdict: Verdict::Clean,
+        blocked: false,
+    };
+    let mut stages: Vec<StageVerdict> = Vec::new();
+    let Some(choices) = value.get_mut("choices").and_then(Value::as_array_mut) else {
+        return guarded;
+    };
+    for choice in choices.iter_mut() {
+        let Some(message) = choice.get("message").filter(|m| m.is_object()).cloned() else {
+            continue;
+        };
+        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+        let finish = choice.get("finish_reason").cloned().unwrap_or(Value::Null);
+        let chunk =
+            json!({"choices": [{"index": index, "delta": message, "finish_reason": finish}]});
+        let mut chain = gateway.inner.pipeline.open_output(caller);
+        let result = chain.on_chunk(chunk).and_then(|mut out| {
+            out.extend(chain.finish()?);
+            Ok(out)
+        });
+        for stage in chain.verdicts() {
+            merge_stage(&mut stages, stage);
+        }
+        match result {
+            Err(blocked) => {
+                tracing::info!(record = %caller.record_id, tenant = %caller.tenant,
+                    user = %caller.user, risk = %blocked.risk, "output blocked");
+                gateway.inner.metrics.block(blocked.guard, &blocked.risk);
+                guarded.blocked = true;
+                choice["message"] = json!({"role": "assistant", "content": notice});
+                choice["finish_reason"] = json!("content_filter");
+                guarded.texts.push(notice.clone());
+            }
+            Ok(chunks) => {
+                let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                for key in ["content", "reasoning_content"] {
+                    let mut text = String::new();
+                    let mut any = false;
+                    for c in &chunks {
+                        if let Some(s) = c
+                            .pointer(&format!("/choices/0/delta/{key}"))
+                            .and_then(Value::as_str)
+                        {
+                            text.push_str(s);
+                            any = true;
+                        }
+                    }
+                    if any {
+                        message.insert(key.into(), Value::String(text));
+                    }
+                }
+                if let Some(content) = message.get("content").and_then(Value::as_str) {
+                    guarded.texts.push(content.to_owned());
+                }
+            }
+        }
+    }
+    for stage in &stages {
+        if let Some(decision) = stage.verdict {
+            guarded.verdict = guarded.verdict.max(lexicon_verdict(decision));
+        }
+    }
+    guarded.verdicts = stages;
+    guarded
+}
+
+/// Adds `stage` to `stages`, merging it into the stage of the same kind from another choice.
+fn merge_stage(stages: &mut Vec<StageVerdict>, stage: StageVerdict) {
+    match stages
+        .iter_mut()
+        .find(|s| s.stage == stage.stage && s.guard == stage.guard)
+    {
+        Some(existing) => {
+            existing.verdict = match (existing.verdict, stage.verdict) {
+                (Some(a), Some(b)) if lexicon_verdict(b) > lexicon_verdict(a) => Some(b),
+                (None, b) => b,
+                (a, _) => a,
+            };
+            existing.hits.extend(stage.hits);
+        }
+        None => stages.push(stage),
+    }
+}
+
+/// The lexicon scale of a recorded decision (for the response headers).
+fn lexicon_verdict(decision: Decision) -> Verdict {
+    match decision {
+        Decision::Clean | Decision::Error => Verdict::Clean,
+        Decision::Flag => Verdict::Flag,
+        Decision::Review => Verdict::Review,
+        Decision::Block => Verdict::Block,
+    }
+}

@@ -1,0 +1,205 @@
+//! The routes: the OpenAI-compatible endpoints, one module per job, over what they share here
+//! (reading the body, the model's upstream, response headers, the answer to a refused input).
+//!
+//! - [`chat`]: `POST /v1/chat/completions`, plain; [`chat_stream`]: the same, streamed.
+//! - [`media`]: images and speech (labeled), and embeddings (input guard only).
+//! - [`models`]: `GET /v1/models`.
+//!
+//! Each handler: the auth layer has set the tenant → [`Gateway::admit`] (admission guards) →
+//! the input guards → [`crate::upstream`] → the output guards or the labeler → the audit
+//! record, durable before the answer (or its last chunk) leaves.
+
+pub(crate) mod chat;
+pub(crate) mod chat_stream;
+pub(crate) mod media;
+pub(crate) mod models;
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::config::{InputBlock, Upstream};
+use crate::error::AppError;
+use crate::gateway::Gateway;
+use crate::guard::{Caller, InputCheck};
+use hegui_store::ledger::schema::Outcome;
+
+pub(crate) type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Reads the body as a JSON object, with clear errors for each way it can be wrong.
+pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, Value)> {
+    let limit = gateway.config().limits.body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("request body is larger than the limit of {limit} bytes"),
+        )
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        AppError::bad_request(
+            "invalid_encoding",
+            format!(
+                "request body is not valid UTF-8 (at byte {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        AppError::bad_request(
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(AppError::bad_request(
+            "invalid_json",
+            "request body must be a JSON object",
+        ));
+    }
+    Ok((bytes, value))
+}
+
+pub(crate) fn upstream_of<'a>(
+    gateway: &'a Gateway,
+    body: &Value,
+) -> Result<(String, &'a Upstream)> {
+    let model = body.get("model").and_then(Value::as_str).ok_or_else(|| {
+        AppError::bad_request("missing_model", "`model` is required and must be a string")
+            .param("model")
+    })?;
+    let upstream = gateway.config().upstream_for(model).ok_or_else(|| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            "model_not_found",
+            format!("the model `{model}` does not exist or is not served by this gateway"),
+        )
+        .param("model")
+    })?;
+    Ok((model.to_owned(), upstream))
+}
+
+pub(crate) fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+pub(crate) fn aigc_headers(
+    gateway: &Gateway,
+    caller: &Caller,
+    verdict: &str,
+    labeled: bool,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    set_header(&mut headers, "x-hegui-record-id", caller.record_id.as_str());
+    set_header(&mut headers, "x-hegui-verdict", verdict);
+    if labeled {
+        set_header(&mut headers, "x-aigc-label", "1");
+        set_header(
+            &mut headers,
+            "x-aigc-content-producer",
+            gateway.inner.pipeline.label.producer(),
+        );
+        set_header(&mut headers, "x-aigc-produce-id", caller.record_id.as_str());
+    }
+    headers
+}
+
+pub(crate) fn client_addr(request: &Request) -> Option<SocketAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// Audits a blocked input, applies the violation policy and answers per `guard.input-block`.
+pub(crate) async fn blocked_input(
+    gateway: &Gateway,
+    caller: &Caller,
+    kind: &str,
+    model: &str,
+    text: &str,
+    check: &InputCheck,
+    stream: bool,
+) -> Response {
+    let risk = check.blocked.clone().unwrap_or_default();
+    tracing::info!(record = %caller.record_id, tenant = %caller.tenant, user = %caller.user, kind, %risk, "input blocked");
+    let refusal = gateway.config().guard.refusal_message.clone();
+    let record = gateway
+        .record(caller, kind, model)
+        .request(text)
+        .response(refusal.clone())
+        .verdicts(check.verdicts(None))
+        .outcome(Outcome::BlockedInput);
+    if let Err(e) = gateway.audit(caller, record).await {
+        return e.into_response();
+    }
+    let sanction = gateway
+        .inner
+        .pipeline
+        .sanctions
+        .record_violation(caller, &risk)
+        .await;
+    let mut headers = aigc_headers(gateway, caller, "block", false);
+    if let Some(state) = sanction {
+        set_header(&mut headers, "x-hegui-user-state", state.as_str());
+    }
+    if gateway.input_block() == InputBlock::Error || kind != "chat" {
+        let error = AppError::bad_request("content_filter", refusal);
+        return (headers, error.into_response()).into_response();
+    }
+    let id = format!("chatcmpl-{}", caller.record_id);
+    let created = chrono::Utc::now().timestamp();
+    if stream {
+        let first = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": refusal}, "finish_reason": null}]});
+        let last = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]});
+        let body = format!("data: {first}\n\ndata: {last}\n\ndata: [DONE]\n\n");
+        return (headers, [(header::CONTENT_TYPE, "text/event-stream")], body).into_response();
+    }
+    let value = json!({"id": id, "object": "chat.completion", "created": created, "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": refusal}, "finish_reason": "content_filter"}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}});
+    (headers, axum::Json(value)).into_response()
+}
+
+/// `GET /healthz`.
+pub(crate) async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /metrics` (Prometheus text).
+pub(crate) async fn metrics(State(gateway): State<Gateway>) -> Response {
+    let text = gateway
+        .inner
+        .metrics
+        .render(gateway.inner.streams.len(), gateway.inner.tracked.sizes());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Unknown routes.
+pub(crate) async fn not_found(request: Request) -> Response {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_url",
+        format!(
+            "unknown route `{} {}`",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .into_response()
+}

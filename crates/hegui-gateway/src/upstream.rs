@@ -1,0 +1,147 @@
+//! The upstream client: one request to an OpenAI-compatible upstream within
+//! `limits.upstream-timeout-secs`, and what the client and the ledger get when it fails (a 504
+//! when late, a 502 when broken or answering 5xx, its own 4xx passed through).
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use hegui_store::ledger::NewRecord;
+use hegui_store::ledger::schema::Outcome;
+use serde_json::Value;
+
+use crate::config::Upstream;
+use crate::error::AppError;
+use crate::gateway::Gateway;
+use crate::guard::Caller;
+use crate::routes::aigc_headers;
+
+/// Sends the request to the upstream and waits for its status and headers.
+pub(crate) async fn call_upstream(
+    gateway: &Gateway,
+    upstream: &Upstream,
+    path: &str,
+    body: Bytes,
+) -> Result<reqwest::Response, (StatusCode, String)> {
+    let url = format!("{}/{path}", upstream.base_url.trim_end_matches('/'));
+    let mut request = gateway
+        .inner
+        .client
+        .post(&url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body);
+    if let Some(key) = gateway.upstream_key(&upstream.name) {
+        request = request.bearer_auth(key);
+    }
+    within_upstream_timeout(
+        gateway,
+        upstream,
+        request.send(),
+        "did not answer",
+        "unreachable",
+    )
+    .await
+}
+
+/// Reads a whole upstream body within the upstream timeout.
+pub(crate) async fn read_upstream(
+    gateway: &Gateway,
+    upstream: &Upstream,
+    response: reqwest::Response,
+) -> Result<Bytes, (StatusCode, String)> {
+    within_upstream_timeout(
+        gateway,
+        upstream,
+        response.bytes(),
+        "did not finish its answer",
+        "answer broke off",
+    )
+    .await
+}
+
+/// Runs one upstream step within the upstream timeout: a timeout is a 504 (`upstream `NAME`
+/// LATE within Ns`), a transport error a 502 (`upstream `NAME` BROKEN: cause`).
+async fn within_upstream_timeout<T>(
+    gateway: &Gateway,
+    upstream: &Upstream,
+    step: impl Future<Output = Result<T, reqwest::Error>>,
+    late: &str,
+    broken: &str,
+) -> Result<T, (StatusCode, String)> {
+    let timeout = Duration::from_secs(gateway.config().limits.upstream_timeout_secs);
+    match tokio::time::timeout(timeout, step).await {
+        Err(_) => Err((
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "upstream `{}` {late} within {}s",
+                upstream.name,
+                timeout.as_secs()
+            ),
+        )),
+        Ok(Err(e)) => Err((
+            StatusCode::BAD_GATEWAY,
+            format!("upstream `{}` {broken}: {e}", upstream.name),
+        )),
+        Ok(Ok(value)) => Ok(value),
+    }
+}
+
+/// Audits an upstream failure and turns it into the client's error.
+pub(crate) async fn upstream_failure(
+    gateway: &Gateway,
+    caller: &Caller,
+    record: NewRecord,
+    (status, message): (StatusCode, String),
+) -> AppError {
+    tracing::warn!(record = %caller.record_id, %message, "upstream failure");
+    let record = record
+        .outcome(Outcome::UpstreamError)
+        .response(message.clone());
+    if let Err(e) = gateway.audit(caller, record).await {
+        return e;
+    }
+    let code = if status == StatusCode::GATEWAY_TIMEOUT {
+        "upstream_timeout"
+    } else {
+        "upstream_error"
+    };
+    AppError::new(status, code, message).record(caller.record_id.as_str())
+}
+
+/// A non-2xx upstream answer: 4xx are passed through (they are about the request), 5xx become
+/// 502.
+pub(crate) async fn upstream_status(
+    gateway: &Gateway,
+    caller: &Caller,
+    upstream: &Upstream,
+    record: NewRecord,
+    response: reqwest::Response,
+) -> Response {
+    let status = response.status();
+    let body = read_upstream(gateway, upstream, response)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let record = record
+        .outcome(Outcome::UpstreamError)
+        .response(text.clone());
+    if let Err(e) = gateway.audit(caller, record).await {
+        return e.into_response();
+    }
+    if status.is_client_error()
+        && let Ok(value) = serde_json::from_slice::<Value>(&body)
+        && value.get("error").is_some()
+    {
+        let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_REQUEST);
+        let headers = aigc_headers(gateway, caller, "clean", false);
+        return (status, headers, axum::Json(value)).into_response();
+    }
+    AppError::upstream(format!(
+        "upstream `{}` answered HTTP {}",
+        upstream.name,
+        status.as_u16()
+    ))
+    .record(caller.record_id.as_str())
+    .into_response()
+}
