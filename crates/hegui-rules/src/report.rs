@@ -36,10 +36,12 @@
 //! ```
 
 mod html;
+mod zh;
 
 use std::fmt::Write as _;
 
 pub use html::html;
+pub use zh::{controls_zh, deadline_zh, measures_zh, why_zh};
 
 use crate::assess::{Coverage, MeasureOutcome, ObligationResult, Report, Status};
 

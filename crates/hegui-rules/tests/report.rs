@@ -59,6 +59,30 @@ fn html_report_is_self_contained() {
     assert!(html.contains("合规评估") && html.contains("Compliance assessment"));
 }
 
+/// Issue 19 item 10: the HTML is bilingual throughout: reasons, deadlines and the not-in-force
+/// dates have a Chinese line beside the English one, not only the headings.
+#[test]
+fn html_report_is_bilingual_line_by_line() {
+    let html = report::html(
+        &report_for("chatbot.toml", "2026-01-15"),
+        report::Options::default(),
+    );
+    for (zh, en) in [
+        ("适用依据：", "because "),
+        ("后 10 个工作日", "10 working days after"),
+        ("理由 why", "依据 cites"),
+    ] {
+        assert!(html.contains(zh), "no Chinese `{zh}`");
+        assert!(html.contains(en), "no English `{en}`");
+    }
+    let before = report::html(
+        &report_for("chatbot.toml", "2025-08-31"),
+        report::Options::default(),
+    );
+    assert!(before.contains("尚未生效（自 2025-09-01 起施行）"));
+    assert!(before.contains("not yet in force (from 2025-09-01)"));
+}
+
 #[test]
 fn role_resolves_to_the_authority_of_the_date() {
     for (as_of, want) in [
