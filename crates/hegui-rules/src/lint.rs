@@ -567,6 +567,17 @@ pub fn check_scenario(
                 ),
             ));
         }
+        if let Some(want) = expected.provisional.map(|d| d.0)
+            && deadline.provisional != Some(want)
+        {
+            problems.push(file.error(
+                expected.obligation.span(),
+                format!(
+                    "scenario `{}`: expected `{id}` provisionally due {want}, got {:?}",
+                    def.name, deadline.provisional
+                ),
+            ));
+        }
     }
     out.extend(problems);
     out

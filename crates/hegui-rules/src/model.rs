@@ -646,4 +646,7 @@ pub struct ExpectDeadline {
     /// The expected due date; absent means "cannot be computed" (unknown anchor or calendar).
     #[serde(default)]
     pub due: Option<Date>,
+    /// The expected provisional date (weekends only in an unpublished year), when given.
+    #[serde(default)]
+    pub provisional: Option<Date>,
 }

@@ -23,7 +23,8 @@
 //!     citations: [{instrument, title_zh, title_en, version, article, item, confidence, reference}],
 //!     authority: null | {id, name_zh, name_en, role},
 //!     deadline: null | {amount, unit, before, param, anchor, anchor_date, calendar, due,
-//!                       state: null|"upcoming"|"overdue"|"done", problem, caveat, rule_en, rule_zh},
+//!                       state: null|"upcoming"|"overdue"|"done", problem, caveat,
+//!                       provisional: null|date, rule_en, rule_zh},
 //!     controls: [{id, summary_en, summary_zh, in_use, planned}],
 //!     evidence_expected, evidence_given,
 //!     measures: [{fact, value, param, threshold, pass: "<"|"<="|">"|">=", force: "shall"|"should",
@@ -137,7 +138,12 @@ pub fn deadline(result: &ObligationResult) -> String {
             Some(caveat) => format!("{due}{state} ({rule}; {caveat})"),
             None => format!("{due}{state} ({rule})"),
         },
-        (None, Some(problem)) => format!("unknown: {problem} ({rule})"),
+        (None, Some(problem)) => match deadline.provisional {
+            Some(provisional) => format!(
+                "unknown: {problem}; provisional {provisional} (weekends only, holidays not announced) ({rule})"
+            ),
+            None => format!("unknown: {problem} ({rule})"),
+        },
         (None, None) => rule,
     }
 }
@@ -236,8 +242,9 @@ pub fn timeline(report: &Report) -> Vec<&ObligationResult> {
         .iter()
         .filter(|o| o.status == Status::Applicable && o.deadline.is_some())
         .collect();
+    // A provisional date sorts like a due date: it is the best estimate there is.
     list.sort_by_key(|o| {
-        let due = o.deadline.as_ref().and_then(|d| d.due);
+        let due = o.deadline.as_ref().and_then(|d| d.due.or(d.provisional));
         (due.is_none(), due)
     });
     list

@@ -76,7 +76,13 @@ pub fn deadline_zh(result: &ObligationResult) -> String {
             format!("{due}{state}（{rule}；暂定日期：该年节假日安排尚未公布，以公布后为准）")
         }
         (Some(due), _) => format!("{due}{state}（{rule}）"),
-        (None, Some(problem)) => format!("无法计算：{}（{rule}）", problem_zh(problem)),
+        (None, Some(problem)) => match deadline.provisional {
+            Some(provisional) => format!(
+                "无法确定：{}；暂定 {provisional}（仅扣除周末，节假日安排未公布）（{rule}）",
+                problem_zh(problem)
+            ),
+            None => format!("无法计算：{}（{rule}）", problem_zh(problem)),
+        },
         (None, None) => rule,
     }
 }
