@@ -352,12 +352,17 @@ pub struct ResourceSummary {
     pub unit: Option<String>,
     /// Initially approved (or first declared, for a type added later).
     pub initial: i64,
-    /// Current base of the 10% rule.
-    pub base: i64,
-    /// Quantity on file: base plus declared non-major increases.
+    /// Current base of the 10% rule; `None` under a filing, where the rule does not apply.
+    pub base: Option<i64>,
+    /// Quantity on file: the initial quantity plus every **declared** change (increases and
+    /// decreases); proposed changes are not on file.
     pub on_file: i64,
-    /// Non-major increases since the base, summed.
-    pub cumulative: i64,
+    /// Net change of the **proposed** changes (increases minus decreases).
+    pub proposed: i64,
+    /// The quantity once the proposed changes are made: `on_file + proposed`.
+    pub after_proposed: i64,
+    /// Non-major increases since the base, summed; `None` under a filing.
+    pub cumulative: Option<i64>,
     /// Decreases (never declared), summed.
     pub decreased: i64,
     /// Added by a change (a new type).
@@ -446,6 +451,10 @@ struct TypeState {
     contributions: Vec<Contribution>,
     decreased: i64,
     added_by: Option<String>,
+    /// Initial quantity plus every declared change, decreases included.
+    on_file: i64,
+    /// Net of the proposed changes.
+    proposed: i64,
 }
 
 impl TypeState {
@@ -587,6 +596,8 @@ pub fn classify(file: &ApprovalFile) -> ChangeReport {
                 contributions: Vec::new(),
                 decreased: 0,
                 added_by: None,
+                on_file: quantity,
+                proposed: 0,
             },
         );
     }
@@ -619,6 +630,16 @@ pub fn classify(file: &ApprovalFile) -> ChangeReport {
         // What is on file follows what was actually declared, when the history says so.
         let effective = declared.unwrap_or(outcome.class);
         apply(&id, change, effective, &mut state, &mut order);
+        // What is on file is what was declared; what is proposed is shown apart (issue 19 item 14).
+        for item in &change.items {
+            let delta = item.delta.as_ref().map_or(0, |d| *d.get_ref());
+            if let Some(current) = state.get_mut(item.kind.get_ref()) {
+                match change.status {
+                    Status::Declared => current.on_file += delta,
+                    Status::Proposed => current.proposed += delta,
+                }
+            }
+        }
         outcomes.push(ChangeOutcome {
             declared_as: declared,
             ..outcome
@@ -632,9 +653,11 @@ pub fn classify(file: &ApprovalFile) -> ChangeReport {
                 name: s.name.clone(),
                 unit: s.unit.clone(),
                 initial: s.initial,
-                base: s.base,
-                on_file: s.base + s.cumulative(),
-                cumulative: s.cumulative(),
+                base: (file.approval.kind == ApprovalKind::Approval).then_some(s.base),
+                on_file: s.on_file,
+                proposed: s.proposed,
+                after_proposed: s.on_file + s.proposed,
+                cumulative: (file.approval.kind == ApprovalKind::Approval).then(|| s.cumulative()),
                 decreased: s.decreased,
                 added_by: s.added_by.clone(),
             })
@@ -957,6 +980,8 @@ fn apply(
                         contributions: Vec::new(),
                         decreased: 0,
                         added_by: Some(id.to_string()),
+                        on_file: 0,
+                        proposed: 0,
                     },
                 );
             }
@@ -1032,8 +1057,8 @@ mod tests {
             [("c1", 40), ("c2", 50), ("c3", 30)]
         );
         // After the major change is approved, the new base is 1120 and counting restarts.
-        assert_eq!(r.resources[0].base, 1120);
-        assert_eq!(r.resources[0].cumulative, 0);
+        assert_eq!(r.resources[0].base, Some(1120));
+        assert_eq!(r.resources[0].cumulative, Some(0));
     }
 
     #[test]
