@@ -309,7 +309,10 @@ fn calendar_import_turns_a_provisional_deadline_exact() {
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-    assert!(listed.contains("2026  bundled") && listed.contains("2027  imported"), "{listed}");
+    assert!(
+        listed.contains("2026  bundled") && listed.contains("2027  imported"),
+        "{listed}"
+    );
     let after = assess_md();
     // Dec 25, 28–31, Jan 4–8 (Jan 1–3 off): exact now, no provisional caveat.
     assert!(after.contains("2027-01-08"), "{after}");

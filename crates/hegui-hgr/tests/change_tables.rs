@@ -32,9 +32,25 @@ fn on_file_and_proposed_quantities() {
     // (kind, changes, on file, proposed, after, base, cumulative)
     let table: Vec<Row> = vec![
         // a declared decrease is on file
-        (HEAD_APPROVAL, vec![change("d", "declared", -100)], 900, 0, 900, Some(1000), Some(0)),
+        (
+            HEAD_APPROVAL,
+            vec![change("d", "declared", -100)],
+            900,
+            0,
+            900,
+            Some(1000),
+            Some(0),
+        ),
         // a proposed decrease is not on file yet
-        (HEAD_APPROVAL, vec![change("p", "proposed", -100)], 1000, -100, 900, Some(1000), Some(0)),
+        (
+            HEAD_APPROVAL,
+            vec![change("p", "proposed", -100)],
+            1000,
+            -100,
+            900,
+            Some(1000),
+            Some(0),
+        ),
         // declared +50 on file; proposed +40 apart; the 10% share counts both (90 of 1000)
         (
             HEAD_APPROVAL,
@@ -46,14 +62,36 @@ fn on_file_and_proposed_quantities() {
             Some(90),
         ),
         // under a filing: no base and no cumulative share, whatever the changes
-        (HEAD_FILING, vec![change("p", "proposed", 40)], 1000, 40, 1040, None, None),
-        (HEAD_FILING, vec![change("d", "declared", -10)], 990, 0, 990, None, None),
+        (
+            HEAD_FILING,
+            vec![change("p", "proposed", 40)],
+            1000,
+            40,
+            1040,
+            None,
+            None,
+        ),
+        (
+            HEAD_FILING,
+            vec![change("d", "declared", -10)],
+            990,
+            0,
+            990,
+            None,
+            None,
+        ),
     ];
     for (head, changes, on_file, proposed, after, base, cumulative) in table {
         let text = format!("{head}{}", changes.concat());
         let r = &classify(&text).resources[0];
         assert_eq!(
-            (r.on_file, r.proposed, r.after_proposed, r.base, r.cumulative),
+            (
+                r.on_file,
+                r.proposed,
+                r.after_proposed,
+                r.base,
+                r.cumulative
+            ),
             (on_file, proposed, after, base, cumulative),
             "{text}"
         );

@@ -512,7 +512,10 @@ fn version_only_note(pack: &Pack, obligation: &Obligation, as_of: NaiveDate) -> 
         None => ForceNote {
             instrument: versions.first().map(|(id, _)| (*id).to_string())?,
             state: "no_longer",
-            date: versions.iter().filter_map(|(_, v)| v.until.map(|u| u.0)).max(),
+            date: versions
+                .iter()
+                .filter_map(|(_, v)| v.until.map(|u| u.0))
+                .max(),
         },
     })
 }

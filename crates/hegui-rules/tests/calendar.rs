@@ -64,7 +64,10 @@ fn an_imported_year_gives_exact_dates_and_replaces_the_provisional_one() {
     let bundled = Calendar::cn_mainland_with_user_data(Some(&dir)).unwrap();
     assert!(!bundled.published_years().contains(&2027));
     let done = user::import(&dir, "2027.json", Y2027).unwrap();
-    assert_eq!((done.year, done.days, done.replaced, done.bundled), (2027, 4, false, false));
+    assert_eq!(
+        (done.year, done.days, done.replaced, done.bundled),
+        (2027, 4, false, false)
+    );
     assert!(done.path.ends_with("calendars/cn-mainland/2027.json"));
     let calendar = Calendar::cn_mainland_with_user_data(Some(&dir)).unwrap();
     assert!(calendar.published_years().contains(&2027));

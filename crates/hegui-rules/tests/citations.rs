@@ -43,34 +43,109 @@ fn confidence(
         .map(|c| c.confidence)
 }
 
+/// (obligation, instrument, article, item, expected confidence; `None`: must not cite it).
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<Confidence>,
+);
+
 #[test]
 fn cn_genai_citation_confidence_table() {
     use Confidence::{Secondary, Unconfirmed, Verified};
     let pack = pack("cn-genai");
     // (obligation, instrument, article, item, expected confidence; None = must not cite it)
-    let table: &[(&str, &str, &str, Option<&str>, Option<Confidence>)] = &[
+    let table: &[Row] = &[
         // SA art. 7 carries the report timing and the national platform: every trigger cites it.
-        ("im.art17.security_assessment", "SA", "7", None, Some(Unconfirmed)),
+        (
+            "im.art17.security_assessment",
+            "SA",
+            "7",
+            None,
+            Some(Unconfirmed),
+        ),
         ("sa.art3.new_function", "SA", "7", None, Some(Unconfirmed)),
         ("sa.art3.tech_change", "SA", "7", None, Some(Unconfirmed)),
         ("sa.art3.user_growth", "SA", "7", None, Some(Unconfirmed)),
         ("sa.art3.illegal_spread", "SA", "7", None, Some(Unconfirmed)),
-        ("sa.art3.authority_notice", "SA", "7", None, Some(Unconfirmed)),
+        (
+            "sa.art3.authority_notice",
+            "SA",
+            "7",
+            None,
+            Some(Unconfirmed),
+        ),
         // the triggers themselves stay verified
-        ("sa.art3.user_growth", "SA", "3", Some("(三)"), Some(Verified)),
+        (
+            "sa.art3.user_growth",
+            "SA",
+            "3",
+            Some("(三)"),
+            Some(Verified),
+        ),
         // DS articles raised from "hypothesis" to secondary
         ("ar.art7.service_rules", "DS", "8", None, Some(Secondary)),
         ("ds.art11.refutation", "DS", "11", None, Some(Secondary)),
-        ("ds.art15.biometric_tool_assessment", "DS", "15", Some("第二款(一)"), Some(Secondary)),
-        ("ds.art15.special_objects_assessment", "DS", "15", Some("第二款(二)"), Some(Secondary)),
-        ("ds.art17.labeling_function", "DS", "17", Some("第二款"), Some(Secondary)),
-        ("lm.art10.no_label_tampering", "DS", "18", None, Some(Secondary)),
-        ("ds.art19.supporter_filing", "DS", "19", None, Some(Secondary)),
+        (
+            "ds.art15.biometric_tool_assessment",
+            "DS",
+            "15",
+            Some("第二款(一)"),
+            Some(Secondary),
+        ),
+        (
+            "ds.art15.special_objects_assessment",
+            "DS",
+            "15",
+            Some("第二款(二)"),
+            Some(Secondary),
+        ),
+        (
+            "ds.art17.labeling_function",
+            "DS",
+            "17",
+            Some("第二款"),
+            Some(Secondary),
+        ),
+        (
+            "lm.art10.no_label_tampering",
+            "DS",
+            "18",
+            None,
+            Some(Secondary),
+        ),
+        (
+            "ds.art19.supporter_filing",
+            "DS",
+            "19",
+            None,
+            Some(Secondary),
+        ),
         // verified stays verified; the 5 % corpus rule is TC260-003 §5.1
         ("ds.art9.real_identity", "DS", "9", None, Some(Verified)),
-        ("ds.art17.prominent_dialogue", "DS", "17", Some("第一款(一)"), Some(Verified)),
-        ("sbr.corpus.source_screening", "SBR", "5.1", None, Some(Secondary)),
-        ("sbr.corpus.source_shortfall", "SBR", "5.1", None, Some(Secondary)),
+        (
+            "ds.art17.prominent_dialogue",
+            "DS",
+            "17",
+            Some("第一款(一)"),
+            Some(Verified),
+        ),
+        (
+            "sbr.corpus.source_screening",
+            "SBR",
+            "5.1",
+            None,
+            Some(Secondary),
+        ),
+        (
+            "sbr.corpus.source_shortfall",
+            "SBR",
+            "5.1",
+            None,
+            Some(Secondary),
+        ),
         // negative: the refutation duty is not cited to art. 8, nor the SA timing to art. 3 alone
         ("ds.art11.refutation", "DS", "8", None, None),
         ("sbr.classifier", "SBR", "分类模型", None, Some(Unconfirmed)),

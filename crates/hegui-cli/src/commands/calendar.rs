@@ -49,7 +49,8 @@ pub(crate) fn load() -> anyhow::Result<Calendar> {
     Calendar::cn_mainland_with_user_data(dir.as_deref()).with_context(|| {
         format!(
             "cannot load the imported calendars under `{}`",
-            dir.as_deref().map_or_else(String::new, |d| user::calendar_dir(d).display().to_string())
+            dir.as_deref()
+                .map_or_else(String::new, |d| user::calendar_dir(d).display().to_string())
         )
     })
 }
@@ -66,7 +67,11 @@ fn import(file: &Path, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read `{}`", file.display()))?;
     let done = user::import(data_dir, &file.display().to_string(), &text)?;
-    let verb = if done.replaced { "replaced" } else { "imported" };
+    let verb = if done.replaced {
+        "replaced"
+    } else {
+        "imported"
+    };
     println!(
         "{verb} {}: {} listed days, notice {}",
         done.year,
@@ -75,7 +80,10 @@ fn import(file: &Path, data_dir: &Path) -> anyhow::Result<ExitCode> {
     );
     println!("written to {}", done.path.display());
     if done.bundled {
-        println!("note: {} is also bundled; the two agree on every date", done.year);
+        println!(
+            "note: {} is also bundled; the two agree on every date",
+            done.year
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
