@@ -318,3 +318,14 @@ fn calendar_import_turns_a_provisional_deadline_exact() {
     assert!(after.contains("2027-01-08"), "{after}");
     assert!(!after.contains("provisional 2027"), "{after}");
 }
+
+/// Issue 19 item 10: the terminal table gives every deadline's rule in Chinese under its date.
+#[test]
+fn the_table_shows_the_chinese_rule_under_each_deadline() {
+    let output = public_chatbot("2026-12-03", &[]);
+    let table = String::from_utf8_lossy(&output.stdout);
+    // Cells wrap, so look for a short piece of each rule.
+    for piece in ["上线前完成", "十个工作日内"] {
+        assert!(table.contains(piece), "no `{piece}` in:\n{table}");
+    }
+}

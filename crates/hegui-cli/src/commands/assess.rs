@@ -217,7 +217,20 @@ fn table(report: &Report, options: report::Options) -> String {
             format!("{}\n{}", o.id, o.summary_zh),
             report::why(o),
             report::citations(o),
-            report::deadline(o),
+            // The date, then the rule in Chinese (the words a regulator reads).
+            o.deadline
+                .as_ref()
+                .and_then(|d| d.rule_zh.as_deref())
+                .map_or_else(
+                    || report::deadline(o),
+                    |zh| {
+                        format!(
+                            "{}
+{zh}",
+                            report::deadline(o)
+                        )
+                    },
+                ),
             report::controls(o),
         ];
         if report.tracks_gaps {
