@@ -3,7 +3,7 @@
 //! which owns the terminal; it uses the one-line helpers here.
 //!
 //! Every human format puts the same things first: what is **overdue**, then the timeline of
-//! deadlines (by due date), then the gaps. Not-applicable obligations are collapsed into a count
+//! deadlines (by due date), then the gaps, then the warnings (missed 宜/不宜 figures). Not-applicable obligations are collapsed into a count
 //! with their ids unless [`Options::show_not_applicable`] asks for them in full (HTML: a
 //! `<details>` element, open when asked).
 //!
@@ -259,6 +259,28 @@ pub fn gaps(report: &Report) -> Vec<&ObligationResult> {
         .collect()
 }
 
+/// Applicable obligations with a measured figure that misses a `should` (宜/不宜) threshold: a
+/// warning, listed apart from the gaps (a warning alone never makes a gap).
+pub fn warnings(report: &Report) -> Vec<&ObligationResult> {
+    report
+        .obligations
+        .iter()
+        .filter(|o| o.status == Status::Applicable)
+        .filter(|o| o.measures.iter().any(|m| m.outcome == MeasureOutcome::Warn))
+        .collect()
+}
+
+/// The missed `should` figures of an obligation, as `` `fact` = 45 > 31 (`param`)``.
+pub fn warned_figures(result: &ObligationResult) -> String {
+    result
+        .measures
+        .iter()
+        .filter(|m| m.outcome == MeasureOutcome::Warn)
+        .map(crate::coverage::MeasureResult::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The deadline's rule in both languages, Chinese first.
 pub fn rule_both(result: &ObligationResult) -> String {
     result
@@ -382,6 +404,22 @@ pub fn markdown(report: &Report, options: Options) -> String {
             }
             out.push('\n');
         }
+    }
+    let warned = warnings(report);
+    if !warned.is_empty() {
+        out.push_str(
+            "## Warnings 提示 (宜/不宜: should, not a gap)\n\n| obligation | figure |\n|---|---|\n",
+        );
+        for o in warned {
+            let _ = writeln!(
+                out,
+                "| `{}` {} | {} |",
+                o.id,
+                cell(&o.summary_zh),
+                cell(&warned_figures(o))
+            );
+        }
+        out.push('\n');
     }
     for (status, group) in groups(report) {
         let _ = writeln!(

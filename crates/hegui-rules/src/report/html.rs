@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use super::{
     Options, authority, capitalise, citations, controls, controls_zh, coverage, coverage_zh,
-    deadline, deadline_zh, gaps, groups, measures, measures_zh, overdue, rule_both, timeline, why,
-    why_zh,
+    deadline, deadline_zh, gaps, groups, measures, measures_zh, overdue, rule_both, timeline,
+    warned_figures, warnings, why, why_zh,
 };
 use crate::assess::{ObligationResult, Report, Status};
 
@@ -201,6 +201,21 @@ pub fn html(report: &Report, options: Options) -> String {
             }
             out.push_str("</table>\n");
         }
+    }
+    let warned = warnings(report);
+    if !warned.is_empty() {
+        out.push_str("<h2>提示 Warnings（宜/不宜，不构成差距 should, not a gap）</h2>\n<table><tr><th>义务 Obligation</th><th>实测 Figure</th></tr>\n");
+        for o in warned {
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code><br>{}<br>{}</td><td>{}</td></tr>",
+                esc(&o.id),
+                esc(&o.summary_zh),
+                esc(&o.summary_en),
+                rich(&warned_figures(o))
+            );
+        }
+        out.push_str("</table>\n");
     }
     for (status, group) in groups(report) {
         let heading = format!(
