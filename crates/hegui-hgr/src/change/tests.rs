@@ -1,6 +1,7 @@
 //! Unit tests of the change classification: the seed's worked cases, boundaries and a model-based
 //! property test of the cumulative 10% rule.
 
+use super::input::position;
 use super::*;
 
 fn report(text: &str) -> ChangeReport {
