@@ -62,6 +62,10 @@ pub(crate) enum Command {
 
     /// Write the security self-assessment and filing dossier (Markdown, HTML, DOCX).
     Filing(commands::filing::Args),
+
+    /// Import State Council holiday schedules published after this release; list known years.
+    #[command(subcommand)]
+    Calendar(commands::calendar::Command),
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub(crate) mod annotate;
 pub(crate) mod assess;
 pub(crate) mod audit;
+pub(crate) mod calendar;
 pub(crate) mod corpus;
 pub(crate) mod eval;
 pub(crate) mod filing;
@@ -47,5 +48,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Eval(inner) => eval::run(inner),
         Command::Annotate(inner) => annotate::run(inner),
         Command::Filing(inner) => filing::run(inner),
+        Command::Calendar(inner) => calendar::run(inner),
     }
 }

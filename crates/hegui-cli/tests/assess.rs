@@ -248,3 +248,84 @@ fn not_applicable_is_collapsed_unless_asked() {
         .into_owned();
     assert!(html.contains("<details><summary>不适用 Not applicable"));
 }
+
+/// Issue 19 item 11: `hegui calendar import` adds a schedule published after the release to the
+/// user data directory; `hegui assess` then gives the exact date where it gave only a provisional
+/// one, and a schedule without a notice is refused.
+#[test]
+fn calendar_import_turns_a_provisional_deadline_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("late.toml");
+    std::fs::write(
+        &profile,
+        "[service]\naudience = \"domestic_public\"\ngenerates = [\"text\"]\nlaunch_date = 2026-12-24\npublic_opinion = true\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let assess_md = || {
+        let output = hegui()
+            .env("HEGUI_DATA_DIR", &data)
+            .args(["assess", "--as-of", "2026-12-24", "--format", "md"])
+            .arg(&profile)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let before = assess_md();
+    assert!(
+        before.contains("unknown: calendar not published for 2027; provisional 2027-01-07"),
+        "{before}"
+    );
+    let unpublished = dir.path().join("2027-empty.json");
+    std::fs::write(&unpublished, r#"{"year": 2027, "papers": [], "days": []}"#).unwrap();
+    let refused = hegui()
+        .args(["calendar", "import", "--data-dir"])
+        .arg(&data)
+        .arg(&unpublished)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not published yet"));
+    let year = dir.path().join("2027.json");
+    std::fs::write(
+        &year,
+        r#"{"year": 2027, "papers": ["https://www.gov.cn/example/2027-notice.htm"], "days": [
+            {"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+            {"name": "元旦", "date": "2027-01-02", "isOffDay": true},
+            {"name": "元旦", "date": "2027-01-03", "isOffDay": true}]}"#,
+    )
+    .unwrap();
+    let imported = hegui()
+        .env("HEGUI_DATA_DIR", &data)
+        .args(["calendar", "import"])
+        .arg(&year)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", summary(&imported));
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("imported 2027: 3 listed days"));
+    let listed = hegui()
+        .args(["calendar", "list", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains("2026  bundled") && listed.contains("2027  imported"),
+        "{listed}"
+    );
+    let after = assess_md();
+    // Dec 25, 28–31, Jan 4–8 (Jan 1–3 off): exact now, no provisional caveat.
+    assert!(after.contains("2027-01-08"), "{after}");
+    assert!(!after.contains("provisional 2027"), "{after}");
+}
+
+/// Issue 19 item 10: the terminal table gives every deadline's rule in Chinese under its date.
+#[test]
+fn the_table_shows_the_chinese_rule_under_each_deadline() {
+    let output = public_chatbot("2026-12-03", &[]);
+    let table = String::from_utf8_lossy(&output.stdout);
+    // Cells wrap, so look for a short piece of each rule.
+    for piece in ["上线前完成", "十个工作日内"] {
+        assert!(table.contains(piece), "no `{piece}` in:\n{table}");
+    }
+}

@@ -16,7 +16,10 @@ pub(crate) fn repo_root() -> PathBuf {
 /// A `hegui` command run from the repository root.
 pub(crate) fn hegui() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("hegui").expect("the hegui binary is built");
-    cmd.current_dir(repo_root()).env("NO_COLOR", "1");
+    // No imported calendars from the machine's user data directory: tests see the bundled ones.
+    cmd.current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .env("HEGUI_DATA_DIR", "/nonexistent/hegui-test-data");
     cmd
 }
 

@@ -25,12 +25,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
 
 use crate::scope::{Cite, Confidence};
+
+mod input;
+
+pub use input::{
+    ApprovalFile, ApprovalHeader, Change, ChangeError, ChangeItem, InputError, Resource,
+    classify_file,
+};
 
 /// The cumulative increase, in percent of the initial approval, above which a change is major.
 pub const NONMAJOR_CUMULATIVE_PCT: i64 = 10;
@@ -107,167 +112,6 @@ pub enum UnitChange {
     Smaller,
     /// Larger units.
     Larger,
-}
-
-// ------------------------------------------------------------------------------- input model
-
-/// `APPROVAL.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalFile {
-    /// The approval or filing.
-    pub approval: ApprovalHeader,
-    /// Initially approved quantities, one per HGR type.
-    #[serde(rename = "resource")]
-    pub resources: Vec<Resource>,
-    /// Changes, in the order they were (or will be) declared.
-    #[serde(default, rename = "change")]
-    pub changes: Vec<Change>,
-}
-
-/// `[approval]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalHeader {
-    /// Approval or filing.
-    pub kind: ApprovalKind,
-    /// Approval or filing number.
-    #[serde(default)]
-    pub number: Option<String>,
-    /// Project title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Date granted.
-    #[serde(default)]
-    pub date: Option<toml::value::Datetime>,
-}
-
-/// `[[resource]]`: one HGR type and its initially approved quantity.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resource {
-    /// Type key, e.g. `whole_blood`.
-    #[serde(rename = "type")]
-    pub kind: Spanned<String>,
-    /// Display name, e.g. `全血`.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Initially approved quantity.
-    pub quantity: Spanned<i64>,
-    /// Unit, e.g. `例` or `tubes`.
-    #[serde(default)]
-    pub unit: Option<String>,
-}
-
-/// `[[change]]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Change {
-    /// Id shown in reports (default `#n`).
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Date declared or planned.
-    #[serde(default)]
-    pub date: Option<toml::value::Datetime>,
-    /// Declared (history) or proposed.
-    #[serde(default)]
-    pub status: Status,
-    /// For a declared change: how it was declared.
-    #[serde(default)]
-    pub declared_as: Option<Spanned<ChangeClass>>,
-    /// Free text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Partner changed (合作方).
-    #[serde(default)]
-    pub partner: bool,
-    /// Purpose changed (研究目的).
-    #[serde(default)]
-    pub purpose: bool,
-    /// Content changed (研究内容).
-    #[serde(default)]
-    pub content: bool,
-    /// Protocol changed (研究方案).
-    #[serde(default)]
-    pub protocol: bool,
-    /// Use of the HGR changed (用途).
-    #[serde(default, rename = "use")]
-    pub use_changed: bool,
-    /// Cooperation term changed (合作期限).
-    #[serde(default)]
-    pub term: bool,
-    /// Quantity and unit changes per type.
-    #[serde(default, rename = "item")]
-    pub items: Vec<ChangeItem>,
-}
-
-/// `[[change.item]]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeItem {
-    /// Type key; a key not among the resources adds a new type.
-    #[serde(rename = "type")]
-    pub kind: Spanned<String>,
-    /// Change of quantity: positive increases, negative decreases.
-    #[serde(default)]
-    pub delta: Option<Spanned<i64>>,
-    /// Change of unit specification.
-    #[serde(default)]
-    pub unit: Option<UnitChange>,
-}
-
-// ------------------------------------------------------------------------------------ errors
-
-/// A problem in an `APPROVAL.toml`, with its position.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
-pub struct InputError {
-    /// File name as given.
-    pub file: String,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Why an `APPROVAL.toml` could not be classified.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ChangeError {
-    /// One or more problems, each with its line.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid(Vec<InputError>),
-}
-
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset.min(text.len())).unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |tail| tail.chars().count())
-        + 1;
-    (line, column)
-}
-
-struct Located<'a> {
-    file: &'a str,
-    text: &'a str,
-    errors: Vec<InputError>,
-}
-
-impl Located<'_> {
-    fn push(&mut self, span: Range<usize>, message: String) {
-        let (line, column) = position(self.text, span.start);
-        self.errors.push(InputError {
-            file: self.file.to_string(),
-            line,
-            column,
-            message,
-        });
-    }
 }
 
 // ------------------------------------------------------------------------------------ report
@@ -352,12 +196,17 @@ pub struct ResourceSummary {
     pub unit: Option<String>,
     /// Initially approved (or first declared, for a type added later).
     pub initial: i64,
-    /// Current base of the 10% rule.
-    pub base: i64,
-    /// Quantity on file: base plus declared non-major increases.
+    /// Current base of the 10% rule; `None` under a filing, where the rule does not apply.
+    pub base: Option<i64>,
+    /// Quantity on file: the initial quantity plus every **declared** change (increases and
+    /// decreases); proposed changes are not on file.
     pub on_file: i64,
-    /// Non-major increases since the base, summed.
-    pub cumulative: i64,
+    /// Net change of the **proposed** changes (increases minus decreases).
+    pub proposed: i64,
+    /// The quantity once the proposed changes are made: `on_file + proposed`.
+    pub after_proposed: i64,
+    /// Non-major increases since the base, summed; `None` under a filing.
+    pub cumulative: Option<i64>,
     /// Decreases (never declared), summed.
     pub decreased: i64,
     /// Added by a change (a new type).
@@ -446,6 +295,10 @@ struct TypeState {
     contributions: Vec<Contribution>,
     decreased: i64,
     added_by: Option<String>,
+    /// Initial quantity plus every declared change, decreases included.
+    on_file: i64,
+    /// Net of the proposed changes.
+    proposed: i64,
 }
 
 impl TypeState {
@@ -454,115 +307,7 @@ impl TypeState {
     }
 }
 
-/// Reads and classifies an `APPROVAL.toml`; `file` names it in errors.
-///
-/// # Errors
-///
-/// [`ChangeError::Invalid`] with every problem and its line.
-pub fn classify_file(file: &str, text: &str) -> Result<ChangeReport, ChangeError> {
-    let mut located = Located {
-        file,
-        text,
-        errors: Vec::new(),
-    };
-    let parsed: ApprovalFile = match toml::from_str(text) {
-        Ok(parsed) => parsed,
-        Err(err) => {
-            let span = err.span().unwrap_or(0..0);
-            located.push(span, err.message().to_string());
-            return Err(ChangeError::Invalid(located.errors));
-        }
-    };
-    validate(&parsed, &mut located);
-    if !located.errors.is_empty() {
-        return Err(ChangeError::Invalid(located.errors));
-    }
-    Ok(classify(&parsed))
-}
-
-fn validate(file: &ApprovalFile, located: &mut Located<'_>) {
-    let mut known: BTreeMap<String, ()> = BTreeMap::new();
-    if file.resources.is_empty() {
-        located.push(
-            0..0,
-            "no `[[resource]]`: give each approved HGR type and its quantity".into(),
-        );
-    }
-    for resource in &file.resources {
-        let kind = resource.kind.get_ref();
-        if kind.trim().is_empty() {
-            located.push(resource.kind.span(), "resource `type` is empty".into());
-        }
-        if known.insert(kind.clone(), ()).is_some() {
-            located.push(
-                resource.kind.span(),
-                format!("resource type `{kind}` is listed twice"),
-            );
-        }
-        if *resource.quantity.get_ref() <= 0 {
-            located.push(
-                resource.quantity.span(),
-                format!(
-                    "approved quantity of `{kind}` must be positive, found `{}`",
-                    resource.quantity.get_ref()
-                ),
-            );
-        }
-    }
-    let mut ids: BTreeMap<String, ()> = BTreeMap::new();
-    for (index, change) in file.changes.iter().enumerate() {
-        let id = change_id(change, index);
-        if ids.insert(id.clone(), ()).is_some() {
-            let span = change.items.first().map(|i| i.kind.span()).unwrap_or(0..0);
-            located.push(span, format!("change id `{id}` is used twice"));
-        }
-        let flags = change.partner
-            || change.purpose
-            || change.content
-            || change.protocol
-            || change.use_changed
-            || change.term;
-        if change.items.is_empty() && !flags {
-            // No span for a table header in toml's Spanned model; point at the declared_as if any.
-            let span = change
-                .declared_as
-                .as_ref()
-                .map(Spanned::span)
-                .unwrap_or(0..0);
-            located.push(span, format!("change `{id}` changes nothing: give `[[change.item]]` or a flag (partner, purpose, content, protocol, use, term)"));
-        }
-        if let Some(declared) = &change.declared_as
-            && change.status == Status::Proposed
-        {
-            located.push(
-                declared.span(),
-                format!(
-                    "change `{id}` is proposed but has `declared_as`; set `status = \"declared\"`"
-                ),
-            );
-        }
-        for item in &change.items {
-            let kind = item.kind.get_ref();
-            match (&item.delta, item.unit) {
-                (None, None) => located.push(item.kind.span(), format!("change `{id}`, type `{kind}`: give `delta` or `unit`")),
-                (Some(delta), _) if !known.contains_key(kind) && *delta.get_ref() <= 0 => located.push(
-                    delta.span(),
-                    format!("change `{id}` adds the new type `{kind}` with a non-positive quantity `{}`", delta.get_ref()),
-                ),
-                (None, Some(_)) if !known.contains_key(kind) => located.push(
-                    item.kind.span(),
-                    format!("change `{id}` changes the unit of `{kind}`, which is not an approved type"),
-                ),
-                _ => {}
-            }
-            if item.delta.as_ref().is_some_and(|d| *d.get_ref() > 0) {
-                known.insert(kind.clone(), ());
-            }
-        }
-    }
-}
-
-fn change_id(change: &Change, index: usize) -> String {
+pub(crate) fn change_id(change: &Change, index: usize) -> String {
     change
         .id
         .clone()
@@ -587,6 +332,8 @@ pub fn classify(file: &ApprovalFile) -> ChangeReport {
                 contributions: Vec::new(),
                 decreased: 0,
                 added_by: None,
+                on_file: quantity,
+                proposed: 0,
             },
         );
     }
@@ -619,6 +366,16 @@ pub fn classify(file: &ApprovalFile) -> ChangeReport {
         // What is on file follows what was actually declared, when the history says so.
         let effective = declared.unwrap_or(outcome.class);
         apply(&id, change, effective, &mut state, &mut order);
+        // What is on file is what was declared; what is proposed is shown apart (issue 19 item 14).
+        for item in &change.items {
+            let delta = item.delta.as_ref().map_or(0, |d| *d.get_ref());
+            if let Some(current) = state.get_mut(item.kind.get_ref()) {
+                match change.status {
+                    Status::Declared => current.on_file += delta,
+                    Status::Proposed => current.proposed += delta,
+                }
+            }
+        }
         outcomes.push(ChangeOutcome {
             declared_as: declared,
             ..outcome
@@ -632,9 +389,11 @@ pub fn classify(file: &ApprovalFile) -> ChangeReport {
                 name: s.name.clone(),
                 unit: s.unit.clone(),
                 initial: s.initial,
-                base: s.base,
-                on_file: s.base + s.cumulative(),
-                cumulative: s.cumulative(),
+                base: (file.approval.kind == ApprovalKind::Approval).then_some(s.base),
+                on_file: s.on_file,
+                proposed: s.proposed,
+                after_proposed: s.on_file + s.proposed,
+                cumulative: (file.approval.kind == ApprovalKind::Approval).then(|| s.cumulative()),
                 decreased: s.decreased,
                 added_by: s.added_by.clone(),
             })
@@ -957,6 +716,8 @@ fn apply(
                         contributions: Vec::new(),
                         decreased: 0,
                         added_by: Some(id.to_string()),
+                        on_file: 0,
+                        proposed: 0,
                     },
                 );
             }
@@ -985,207 +746,4 @@ fn apply(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn report(text: &str) -> ChangeReport {
-        classify_file("APPROVAL.toml", text).expect("valid input")
-    }
-
-    fn classes(report: &ChangeReport) -> Vec<ChangeClass> {
-        report.changes.iter().map(|c| c.class).collect()
-    }
-
-    const HEADER: &str =
-        "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 1000\n";
-
-    fn with_changes(kind: &str, deltas: &[i64]) -> String {
-        let mut text = HEADER.replace("\"approval\"\n[[", &format!("\"{kind}\"\n[["));
-        for (i, delta) in deltas.iter().enumerate() {
-            text.push_str(&format!(
-                "[[change]]\nid = \"c{}\"\n[[change.item]]\ntype = \"blood\"\ndelta = {delta}\n",
-                i + 1
-            ));
-        }
-        text
-    }
-
-    #[test]
-    fn seed_four_five_three_percent() {
-        let r = report(&with_changes("approval", &[40, 50, 30]));
-        assert_eq!(
-            classes(&r),
-            [
-                ChangeClass::NonMajor,
-                ChangeClass::NonMajor,
-                ChangeClass::Major
-            ]
-        );
-        let crossing = &r.changes[2].items[0];
-        assert_eq!(crossing.cumulative, Some(120));
-        assert_eq!(
-            crossing
-                .declare_together
-                .iter()
-                .map(|c| (c.change.as_str(), c.delta))
-                .collect::<Vec<_>>(),
-            [("c1", 40), ("c2", 50), ("c3", 30)]
-        );
-        // After the major change is approved, the new base is 1120 and counting restarts.
-        assert_eq!(r.resources[0].base, 1120);
-        assert_eq!(r.resources[0].cumulative, 0);
-    }
-
-    #[test]
-    fn boundary_exactly_ten_percent_is_non_major() {
-        let table: &[(&[i64], &[ChangeClass])] = &[
-            (&[100], &[ChangeClass::NonMajor]),
-            (&[101], &[ChangeClass::Major]),
-            (&[50, 50], &[ChangeClass::NonMajor, ChangeClass::NonMajor]),
-            (&[50, 51], &[ChangeClass::NonMajor, ChangeClass::Major]),
-            (&[-200], &[ChangeClass::None]),
-            (&[-200, 100], &[ChangeClass::None, ChangeClass::NonMajor]),
-            (&[0], &[ChangeClass::None]),
-        ];
-        for (deltas, expected) in table {
-            let r = report(&with_changes("approval", deltas));
-            assert_eq!(&classes(&r), expected, "deltas {deltas:?}");
-        }
-    }
-
-    #[test]
-    fn filing_makes_every_change_major() {
-        let r = report(&with_changes("filing", &[40, -10, 1]));
-        assert_eq!(classes(&r), [ChangeClass::Major; 3]);
-    }
-
-    #[test]
-    fn new_type_and_flags() {
-        let text = format!(
-            "{HEADER}[[change]]\nid = \"n\"\n[[change.item]]\ntype = \"tissue\"\ndelta = 10\n\
-             [[change]]\nid = \"u\"\n[[change.item]]\ntype = \"blood\"\nunit = \"smaller\"\n\
-             [[change]]\nid = \"p\"\npartner = true\n\
-             [[change]]\nid = \"t\"\n[[change.item]]\ntype = \"tissue\"\ndelta = 1\n"
-        );
-        let r = report(&text);
-        // The new type is major; a 10% rule starts for it at 10 (1 of 10 = 10%: non-major).
-        assert_eq!(
-            classes(&r),
-            [
-                ChangeClass::Major,
-                ChangeClass::None,
-                ChangeClass::Major,
-                ChangeClass::NonMajor
-            ]
-        );
-        assert_eq!(r.resources[1].added_by.as_deref(), Some("n"));
-    }
-
-    #[test]
-    fn declared_history_mismatch_is_a_finding() {
-        let text = format!(
-            "{HEADER}[[change]]\nid = \"c1\"\nstatus = \"declared\"\ndeclared_as = \"non_major\"\n[[change.item]]\ntype = \"blood\"\ndelta = 150\n\
-             [[change]]\nid = \"c2\"\n[[change.item]]\ntype = \"blood\"\ndelta = 10\n"
-        );
-        let r = report(&text);
-        assert_eq!(classes(&r), [ChangeClass::Major, ChangeClass::Major]);
-        assert_eq!(r.findings.len(), 1);
-        // c1 stayed on file as non-major, so c2 must declare both.
-        assert_eq!(r.changes[1].items[0].declare_together.len(), 2);
-    }
-
-    #[test]
-    fn errors_name_the_line() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "[approval]\nkind = \"permit\"\n",
-                "APPROVAL.toml:2:8: unknown variant `permit`, expected `approval` or `filing`",
-            ),
-            (
-                "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 0\n",
-                "APPROVAL.toml:5:12: approved quantity of `blood` must be positive, found `0`",
-            ),
-            (
-                "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 10\n[[change]]\n[[change.item]]\ntype = \"saliva\"\ndelta = -3\n",
-                "APPROVAL.toml:9:9: change `#1` adds the new type `saliva` with a non-positive quantity `-3`",
-            ),
-            (
-                "[approval]\nkind = \"approval\"\n[[resource]]\ntype = \"blood\"\nquantity = 10\nextra = 1\n",
-                "APPROVAL.toml:6:1: unknown field `extra`, expected one of `type`, `name`, `quantity`, `unit`",
-            ),
-        ];
-        for (text, expected) in cases {
-            let err = classify_file("APPROVAL.toml", text).expect_err("invalid");
-            assert_eq!(err.to_string(), *expected);
-        }
-    }
-
-    mod properties {
-        use super::*;
-        use proptest::prelude::*;
-
-        proptest! {
-            /// Decreases never change how the increases are classified, wherever they sit.
-            #[test]
-            fn decreases_do_not_matter(increases in proptest::collection::vec(1i64..80, 1..8), decreases in proptest::collection::vec(-300i64..-1, 0..5), seed in any::<u64>()) {
-                let only = report(&with_changes("approval", &increases));
-                let mut mixed: Vec<i64> = increases;
-                let mut s = seed;
-                for d in &decreases {
-                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    let at = usize::try_from(s >> 33).unwrap_or(0) % (mixed.len() + 1);
-                    mixed.insert(at, *d);
-                }
-                let with = report(&with_changes("approval", &mixed));
-                let increase_classes: Vec<ChangeClass> = with.changes.iter().zip(&mixed).filter(|(_, d)| **d > 0).map(|(c, _)| c.class).collect();
-                prop_assert_eq!(increase_classes, classes(&only));
-                for (c, d) in with.changes.iter().zip(&mixed) {
-                    if *d < 0 { prop_assert_eq!(c.class, ChangeClass::None); }
-                }
-            }
-
-            /// The cumulative rule against a straightforward model: running sum since the last
-            /// major change, compared with 10% of the base at that time.
-            #[test]
-            fn cumulative_rule_matches_model(increases in proptest::collection::vec(1i64..150, 1..12)) {
-                let r = report(&with_changes("approval", &increases));
-                let (mut base, mut sum) = (1000i64, 0i64);
-                for (delta, outcome) in increases.iter().zip(&r.changes) {
-                    let cumulative = sum + delta;
-                    let expected = if cumulative * 100 <= base * 10 { ChangeClass::NonMajor } else { ChangeClass::Major };
-                    prop_assert_eq!(outcome.class, expected);
-                    if expected == ChangeClass::Major {
-                        let declared: i64 = outcome.items[0].declare_together.iter().map(|c| c.delta).sum();
-                        prop_assert_eq!(declared, cumulative);
-                        base += cumulative;
-                        sum = 0;
-                    } else {
-                        sum = cumulative;
-                    }
-                }
-            }
-
-            /// Under a filing, every non-zero change is major.
-            #[test]
-            fn filing_is_always_major(deltas in proptest::collection::vec(prop_oneof![-100i64..-1, 1i64..100], 1..8)) {
-                let r = report(&with_changes("filing", &deltas));
-                prop_assert!(r.changes.iter().all(|c| c.class == ChangeClass::Major));
-            }
-        }
-    }
-
-    #[test]
-    fn position_counts_lines_and_chars() {
-        assert_eq!(position("a\nbc\n全d", 8), (3, 2));
-        assert_eq!(position("", 5), (1, 1));
-    }
-
-    #[test]
-    fn dates_are_kept() {
-        let text = format!(
-            "{HEADER}[[change]]\ndate = 2024-03-01\n[[change.item]]\ntype = \"blood\"\ndelta = 5\n"
-        );
-        let r = report(&text);
-        assert_eq!(r.changes[0].date.as_deref(), Some("2024-03-01"));
-    }
-}
+mod tests;

@@ -185,13 +185,29 @@ fn resource_rows(report: &ChangeReport) -> Vec<Vec<String>> {
                 let _ = write!(name, " ({display})");
             }
             let unit = r.unit.clone().unwrap_or_default();
-            let bp = r.cumulative.saturating_mul(10_000) / r.base.max(1);
+            // Under a filing the 10% rule does not apply: no base, no cumulative share.
+            let (base, cumulative) = match (r.base, r.cumulative) {
+                (Some(base), Some(cumulative)) => {
+                    let bp = cumulative.saturating_mul(10_000) / base.max(1);
+                    (
+                        base.to_string(),
+                        format!("{cumulative} ({}.{:02}%)", bp / 100, bp % 100),
+                    )
+                }
+                _ => ("—".to_string(), "—".to_string()),
+            };
+            let proposed = if r.proposed == 0 {
+                "—".to_string()
+            } else {
+                format!("{:+} → {}", r.proposed, r.after_proposed)
+            };
             vec![
                 name,
                 format!("{} {unit}", r.initial).trim_end().to_string(),
-                r.base.to_string(),
                 r.on_file.to_string(),
-                format!("{} ({}.{:02}%)", r.cumulative, bp / 100, bp % 100),
+                proposed,
+                base,
+                cumulative,
                 r.decreased.to_string(),
                 r.added_by.clone().unwrap_or_default(),
             ]
@@ -199,11 +215,14 @@ fn resource_rows(report: &ChangeReport) -> Vec<Vec<String>> {
         .collect()
 }
 
-const RESOURCE_HEADER: [&str; 7] = [
+/// On file (declared) first, then what is proposed, then the 10% rule's base and share (an
+/// approval only).
+const RESOURCE_HEADER: [&str; 8] = [
     "类型 Type",
     "初始获批 Initial",
+    "在案（已申报）On file (declared)",
+    "拟变更 Proposed",
     "10%基数 Base",
-    "在案 On file",
     "累计增加 Cumulative",
     "减少 Decreased",
     "新增于 Added by",

@@ -426,10 +426,13 @@ fn assess_one(
     }
 }
 
-/// `None` when every cited instrument has a version in force on `as_of`.
+/// `None` when every cited instrument has a version in force on `as_of`. A citation tied to one
+/// version (`version = "…"`) does not decide this: it is shown while that version is in force
+/// and left out otherwise, so an overlay instrument (e.g. the Biosecurity Law on HGR duties that
+/// the HGR Regulation imposed before it) never makes an older duty "not yet in force".
 fn force_note(pack: &Pack, obligation: &Obligation, as_of: NaiveDate) -> Option<ForceNote> {
     let mut seen = BTreeSet::new();
-    for cite in &obligation.def.cite {
+    for cite in obligation.def.cite.iter().filter(|c| c.version.is_none()) {
         let id = cite.instrument.get_ref();
         if !seen.insert(id.as_str()) {
             continue;
@@ -470,7 +473,51 @@ fn force_note(pack: &Pack, obligation: &Obligation, as_of: NaiveDate) -> Option<
             },
         });
     }
-    None
+    version_only_note(pack, obligation, as_of)
+}
+
+/// For an obligation cited **only** through version-tied citations: not in force unless one of
+/// those versions is (otherwise nothing would be cited on the date). Reports the first version to
+/// come, or the last one gone.
+fn version_only_note(pack: &Pack, obligation: &Obligation, as_of: NaiveDate) -> Option<ForceNote> {
+    let cites = &obligation.def.cite;
+    if cites.is_empty() || cites.iter().any(|c| c.version.is_none()) {
+        return None;
+    }
+    let versions: Vec<(&str, &crate::model::InstrumentVersion)> = cites
+        .iter()
+        .filter_map(|c| {
+            let instrument = pack.instrument(c.instrument.get_ref())?;
+            let label = c.version.as_ref()?.get_ref();
+            let version = instrument.versions.iter().find(|v| &v.label == label)?;
+            Some((c.instrument.get_ref().as_str(), version))
+        })
+        .collect();
+    if versions
+        .iter()
+        .any(|(_, v)| v.effective.0 <= as_of && v.until.is_none_or(|u| as_of <= u.0))
+    {
+        return None;
+    }
+    let next = versions
+        .iter()
+        .filter(|(_, v)| v.effective.0 > as_of)
+        .min_by_key(|(_, v)| v.effective.0);
+    Some(match next {
+        Some((id, v)) => ForceNote {
+            instrument: (*id).to_string(),
+            state: "not_yet",
+            date: Some(v.effective.0),
+        },
+        None => ForceNote {
+            instrument: versions.first().map(|(id, _)| (*id).to_string())?,
+            state: "no_longer",
+            date: versions
+                .iter()
+                .filter_map(|(_, v)| v.until.map(|u| u.0))
+                .max(),
+        },
+    })
 }
 
 fn resolve_authority(pack: &Pack, id: &str, as_of: NaiveDate) -> AuthorityResult {

@@ -12,7 +12,15 @@
 //! - month periods end on the corresponding day, or the month's last day (art. 202);
 //! - **fail closed**: a date in a year whose notice is not published cannot be classified and
 //!   yields [`CalendarError::NotPublished`], never a guess. In strict mode (the default) a December
-//!   date of year Y also needs the notice for Y+1, which can move late-December days.
+//!   date of year Y also needs the notice for Y+1, which can move late-December days;
+//! - beside that refusal, [`Calendar::add_working_days_provisional`] gives a **provisional** date
+//!   that counts every Monday–Friday of an unpublished year as a working day (weekends only), for
+//!   planning; the report marks it provisional and never judges a deadline overdue on it.
+//!
+//! Schedules published after a release are imported into a user data directory (the holiday-cn
+//! format; [`user`]), so users need no new release each November.
+
+pub mod user;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,6 +51,14 @@ pub enum CalendarError {
     /// The date would overflow.
     #[error("date out of range")]
     OutOfRange,
+    /// A user calendar file or directory cannot be read or written.
+    #[error("`{path}`: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -233,6 +249,43 @@ impl Calendar {
             .checked_add_months(Months::new(n))
             .ok_or(CalendarError::OutOfRange)?;
         self.past_off_period(end)
+    }
+
+    /// The `n`-th working day after `anchor` as [`Calendar::add_working_days`] counts it, except
+    /// that a day whose year (or, strictly, whose next year's notice) is not published counts as
+    /// a working day when it is Monday–Friday: weekends only, no holidays. A **provisional** date
+    /// for planning, to show beside the refusal of an exact one; it equals the exact date when
+    /// the calendar is published.
+    ///
+    /// # Errors
+    ///
+    /// [`CalendarError::OutOfRange`] if the date would overflow.
+    pub fn add_working_days_provisional(
+        &self,
+        anchor: NaiveDate,
+        n: u32,
+    ) -> Result<NaiveDate, CalendarError> {
+        let mut date = anchor;
+        let mut counted = 0;
+        while counted < n {
+            date = date
+                .checked_add_days(Days::new(1))
+                .ok_or(CalendarError::OutOfRange)?;
+            let working = match self.is_working_day(date) {
+                Ok(working) => working,
+                Err(CalendarError::NotPublished { .. }) => match self.days.get(&date) {
+                    // A day the published notice of its own year already lists still counts
+                    // as listed; otherwise weekends only.
+                    Some((off, _)) => !off,
+                    None => !matches!(date.weekday(), Weekday::Sat | Weekday::Sun),
+                },
+                Err(err) => return Err(err),
+            };
+            if working {
+                counted += 1;
+            }
+        }
+        Ok(date)
     }
 
     fn past_off_period(&self, mut date: NaiveDate) -> Result<NaiveDate, CalendarError> {

@@ -2,7 +2,8 @@
 //! months on the mainland-China calendar (or a number of days **before** it, for duties due before
 //! an event such as launch), and whether it is upcoming, overdue or done on the `--as-of` date.
 //!
-//! Counting follows [`crate::calendar`]: working days fail closed in an unpublished year; day and
+//! Counting follows [`crate::calendar`]: working days fail closed in an unpublished year (no
+//! `due`), with a provisional date beside the refusal that counts weekends only there; day and
 //! month periods get their nominal end with a "provisional" caveat there. A "before" deadline is
 //! never moved by the holiday rule: moving it forward would pass the event it must precede.
 
@@ -74,6 +75,10 @@ pub struct DeadlineResult {
     /// not published gets its nominal end date, which art. 203 moves if that day turns out to be
     /// an announced holiday.
     pub caveat: Option<String>,
+    /// When a working-day count reaches a year whose State Council schedule is not published (no
+    /// exact `due`, see `problem`): the date counting weekends only in that year, for planning.
+    /// Never used to judge the deadline overdue.
+    pub provisional: Option<NaiveDate>,
     /// The rule in English.
     pub rule_en: Option<String>,
     /// The rule in Chinese.
@@ -179,6 +184,7 @@ pub(crate) fn compute_deadline(
         state: None,
         problem: None,
         caveat: None,
+        provisional: None,
         rule_en: deadline.rule_en.clone(),
         rule_zh: deadline.rule_zh.clone(),
     };
@@ -232,6 +238,13 @@ pub(crate) fn compute_deadline(
                 }
                 None => result.problem = Some(CalendarError::OutOfRange.to_string()),
             }
+        }
+        Err(err @ CalendarError::NotPublished { .. }) => {
+            // Working days: no exact date (fail closed), but a provisional one beside it.
+            result.provisional = calendar
+                .add_working_days_provisional(anchor_date, amount)
+                .ok();
+            result.problem = Some(err.to_string());
         }
         Err(err) => result.problem = Some(err.to_string()),
     }

@@ -473,6 +473,7 @@ pub fn check_scenario(
         (&def.expect.not_overdue, "not overdue"),
         (&def.expect.gaps, "a gap"),
         (&def.expect.met, "met"),
+        (&def.expect.warnings, "a warning"),
     ];
     for (ids, want) in listed {
         for id in ids {
@@ -486,6 +487,10 @@ pub fn check_scenario(
                     .as_ref()
                     .is_some_and(|d| d.due.is_some() && !d.is_overdue()),
                 "a gap" => result.coverage == Some(crate::assess::Coverage::Gap),
+                "a warning" => result
+                    .measures
+                    .iter()
+                    .any(|m| m.outcome == crate::coverage::MeasureOutcome::Warn),
                 _ => matches!(
                     result.coverage,
                     Some(crate::assess::Coverage::Evidence | crate::assess::Coverage::Hegui)
@@ -559,6 +564,17 @@ pub fn check_scenario(
                 format!(
                     "scenario `{}`: expected `{id}` due {want}, got {got}",
                     def.name
+                ),
+            ));
+        }
+        if let Some(want) = expected.provisional.map(|d| d.0)
+            && deadline.provisional != Some(want)
+        {
+            problems.push(file.error(
+                expected.obligation.span(),
+                format!(
+                    "scenario `{}`: expected `{id}` provisionally due {want}, got {:?}",
+                    def.name, deadline.provisional
                 ),
             ));
         }

@@ -618,6 +618,10 @@ pub struct Expect {
     /// Obligations that must be reported as met (by evidence or by hegui).
     #[serde(default)]
     pub met: Vec<Spanned<String>>,
+    /// Obligations with a measured figure that misses a `should` (宜/不宜) threshold: a warning,
+    /// which never makes the obligation a gap by itself.
+    #[serde(default)]
+    pub warnings: Vec<Spanned<String>>,
     /// Expected citations: obligation → `INSTRUMENT art. N` strings of the version in force.
     #[serde(default)]
     pub cites: Vec<ExpectCites>,
@@ -642,4 +646,7 @@ pub struct ExpectDeadline {
     /// The expected due date; absent means "cannot be computed" (unknown anchor or calendar).
     #[serde(default)]
     pub due: Option<Date>,
+    /// The expected provisional date (weekends only in an unpublished year), when given.
+    #[serde(default)]
+    pub provisional: Option<Date>,
 }

@@ -3,7 +3,7 @@
 //! which owns the terminal; it uses the one-line helpers here.
 //!
 //! Every human format puts the same things first: what is **overdue**, then the timeline of
-//! deadlines (by due date), then the gaps. Not-applicable obligations are collapsed into a count
+//! deadlines (by due date), then the gaps, then the warnings (missed 宜/不宜 figures). Not-applicable obligations are collapsed into a count
 //! with their ids unless [`Options::show_not_applicable`] asks for them in full (HTML: a
 //! `<details>` element, open when asked).
 //!
@@ -23,7 +23,8 @@
 //!     citations: [{instrument, title_zh, title_en, version, article, item, confidence, reference}],
 //!     authority: null | {id, name_zh, name_en, role},
 //!     deadline: null | {amount, unit, before, param, anchor, anchor_date, calendar, due,
-//!                       state: null|"upcoming"|"overdue"|"done", problem, caveat, rule_en, rule_zh},
+//!                       state: null|"upcoming"|"overdue"|"done", problem, caveat,
+//!                       provisional: null|date, rule_en, rule_zh},
 //!     controls: [{id, summary_en, summary_zh, in_use, planned}],
 //!     evidence_expected, evidence_given,
 //!     measures: [{fact, value, param, threshold, pass: "<"|"<="|">"|">=", force: "shall"|"should",
@@ -36,10 +37,12 @@
 //! ```
 
 mod html;
+mod zh;
 
 use std::fmt::Write as _;
 
 pub use html::html;
+pub use zh::{controls_zh, deadline_zh, measures_zh, why_zh};
 
 use crate::assess::{Coverage, MeasureOutcome, ObligationResult, Report, Status};
 
@@ -135,7 +138,12 @@ pub fn deadline(result: &ObligationResult) -> String {
             Some(caveat) => format!("{due}{state} ({rule}; {caveat})"),
             None => format!("{due}{state} ({rule})"),
         },
-        (None, Some(problem)) => format!("unknown: {problem} ({rule})"),
+        (None, Some(problem)) => match deadline.provisional {
+            Some(provisional) => format!(
+                "unknown: {problem}; provisional {provisional} (weekends only, holidays not announced) ({rule})"
+            ),
+            None => format!("unknown: {problem} ({rule})"),
+        },
         (None, None) => rule,
     }
 }
@@ -234,8 +242,9 @@ pub fn timeline(report: &Report) -> Vec<&ObligationResult> {
         .iter()
         .filter(|o| o.status == Status::Applicable && o.deadline.is_some())
         .collect();
+    // A provisional date sorts like a due date: it is the best estimate there is.
     list.sort_by_key(|o| {
-        let due = o.deadline.as_ref().and_then(|d| d.due);
+        let due = o.deadline.as_ref().and_then(|d| d.due.or(d.provisional));
         (due.is_none(), due)
     });
     list
@@ -248,6 +257,28 @@ pub fn gaps(report: &Report) -> Vec<&ObligationResult> {
         .iter()
         .filter(|o| o.coverage == Some(Coverage::Gap))
         .collect()
+}
+
+/// Applicable obligations with a measured figure that misses a `should` (宜/不宜) threshold: a
+/// warning, listed apart from the gaps (a warning alone never makes a gap).
+pub fn warnings(report: &Report) -> Vec<&ObligationResult> {
+    report
+        .obligations
+        .iter()
+        .filter(|o| o.status == Status::Applicable)
+        .filter(|o| o.measures.iter().any(|m| m.outcome == MeasureOutcome::Warn))
+        .collect()
+}
+
+/// The missed `should` figures of an obligation, as `` `fact` = 45 > 31 (`param`)``.
+pub fn warned_figures(result: &ObligationResult) -> String {
+    result
+        .measures
+        .iter()
+        .filter(|m| m.outcome == MeasureOutcome::Warn)
+        .map(crate::coverage::MeasureResult::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The deadline's rule in both languages, Chinese first.
@@ -373,6 +404,22 @@ pub fn markdown(report: &Report, options: Options) -> String {
             }
             out.push('\n');
         }
+    }
+    let warned = warnings(report);
+    if !warned.is_empty() {
+        out.push_str(
+            "## Warnings 提示 (宜/不宜: should, not a gap)\n\n| obligation | figure |\n|---|---|\n",
+        );
+        for o in warned {
+            let _ = writeln!(
+                out,
+                "| `{}` {} | {} |",
+                o.id,
+                cell(&o.summary_zh),
+                cell(&warned_figures(o))
+            );
+        }
+        out.push('\n');
     }
     for (status, group) in groups(report) {
         let _ = writeln!(

@@ -59,6 +59,30 @@ fn html_report_is_self_contained() {
     assert!(html.contains("合规评估") && html.contains("Compliance assessment"));
 }
 
+/// Issue 19 item 10: the HTML is bilingual throughout: reasons, deadlines and the not-in-force
+/// dates have a Chinese line beside the English one, not only the headings.
+#[test]
+fn html_report_is_bilingual_line_by_line() {
+    let html = report::html(
+        &report_for("chatbot.toml", "2026-01-15"),
+        report::Options::default(),
+    );
+    for (zh, en) in [
+        ("适用依据：", "because "),
+        ("后 10 个工作日", "10 working days after"),
+        ("理由 why", "依据 cites"),
+    ] {
+        assert!(html.contains(zh), "no Chinese `{zh}`");
+        assert!(html.contains(en), "no English `{en}`");
+    }
+    let before = report::html(
+        &report_for("chatbot.toml", "2025-08-31"),
+        report::Options::default(),
+    );
+    assert!(before.contains("尚未生效（自 2025-09-01 起施行）"));
+    assert!(before.contains("not yet in force (from 2025-09-01)"));
+}
+
 #[test]
 fn role_resolves_to_the_authority_of_the_date() {
     for (as_of, want) in [
@@ -208,4 +232,38 @@ fn reserved_tables_and_groups_are_checked() {
     p.toml:5:13: unknown control `gateway.output_gard`, did you mean `gateway.output_guard`
     p.toml:7:1: unknown obligation `im.art99.nothing` in `[evidence]`
     ");
+}
+
+/// Issue 19 item 6: a missed 宜/不宜 (should) figure is listed as a warning, apart from the gaps;
+/// a figure within it is not.
+#[test]
+fn should_figures_are_warnings_not_gaps() {
+    let pack = Pack::embedded("cn-genai").unwrap();
+    let calendar = Calendar::cn_mainland().unwrap();
+    let render = |age: u32| {
+        let text = format!(
+            "[service]\naudience = \"domestic_public\"\ngenerates = [\"text\"]\npublic_opinion = true\n\n[model]\nfoundation = \"own\"\n\n[measured]\ngenerated_bank_size = 2000\ngenerated_bank_age_days = {age}\n\n[evidence]\n\"sbr.test_bank.generated\" = [\"bank.xlsx\"]\n"
+        );
+        let profile = Profile::parse(&SourceFile::new("p.toml", text), &pack).unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let report = assess(&pack, &profile, date, &calendar);
+        let md = report::markdown(&report, report::Options::default());
+        let html = report::html(&report, report::Options::default());
+        (report::warnings(&report).len(), md, html)
+    };
+    let (count, md, html) = render(45);
+    assert_eq!(count, 1);
+    assert!(md.contains("## Warnings 提示"), "{md}");
+    assert!(
+        md.contains("`measured.generated_bank_age_days` = 45 > 31"),
+        "{md}"
+    );
+    assert!(html.contains("提示 Warnings"));
+    assert!(
+        !md.contains("| `sbr.test_bank.generated` | 生成内容"),
+        "a warning is not a gap"
+    );
+    let (count, md, _) = render(31);
+    assert_eq!(count, 0);
+    assert!(!md.contains("## Warnings"));
 }

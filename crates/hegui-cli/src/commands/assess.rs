@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use hegui_rules::chrono::{self, NaiveDate};
 use hegui_rules::report;
-use hegui_rules::{Calendar, Pack, Profile, Report, SourceFile, Status, assess};
+use hegui_rules::{Pack, Profile, Report, SourceFile, Status, assess};
 
 use super::rules::{render, report_load_error};
 
@@ -113,7 +113,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     };
-    let calendar = Calendar::cn_mainland()?;
+    let calendar = super::calendar::load()?;
     let report = assess(&pack, &profile, as_of, &calendar);
     let options = report::Options {
         show_not_applicable: args.show_not_applicable,
@@ -217,7 +217,20 @@ fn table(report: &Report, options: report::Options) -> String {
             format!("{}\n{}", o.id, o.summary_zh),
             report::why(o),
             report::citations(o),
-            report::deadline(o),
+            // The date, then the rule in Chinese (the words a regulator reads).
+            o.deadline
+                .as_ref()
+                .and_then(|d| d.rule_zh.as_deref())
+                .map_or_else(
+                    || report::deadline(o),
+                    |zh| {
+                        format!(
+                            "{}
+{zh}",
+                            report::deadline(o)
+                        )
+                    },
+                ),
             report::controls(o),
         ];
         if report.tracks_gaps {

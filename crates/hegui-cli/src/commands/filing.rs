@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use hegui_assess::doc::docx::to_docx;
 use hegui_assess::filing::{self, Inputs};
 use hegui_assess::input::InputFile;
-use hegui_rules::{Calendar, Pack, Profile, SourceFile, assess};
+use hegui_rules::{Pack, Profile, SourceFile, assess};
 
 /// Arguments of `hegui filing`.
 #[derive(Debug, clap::Args)]
@@ -87,7 +87,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         anyhow::anyhow!("profile `{name}` does not load: {first}")
     })?;
-    let assessment = assess(&pack, &profile, as_of, &Calendar::cn_mainland()?);
+    let assessment = assess(&pack, &profile, as_of, &super::calendar::load()?);
     let inputs = Inputs {
         assessment,
         profile,

@@ -190,8 +190,9 @@ fn show(id: &str) -> anyhow::Result<ExitCode> {
             }
             if let Some(deadline) = &def.deadline {
                 println!(
-                    "  deadline: {} from `{}`",
+                    "  deadline: {} / {} from `{}`",
                     deadline.rule_en.as_deref().unwrap_or("see pack"),
+                    deadline.rule_zh.as_deref().unwrap_or("见规则包"),
                     deadline.anchor.get_ref()
                 );
             }

@@ -1,13 +1,15 @@
 //! The assessment as one self-contained, printable HTML page: inline CSS, no scripts, Chinese and
-//! English side by side (headings, statuses, deadlines and their rules, gaps, notes). The
+//! English side by side: every heading, status, reason, deadline and its rule, control, measured
+//! figure, gap and note shows its Chinese line first, then the English one. The
 //! not-applicable obligations sit in a `<details>` element, closed unless
 //! [`Options::show_not_applicable`] asks for them.
 
 use std::fmt::Write as _;
 
 use super::{
-    Options, authority, capitalise, citations, controls, coverage, coverage_zh, deadline, gaps,
-    groups, measures, overdue, rule_both, timeline, why,
+    Options, authority, capitalise, citations, controls, controls_zh, coverage, coverage_zh,
+    deadline, deadline_zh, gaps, groups, measures, measures_zh, overdue, rule_both, timeline,
+    warned_figures, warnings, why, why_zh,
 };
 use crate::assess::{ObligationResult, Report, Status};
 
@@ -16,6 +18,15 @@ fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The Chinese line, then the English one (either may be empty).
+fn both(zh: &str, en: &str) -> String {
+    match (zh.trim().is_empty(), en.trim().is_empty()) {
+        (false, false) => format!("{}<br>{}", rich(zh), rich(en)),
+        (false, true) => rich(zh),
+        _ => rich(en),
+    }
 }
 
 /// Escapes text for HTML and turns `code` spans into `<code>` elements.
@@ -57,7 +68,7 @@ fn obligation_table(
             esc(&o.id),
             esc(&o.summary_zh),
             esc(&o.summary_en),
-            rich(&deadline(o)),
+            both(&deadline_zh(o), &deadline(o)),
             rich(&third.1(o))
         );
     }
@@ -81,27 +92,43 @@ fn entry(out: &mut String, o: &ObligationResult) {
         esc(&o.summary_zh),
         esc(&o.summary_en)
     );
-    let mut row = |zh: &str, en: &str, value: String| {
+    // Each row: the Chinese text, then the English one.
+    let mut row = |zh: &str, en: &str, value_zh: String, value_en: String| {
+        let value = both(&value_zh, &value_en);
         if !value.trim().is_empty() {
-            let _ = writeln!(out, "<dt>{zh} {en}</dt><dd>{}</dd>", rich(&value));
+            let _ = writeln!(out, "<dt>{zh} {en}</dt><dd>{value}</dd>");
         }
     };
-    row("理由", "why", why(o));
-    row("依据", "cites", citations(o));
-    row("主管", "authority", authority(o));
-    let due = deadline(o);
-    if !due.is_empty() {
-        row("期限", "deadline", format!("{due} — {}", rule_both(o)));
+    row("理由", "why", why_zh(o), why(o));
+    row("依据", "cites", String::new(), citations(o));
+    row("主管", "authority", authority(o), String::new());
+    if o.deadline.is_some() {
+        let zh = o.deadline.as_ref().and_then(|d| d.rule_zh.clone());
+        let en = o.deadline.as_ref().and_then(|d| d.rule_en.clone());
+        row(
+            "期限",
+            "deadline",
+            format!("{} — {}", deadline_zh(o), zh.unwrap_or_default()),
+            format!("{} — {}", deadline(o), en.unwrap_or_default()),
+        );
     }
-    row("控制", "controls", controls(o));
-    row("实测", "measured", measures(o));
-    row("证据", "evidence", o.evidence_expected.join("; "));
-    let cov = coverage(o);
-    if !cov.is_empty() {
-        row("状态", "status", format!("{} / {cov}", coverage_zh(o)));
+    row("控制", "controls", controls_zh(o), controls(o));
+    row("实测", "measured", measures_zh(o), measures(o));
+    row(
+        "证据",
+        "evidence",
+        String::new(),
+        o.evidence_expected.join("; "),
+    );
+    if o.coverage.is_some() {
+        row("状态", "status", coverage_zh(o), coverage(o));
     }
-    row("备注", "note", o.note_zh.clone().unwrap_or_default());
-    row("", "note", o.note_en.clone().unwrap_or_default());
+    row(
+        "备注",
+        "note",
+        o.note_zh.clone().unwrap_or_default(),
+        o.note_en.clone().unwrap_or_default(),
+    );
     out.push_str("</dl></div>\n");
 }
 
@@ -174,6 +201,21 @@ pub fn html(report: &Report, options: Options) -> String {
             }
             out.push_str("</table>\n");
         }
+    }
+    let warned = warnings(report);
+    if !warned.is_empty() {
+        out.push_str("<h2>提示 Warnings（宜/不宜，不构成差距 should, not a gap）</h2>\n<table><tr><th>义务 Obligation</th><th>实测 Figure</th></tr>\n");
+        for o in warned {
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code><br>{}<br>{}</td><td>{}</td></tr>",
+                esc(&o.id),
+                esc(&o.summary_zh),
+                esc(&o.summary_en),
+                rich(&warned_figures(o))
+            );
+        }
+        out.push_str("</table>\n");
     }
     for (status, group) in groups(report) {
         let heading = format!(
