@@ -112,6 +112,8 @@ pub struct Limits {
     /// memory that clients can make the gateway use by inventing `user` values (about 0.2 KB
     /// per entry). Default 100000.
     pub tracked_users: u64,
+    /// Most messages in one chat request; more get 400. Default 10000.
+    pub messages: usize,
 }
 
 impl Default for Limits {
@@ -124,6 +126,7 @@ impl Default for Limits {
             stream_idle_timeout_secs: 60,
             shutdown_grace_secs: 30,
             tracked_users: 100_000,
+            messages: 10_000,
         }
     }
 }
@@ -392,6 +395,9 @@ impl Config {
         }
         if self.limits.body_bytes == 0 {
             return Err(invalid("limits.body-bytes", "must be greater than 0"));
+        }
+        if self.limits.messages == 0 {
+            return Err(invalid("limits.messages", "must be greater than 0"));
         }
         if self.limits.tracked_users == 0 {
             return Err(invalid("limits.tracked-users", "must be greater than 0"));

@@ -1,6 +1,11 @@
 //! The first admission guard: who the end user is. The request's `user` field names them, or
-//! the configured header (`guard.user-header`, default `x-hegui-user`); a request that names
-//! none is [`ANONYMOUS`] and is never sanctioned (that would punish every such user).
+//! the configured header (`guard.user-header`, default `x-hegui-user`, UTF-8); a request that
+//! names none is [`ANONYMOUS`] and is never sanctioned (that would punish every such user).
+//!
+//! An id is refused (400 `invalid_user`) when it is not a string, is longer than 256 bytes, or
+//! holds a control character (C0, C1, DEL: a newline would forge log lines) or an invisible
+//! format character (zero-width space and joiners, soft hyphen, bidi controls, word joiner,
+//! BOM): with those, one person could appear as many ids and slip past a sanction.
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
@@ -26,20 +31,41 @@ impl EndUser {
         }
     }
 
-    /// The end user a request names, if any.
-    fn named<'a>(&self, request: RequestMeta<'a>) -> Option<&'a str> {
-        request
-            .body
-            .and_then(|b| b.get("user"))
-            .and_then(Value::as_str)
-            .or_else(|| {
-                request
-                    .headers
-                    .get(self.header.as_str())
-                    .and_then(|v| v.to_str().ok())
-            })
-            .filter(|u| !u.is_empty())
+    /// The end user a request names, if any, or why the id is refused.
+    fn named<'a>(&self, request: RequestMeta<'a>) -> Result<Option<&'a str>, &'static str> {
+        let user = match request.body.and_then(|b| b.get("user")) {
+            Some(Value::String(user)) => Some(user.as_str()),
+            Some(Value::Null) | None => match request.headers.get(self.header.as_str()) {
+                Some(value) => Some(
+                    std::str::from_utf8(value.as_bytes())
+                        .map_err(|_| "the end-user header is not UTF-8")?,
+                ),
+                None => None,
+            },
+            Some(_) => return Err("`user` must be a string"),
+        };
+        let Some(user) = user.filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        if user.len() > MAX_LEN {
+            return Err("end user id is longer than 256 bytes");
+        }
+        if user
+            .chars()
+            .any(|c| c.is_control() || is_invisible_format(c))
+        {
+            return Err("end user id holds a control or invisible format character");
+        }
+        Ok(Some(user))
     }
+}
+
+/// Unicode format characters (category Cf) that render as nothing and are used to make one
+/// string look like another.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 impl Admission for EndUser {
@@ -53,19 +79,15 @@ impl Admission for EndUser {
         request: RequestMeta<'a>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
         let result = match self.named(request) {
-            Some(user) if user.len() > MAX_LEN => Err(Refusal::plain(
-                AppError::bad_request(
-                    "invalid_user",
-                    format!("end user id is longer than {MAX_LEN} bytes"),
-                )
-                .param("user"),
+            Err(why) => Err(Refusal::plain(
+                AppError::bad_request("invalid_user", why).param("user"),
             )),
-            Some(user) => {
+            Ok(Some(user)) => {
                 caller.user = user.to_owned();
                 caller.named = true;
                 Ok(())
             }
-            None => Ok(()),
+            Ok(None) => Ok(()),
         };
         Box::pin(std::future::ready(result))
     }

@@ -20,22 +20,50 @@ use crate::gateway::Gateway;
 use crate::guard::Caller;
 use crate::upstream::{call_upstream, read_upstream, upstream_failure, upstream_status};
 
-fn content_text(content: &Value, out: &mut Vec<String>) {
+/// A 400 about `messages[i]…`.
+fn invalid_message(at: &str, what: &str) -> AppError {
+    AppError::bad_request("invalid_messages", format!("`{at}` {what}")).param("messages")
+}
+
+/// The text of a message's `content`: a string, null, or an array of parts whose `text` (where
+/// present) is a string. Anything else is refused rather than forwarded unscanned.
+fn content_text(content: &Value, at: usize, out: &mut Vec<String>) -> Result<()> {
     match content {
-        Value::String(s) => out.push(s.clone()),
+        Value::Null => Ok(()),
+        Value::String(s) => {
+            out.push(s.clone());
+            Ok(())
+        }
         Value::Array(parts) => {
-            for part in parts {
-                if let Some(s) = part.get("text").and_then(Value::as_str) {
-                    out.push(s.to_owned());
+            for (j, part) in parts.iter().enumerate() {
+                let Some(part) = part.as_object() else {
+                    return Err(invalid_message(
+                        &format!("messages[{at}].content[{j}]"),
+                        "must be an object (a content part)",
+                    ));
+                };
+                match part.get("text") {
+                    None => {}
+                    Some(Value::String(s)) => out.push(s.clone()),
+                    Some(_) => {
+                        return Err(invalid_message(
+                            &format!("messages[{at}].content[{j}].text"),
+                            "must be a string",
+                        ));
+                    }
                 }
             }
+            Ok(())
         }
-        _ => {}
+        _ => Err(invalid_message(
+            &format!("messages[{at}].content"),
+            "must be a string, an array of content parts, or null",
+        )),
     }
 }
 
-/// The text of every message, one per line.
-fn chat_input(body: &Value) -> Result<String> {
+/// The text of every message, one per line; at most `limit` messages.
+fn chat_input(body: &Value, limit: usize) -> Result<String> {
     let messages = body
         .get("messages")
         .and_then(Value::as_array)
@@ -46,10 +74,26 @@ fn chat_input(body: &Value) -> Result<String> {
             )
             .param("messages")
         })?;
+    if messages.len() > limit {
+        return Err(AppError::bad_request(
+            "too_many_messages",
+            format!(
+                "`messages` has {} entries; this gateway takes at most {limit}",
+                messages.len()
+            ),
+        )
+        .param("messages"));
+    }
     let mut texts = Vec::new();
-    for message in messages {
+    for (i, message) in messages.iter().enumerate() {
+        let Some(message) = message.as_object() else {
+            return Err(invalid_message(
+                &format!("messages[{i}]"),
+                "must be an object",
+            ));
+        };
         if let Some(content) = message.get("content") {
-            content_text(content, &mut texts);
+            content_text(content, i, &mut texts)?;
         }
     }
     Ok(texts.join("\n"))
@@ -63,9 +107,13 @@ pub(crate) async fn chat(
 ) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    chat_inner(gateway, tenant, parts.headers, body, addr)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    match chat_inner(gateway.clone(), tenant.clone(), parts.headers, body, addr).await {
+        Ok(response) => response,
+        Err(e) => gateway
+            .refused_request(&tenant, "chat", addr, e)
+            .await
+            .into_response(),
+    }
 }
 
 #[tracing::instrument(name = "chat", skip_all)]
@@ -81,7 +129,7 @@ async fn chat_inner(
         .admit(&tenant, "chat", &headers, Some(&body), addr)
         .await?;
     let (model, upstream) = upstream_of(&gateway, &body)?;
-    let text = chat_input(&body)?;
+    let text = chat_input(&body, gateway.config().limits.messages)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let check = gateway.check_input(&caller, &text).await;
     if check.blocked.is_some() {

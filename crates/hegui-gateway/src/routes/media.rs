@@ -24,11 +24,7 @@ pub(crate) async fn embeddings(
     Extension(tenant): Extension<Tenant>,
     request: Request,
 ) -> Response {
-    let addr = client_addr(&request);
-    let (parts, body) = request.into_parts();
-    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Embedding)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    handle(gateway, tenant, request, Kind::Embedding).await
 }
 
 /// `POST /v1/images/generations`: b64 images get implicit (and optional explicit) labels.
@@ -37,11 +33,7 @@ pub(crate) async fn images(
     Extension(tenant): Extension<Tenant>,
     request: Request,
 ) -> Response {
-    let addr = client_addr(&request);
-    let (parts, body) = request.into_parts();
-    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Image)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    handle(gateway, tenant, request, Kind::Image).await
 }
 
 /// `POST /v1/audio/speech`: the audio gets an implicit (and optional explicit) label.
@@ -50,11 +42,28 @@ pub(crate) async fn speech(
     Extension(tenant): Extension<Tenant>,
     request: Request,
 ) -> Response {
+    handle(gateway, tenant, request, Kind::Speech).await
+}
+
+async fn handle(gateway: Gateway, tenant: Tenant, request: Request, kind: Kind) -> Response {
     let addr = client_addr(&request);
     let (parts, body) = request.into_parts();
-    simple_inner(gateway, tenant, parts.headers, body, addr, Kind::Speech)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    match simple_inner(
+        gateway.clone(),
+        tenant.clone(),
+        parts.headers,
+        body,
+        addr,
+        kind,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(e) => gateway
+            .refused_request(&tenant, kind.name(), addr, e)
+            .await
+            .into_response(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

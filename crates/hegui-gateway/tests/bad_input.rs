@@ -1,0 +1,247 @@
+//! Bad input, as a client can send it: each gets a clear OpenAI-shaped 4xx, never a 5xx or a
+//! panic, and an authenticated one leaves a `refused` audit record that names the error code.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hegui_gateway::mock::MockOptions;
+use hegui_store::ledger::schema::{Outcome, Stage, Verdicts};
+use serde_json::{Value, json};
+
+use crate::util::{Harness, harness};
+
+/// How a case is sent.
+enum Send {
+    /// This body, with the harness's key (or none, or another).
+    Body(Vec<u8>, Key),
+    /// A chat request with this end-user header.
+    UserHeader(&'static [u8]),
+}
+
+#[derive(Clone, Copy)]
+enum Key {
+    Valid,
+    Missing,
+    Other(&'static str),
+}
+
+fn chat_as(user: &Value) -> Vec<u8> {
+    json!({"model": "mock-chat", "user": user, "messages": [{"role": "user", "content": "你好"}]})
+        .to_string()
+        .into_bytes()
+}
+
+fn messages(messages: &Value) -> Vec<u8> {
+    json!({"model": "mock-chat", "messages": messages})
+        .to_string()
+        .into_bytes()
+}
+
+async fn send(h: &Harness, how: &Send) -> crate::util::Answer {
+    match how {
+        Send::Body(body, key) => {
+            let key = match key {
+                Key::Valid => Some(h.key.as_str()),
+                Key::Missing => None,
+                Key::Other(k) => Some(*k),
+            };
+            h.raw("/v1/chat/completions", body.clone(), key).await
+        }
+        Send::UserHeader(value) => {
+            let request = Request::post("/v1/chat/completions")
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {}", h.key))
+                .header(
+                    "x-hegui-user",
+                    axum::http::HeaderValue::from_bytes(value).unwrap(),
+                )
+                .body(Body::from(messages(
+                    &json!([{"role": "user", "content": "你好"}]),
+                )))
+                .unwrap();
+            h.send(request).await
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_a_record() {
+    let h = harness(MockOptions::default(), |c| {
+        c.limits.body_bytes = 8 * 1024 * 1024;
+    })
+    .await;
+    let many: Vec<Value> = (0..100_000)
+        .map(|_| json!({"role": "user", "content": "a"}))
+        .collect();
+    // (name, request, status, code, recorded): a code's first case is recorded; the ledger
+    // keeps one refusal per tenant, code and second.
+    let cases: Vec<(&str, Send, StatusCode, &str, bool)> = vec![
+        (
+            "malformed JSON",
+            Send::Body(b"{\"model\": ".to_vec(), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            true,
+        ),
+        (
+            "a message that is a number",
+            Send::Body(messages(&json!([1])), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "invalid_messages",
+            true,
+        ),
+        (
+            "content as an object",
+            Send::Body(
+                messages(&json!([{"role": "user", "content": {"text": "x"}}])),
+                Key::Valid,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_messages",
+            false,
+        ),
+        (
+            "a part whose text is a number",
+            Send::Body(
+                messages(&json!([{"role": "user", "content": [{"type": "text", "text": 5}]}])),
+                Key::Valid,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_messages",
+            false,
+        ),
+        (
+            "messages as a string",
+            Send::Body(messages(&json!("hi")), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "missing_messages",
+            true,
+        ),
+        (
+            "a body over the limit",
+            Send::Body(vec![b' '; 9 * 1024 * 1024], Key::Valid),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            true,
+        ),
+        (
+            "100,000 messages",
+            Send::Body(messages(&Value::Array(many)), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "too_many_messages",
+            true,
+        ),
+        (
+            "invalid UTF-8",
+            Send::Body(b"{\"model\": \"\xff\"}".to_vec(), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "invalid_encoding",
+            true,
+        ),
+        (
+            "CRLF in user",
+            Send::Body(
+                chat_as(&json!("mallory\r\n2026 sanction suspended")),
+                Key::Valid,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            true,
+        ),
+        (
+            "a NUL in user",
+            Send::Body(chat_as(&json!("mallory\u{0}")), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            false,
+        ),
+        (
+            "a zero-width space in user",
+            Send::Body(chat_as(&json!("mal\u{200b}lory")), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            false,
+        ),
+        (
+            "user as a number",
+            Send::Body(chat_as(&json!(42)), Key::Valid),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            false,
+        ),
+        (
+            "a tab in x-hegui-user",
+            Send::UserHeader(b"mallory\tx"),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            false,
+        ),
+        (
+            "a soft hyphen in x-hegui-user",
+            Send::UserHeader("mal\u{ad}lory".as_bytes()),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            false,
+        ),
+        (
+            "x-hegui-user not UTF-8",
+            Send::UserHeader(b"mal\xfflory"),
+            StatusCode::BAD_REQUEST,
+            "invalid_user",
+            false,
+        ),
+        (
+            "an unknown model",
+            Send::Body(
+                json!({"model": "gpt-9", "messages": []})
+                    .to_string()
+                    .into_bytes(),
+                Key::Valid,
+            ),
+            StatusCode::NOT_FOUND,
+            "model_not_found",
+            true,
+        ),
+        (
+            "no Authorization header",
+            Send::Body(chat_as(&json!("u")), Key::Missing),
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            false,
+        ),
+        (
+            "a key in another format",
+            Send::Body(chat_as(&json!("u")), Key::Other("sk-proj-0123456789abcdef")),
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            false,
+        ),
+    ];
+    for (name, how, status, code, recorded) in &cases {
+        let r = send(&h, how).await;
+        assert_eq!(r.status, *status, "{name}: {}", r.text);
+        let error = &r.json()["error"];
+        assert_eq!(error["code"], *code, "{name}: {}", r.text);
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()) && error["type"].is_string(),
+            "{name}: not OpenAI-shaped: {}",
+            r.text
+        );
+        if !recorded {
+            continue;
+        }
+        let record = h.record(&r.header("x-hegui-record-id")).await;
+        assert_eq!(record.outcome, Outcome::Refused.as_str(), "{name}");
+        assert!(
+            record.request_text.as_deref().unwrap_or("").is_empty(),
+            "{name}: no body is kept"
+        );
+        let verdicts = Verdicts::parse(&record.verdicts).unwrap();
+        let stage = &verdicts.stages[0];
+        assert_eq!(stage.stage, Stage::Admission, "{name}");
+        assert_eq!(stage.guard.as_deref(), Some("request"), "{name}");
+        assert_eq!(stage.notes, [code.to_string()], "{name}");
+    }
+    // Nothing unauthenticated reaches the ledger, and the chain still verifies.
+    let report = h.gateway.store().verify(&Default::default()).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}
