@@ -73,6 +73,33 @@ pub struct Config {
     pub audit: Audit,
     /// Violation policy (sanctions after repeated blocked input).
     pub policy: Policy,
+    /// State shared by several instances (absent: everything stays in this process).
+    pub fleet: Option<Fleet>,
+}
+
+/// Fleet mode: several `hegui serve` instances on one PostgreSQL database share rate limits,
+/// violation counters and cache invalidations through Redis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Fleet {
+    /// Redis URL, e.g. `redis://127.0.0.1:6379`. Required.
+    pub redis: String,
+    /// Milliseconds a Redis call may take before the gateway acts without it (rate limits
+    /// pass, counters stay local). Default 50.
+    #[serde(default = "default_fleet_timeout")]
+    pub timeout_ms: u64,
+    /// Prefix of every Redis key and of the invalidation channel, so that several deployments
+    /// can share one Redis. Default `hegui`.
+    #[serde(default = "default_fleet_prefix")]
+    pub prefix: String,
+}
+
+fn default_fleet_timeout() -> u64 {
+    50
+}
+
+fn default_fleet_prefix() -> String {
+    "hegui".into()
 }
 
 impl Default for Config {
@@ -87,6 +114,7 @@ impl Default for Config {
             label: LabelConfig::default(),
             audit: Audit::default(),
             policy: Policy::default(),
+            fleet: None,
         }
     }
 }
@@ -396,6 +424,14 @@ impl Config {
         if self.limits.body_bytes == 0 {
             return Err(invalid("limits.body-bytes", "must be greater than 0"));
         }
+        if let Some(fleet) = &self.fleet {
+            if !fleet.redis.starts_with("redis://") {
+                return Err(invalid("fleet.redis", "must be a `redis://host:port` URL"));
+            }
+            if fleet.timeout_ms == 0 {
+                return Err(invalid("fleet.timeout-ms", "must be greater than 0"));
+            }
+        }
         if self.limits.messages == 0 {
             return Err(invalid("limits.messages", "must be greater than 0"));
         }
@@ -545,6 +581,7 @@ mod tests {
                 "`upstreams[0].filing-number`",
             ),
             ("[label]\nnotice = \"hello\"", "`label.notice`"),
+            ("[fleet]\nredis = \"http://x\"", "`fleet.redis`"),
             ("[limits]\nbody-bytes = 0", "`limits.body-bytes`"),
         ];
         for (text, needle) in cases {

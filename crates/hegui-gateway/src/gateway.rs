@@ -21,6 +21,7 @@ use subtle::ConstantTimeEq as _;
 use crate::auth::Tenant;
 use crate::config::{Config, InputBlock};
 use crate::error::AppError;
+use crate::fleet::{Fleet, Notice};
 use crate::guard::{self, Caller, InputCheck, Pipeline, RequestMeta};
 use crate::metrics::Metrics;
 use crate::state::Tracked;
@@ -59,6 +60,14 @@ pub enum GatewayError {
         /// The variable.
         variable: String,
     },
+    /// The fleet's Redis cannot be reached at start.
+    #[error("fleet.redis `{url}`: {message}")]
+    Fleet {
+        /// The URL.
+        url: String,
+        /// The cause.
+        message: String,
+    },
     /// Socket or HTTP client failure.
     #[error("{0}")]
     Io(String),
@@ -91,6 +100,8 @@ pub(crate) struct Inner {
     /// Open stream tasks, for draining at shutdown.
     pub(crate) streams: tokio_util::task::TaskTracker,
     pub(crate) metrics: Metrics,
+    /// Shared state of a fleet (`[fleet]`).
+    pub(crate) fleet: Option<Arc<Fleet>>,
 }
 
 fn env_var(field: String, variable: &str) -> Result<String, GatewayError> {
@@ -194,7 +205,20 @@ impl Gateway {
             },
         );
         let tracked = Arc::new(Tracked::new(&config));
+        let metrics = Metrics::default();
+        let fleet = match &config.fleet {
+            Some(fleet) => Some(Arc::new(
+                Fleet::connect(fleet, metrics.fleet_errors.clone())
+                    .await
+                    .map_err(|e| GatewayError::Fleet {
+                        url: fleet.redis.clone(),
+                        message: e.to_string(),
+                    })?,
+            )),
+            None => None,
+        };
         let pipeline = Pipeline::new(&guard::Parts {
+            fleet: fleet.clone(),
             config: &config,
             store: &store,
             tracked: &tracked,
@@ -203,7 +227,7 @@ impl Gateway {
             client: &client,
             key,
         });
-        Ok(Gateway {
+        let gateway = Gateway {
             inner: Arc::new(Inner {
                 config,
                 store,
@@ -215,9 +239,34 @@ impl Gateway {
                 tracked,
                 pipeline,
                 streams: tokio_util::task::TaskTracker::new(),
-                metrics: Metrics::default(),
+                metrics,
+                fleet,
             }),
-        })
+        };
+        if let Some(fleet) = &gateway.inner.fleet {
+            let weak = Arc::downgrade(&gateway.inner);
+            fleet.listen(move |notice| {
+                let Some(inner) = weak.upgrade() else {
+                    return false;
+                };
+                let gateway = Gateway { inner };
+                match notice {
+                    Notice::User { tenant, user } => {
+                        let key = (Arc::from(tenant.as_str()), Arc::from(user.as_str()));
+                        gateway.inner.tracked.user_states.invalidate(&key);
+                    }
+                    Notice::Lexicon => {
+                        tokio::spawn(async move {
+                            if let Err(e) = gateway.reload_here().await {
+                                tracing::error!(error = %e, "lexicon reload announced by the fleet failed");
+                            }
+                        });
+                    }
+                }
+                true
+            });
+        }
+        Ok(gateway)
     }
 
     /// The store (tenants, keys, users, sanctions, ledger).
@@ -237,8 +286,18 @@ impl Gateway {
 
     /// Reloads the lexicon named by `guard.lexicon` (a directory or a compiled file) off the
     /// request path and swaps it in atomically; requests in flight keep the old one. On error the
-    /// current lexicon stays. With the sample lexicon there is nothing to reload.
+    /// current lexicon stays. With the sample lexicon there is nothing to reload. In a fleet,
+    /// every other instance is told to reload too.
     pub async fn reload_lexicon(&self) -> Result<(), GatewayError> {
+        self.reload_here().await?;
+        if let Some(fleet) = &self.inner.fleet {
+            fleet.publish(&Notice::Lexicon).await;
+        }
+        Ok(())
+    }
+
+    /// Reloads this instance's lexicon only.
+    async fn reload_here(&self) -> Result<(), GatewayError> {
         let path = self.inner.config.guard.lexicon.clone();
         if path.is_empty() {
             return Ok(());

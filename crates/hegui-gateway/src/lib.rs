@@ -45,6 +45,7 @@ mod auth;
 pub mod config;
 pub mod demo;
 mod error;
+mod fleet;
 mod gateway;
 mod guard;
 mod metrics;

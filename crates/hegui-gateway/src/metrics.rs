@@ -44,6 +44,8 @@ pub(crate) struct Metrics {
     requests: Family<RequestLabels, Counter>,
     blocks: Family<BlockLabels, Counter>,
     refusals: Family<RefusalLabels, Counter>,
+    /// Redis calls of the fleet mode that failed or timed out.
+    pub(crate) fleet_errors: Counter,
     upstream: Histogram,
     added: Histogram,
     audit: Histogram,
@@ -62,6 +64,7 @@ impl Default for Metrics {
             requests: Family::default(),
             blocks: Family::default(),
             refusals: Family::default(),
+            fleet_errors: Counter::default(),
             upstream: histogram(),
             added: histogram(),
             audit: histogram(),
@@ -83,6 +86,11 @@ impl Default for Metrics {
             "refusals",
             "Requests refused by an admission guard, by guard and error code",
             metrics.refusals.clone(),
+        );
+        r.register(
+            "fleet_errors",
+            "Fleet-mode Redis calls that failed or timed out (the gateway acted without them)",
+            metrics.fleet_errors.clone(),
         );
         r.register(
             "upstream_latency_seconds",

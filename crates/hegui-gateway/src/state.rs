@@ -78,6 +78,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Limiter<K> {
     }
 }
 
+/// The burst of a rate limit: as configured, or twice the rate when the config says 0.
+pub(crate) fn burst_of(rate: f64, burst: f64) -> f64 {
+    if burst > 0.0 { burst } else { 2.0 * rate }
+}
+
 fn limiter<K: Hash + Eq + Clone + Send + Sync + 'static>(
     rate: f64,
     burst: f64,
@@ -86,7 +91,7 @@ fn limiter<K: Hash + Eq + Clone + Send + Sync + 'static>(
     if rate <= 0.0 || !rate.is_finite() {
         return None;
     }
-    let burst = if burst > 0.0 { burst } else { 2.0 * rate }.clamp(1.0, f64::from(u32::MAX));
+    let burst = burst_of(rate, burst).clamp(1.0, f64::from(u32::MAX));
     let period = Duration::from_secs_f64(1.0 / rate);
     let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::new(burst as u32)?);
     // A full refill takes `burst` periods; after that an idle entry equals a fresh one.

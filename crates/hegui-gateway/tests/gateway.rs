@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod bad_input;
+mod fleet;
 mod util;
 
 use axum::body::Body;
@@ -486,7 +487,7 @@ async fn classifier_guard_blocks_and_fails_open_or_closed() {
 
 #[tokio::test]
 async fn two_instances_on_postgres_share_a_suspension() {
-    let Some(pg) = util::postgres_store_pair().await else {
+    let Some(pg) = util::postgres_stores(2, "the two-instance PostgreSQL test").await else {
         return;
     };
     let mock = hegui_gateway::mock::spawn(MockOptions::default())
@@ -496,8 +497,8 @@ async fn two_instances_on_postgres_share_a_suspension() {
         c.policy.suspend_after = 1;
         c.guard.cache_ms = 0;
     };
-    let a = util::harness_on(&mock, pg.0.clone(), config).await;
-    let b = util::harness_on_with_key(&mock, pg.1.clone(), config, a.key.clone()).await;
+    let a = util::harness_on(&mock, pg.0[0].clone(), config).await;
+    let b = util::harness_on_with_key(&mock, pg.0[1].clone(), config, a.key.clone()).await;
     let mut bad = chat("出售冰毒");
     bad["user"] = json!("shared-user");
     let r = a.post("/v1/chat/completions", &bad).await;

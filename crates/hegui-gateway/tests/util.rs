@@ -182,16 +182,17 @@ pub fn sse_contents(body: &str) -> (String, Option<String>, Option<Value>) {
     (text, finish, aigc)
 }
 
-/// Two stores on one fresh PostgreSQL schema (two "instances"); `None` when skipped.
-pub struct PgPair(pub Store, pub Store, String);
+/// Stores on one fresh PostgreSQL schema (one per "instance"); `None` when skipped.
+pub struct PgStores(pub Vec<Store>, String);
 
-impl PgPair {
+impl PgStores {
     pub async fn cleanup(self) {
-        self.0.close().await;
-        self.1.close().await;
+        for store in &self.0 {
+            store.close().await;
+        }
         if let Ok(admin) = Store::open_admin_for_tests(&pg_url()).await {
             let _ = admin
-                .execute_raw_for_tests(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.2))
+                .execute_raw_for_tests(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.1))
                 .await;
             admin.close().await;
         }
@@ -202,15 +203,18 @@ fn pg_url() -> String {
     hegui_test::postgres_url()
 }
 
-pub async fn postgres_store_pair() -> Option<PgPair> {
-    let url = hegui_test::postgres("the two-instance PostgreSQL test")?;
+/// `n` stores on one fresh schema, for `what` (named in the skip when PostgreSQL is missing).
+pub async fn postgres_stores(n: usize, what: &str) -> Option<PgStores> {
+    let url = hegui_test::postgres(what)?;
     let schema = format!("hegui_gw_{}", hegui_store::RecordId::generate());
     let options = hegui_store::OpenOptions {
         pg_schema: Some(schema.clone()),
         max_connections: 4,
         ..hegui_store::OpenOptions::default()
     };
-    let a = Store::open_with(&url, options.clone()).await.unwrap();
-    let b = Store::open_with(&url, options).await.unwrap();
-    Some(PgPair(a, b, schema))
+    let mut stores = Vec::with_capacity(n);
+    for _ in 0..n {
+        stores.push(Store::open_with(&url, options.clone()).await.unwrap());
+    }
+    Some(PgStores(stores, schema))
 }

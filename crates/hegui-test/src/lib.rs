@@ -109,6 +109,39 @@ pub fn postgres(what: &str) -> Option<String> {
     }
 }
 
+/// The Redis URL the tests use: `HEGUI_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`.
+pub fn redis_url() -> String {
+    std::env::var("HEGUI_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// The Redis URL when the server answers; otherwise a skip is recorded (why: `what`) and `None`
+/// returned.
+pub fn redis(what: &str) -> Option<String> {
+    let url = redis_url();
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let address = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let answers = address
+        .to_socket_addrs()
+        .ok()
+        .into_iter()
+        .flatten()
+        .any(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok());
+    if answers {
+        Some(url)
+    } else {
+        skip(
+            Why::Missing,
+            &format!(
+                "nothing answers at {address} (Redis; `scripts/test-deps` installs and starts it): {what} is not run"
+            ),
+        );
+        None
+    }
+}
+
 /// `host:port` of a `postgres://user@host:port/db` URL (port 5432 when not given).
 fn host_port(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);

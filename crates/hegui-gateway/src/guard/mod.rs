@@ -251,6 +251,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) client: &'a reqwest::Client,
     /// The label signing key.
     pub(crate) key: Option<Arc<hegui_keys::SigningKey>>,
+    /// The fleet's shared state, if any.
+    pub(crate) fleet: Option<Arc<crate::fleet::Fleet>>,
 }
 
 impl Pipeline {
@@ -274,6 +276,7 @@ impl Pipeline {
             parts.store.clone(),
             parts.tracked.clone(),
             parts.config.policy.clone(),
+            parts.fleet.clone(),
         ));
         Pipeline {
             admission: vec![
@@ -281,6 +284,7 @@ impl Pipeline {
                 Box::new(sanctions.clone()),
                 Box::new(rate_limit::RateLimit::new(
                     parts.tracked.clone(),
+                    parts.fleet.clone(),
                     &parts.config.guard,
                 )),
             ],

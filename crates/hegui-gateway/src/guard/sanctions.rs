@@ -6,6 +6,10 @@
 //! [`Sanctions::record_violation`] counts it and applies the configured thresholds; a sanction
 //! is written to the store with the record id that caused it. States are cached for
 //! `guard.cache-ms` in the bounded per-user state.
+//!
+//! In a fleet the counters are Redis's (shared by every instance), a sanction is claimed there
+//! so that it is recorded once however many instances cross the threshold together, and every
+//! instance is told to drop the end user's cached state.
 
 use std::sync::Arc;
 
@@ -17,6 +21,7 @@ use hegui_store::users::UserState;
 use super::{Admission, Caller, Refusal, RequestMeta};
 use crate::config::Policy;
 use crate::error::AppError;
+use crate::fleet::{Fleet, Notice};
 use crate::state::{Tracked, UserKey};
 
 /// The end-user state guard and the violation policy.
@@ -24,6 +29,7 @@ pub(crate) struct Sanctions {
     store: Store,
     tracked: Arc<Tracked>,
     policy: Policy,
+    fleet: Option<Arc<Fleet>>,
 }
 
 /// Milliseconds since the epoch.
@@ -42,11 +48,17 @@ fn rank(state: UserState) -> u8 {
 }
 
 impl Sanctions {
-    pub(crate) fn new(store: Store, tracked: Arc<Tracked>, policy: Policy) -> Sanctions {
+    pub(crate) fn new(
+        store: Store,
+        tracked: Arc<Tracked>,
+        policy: Policy,
+        fleet: Option<Arc<Fleet>>,
+    ) -> Sanctions {
         Sanctions {
             store,
             tracked,
             policy,
+            fleet,
         }
     }
 
@@ -81,6 +93,13 @@ impl Sanctions {
     /// A passed input: the consecutive count starts again.
     pub(crate) fn clear_violations(&self, caller: &Caller) {
         self.tracked.clear_consecutive(&caller.key());
+        if let Some(fleet) = &self.fleet
+            && caller.named
+        {
+            // Off the request path: the answer does not wait for Redis.
+            let (fleet, tenant, user) = (fleet.clone(), caller.tenant.clone(), caller.user.clone());
+            tokio::spawn(async move { fleet.clear_consecutive(&tenant, &user).await });
+        }
     }
 
     /// Counts a refused input of `caller` (risk `risk`) and applies the policy. Returns the new
@@ -91,7 +110,15 @@ impl Sanctions {
         }
         let policy = &self.policy;
         let day = now_ms().div_euclid(86_400_000);
-        let counts = self.tracked.count_violation(&caller.key(), day);
+        let shared = match &self.fleet {
+            Some(fleet) => {
+                fleet
+                    .count_violation(&caller.tenant, &caller.user, day)
+                    .await
+            }
+            None => None,
+        };
+        let counts = shared.unwrap_or_else(|| self.tracked.count_violation(&caller.key(), day));
         let reached = |threshold: u32, count: u32| threshold > 0 && count >= threshold;
         let (target, reason) = if reached(policy.suspend_after, counts.consecutive) {
             (
@@ -131,6 +158,13 @@ impl Sanctions {
         if rank(target) <= rank(caller.state) {
             return None;
         }
+        if let Some(fleet) = &self.fleet
+            && !fleet
+                .claim_sanction(&caller.tenant, &caller.user, target.as_str())
+                .await
+        {
+            return None;
+        }
         match self
             .store
             .sanction(
@@ -145,6 +179,13 @@ impl Sanctions {
             Ok(_) => {
                 tracing::info!(tenant = %caller.tenant, user = %caller.user, state = target.as_str(), %reason, "sanction");
                 self.tracked.user_states.insert(caller.key(), target);
+                if let Some(fleet) = &self.fleet {
+                    let notice = Notice::User {
+                        tenant: caller.tenant.clone(),
+                        user: caller.user.clone(),
+                    };
+                    fleet.publish(&notice).await;
+                }
                 Some(target)
             }
             Err(e) => {

@@ -181,8 +181,10 @@ impl Codec for Ooxml {
             rels.insert_str(at, &format!("<Relationship Id=\"rIdHeguiAigc\" Type=\"{CUSTOM_REL}\" Target=\"docProps/custom.xml\"/>"));
         }
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() + 4096)));
-        let options =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        // A fixed entry time: the same input gives the same bytes, whatever the clock says.
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default());
         let write_text = |writer: &mut zip::ZipWriter<Cursor<Vec<u8>>>,
                           name: &str,
                           text: &str|
