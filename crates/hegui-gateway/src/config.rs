@@ -142,6 +142,8 @@ pub struct Limits {
     pub tracked_users: u64,
     /// Most messages in one chat request; more get 400. Default 10000.
     pub messages: usize,
+    /// Seconds to receive a request's whole body; a slower client gets 408. Default 30.
+    pub body_read_secs: u64,
 }
 
 impl Default for Limits {
@@ -155,6 +157,7 @@ impl Default for Limits {
             shutdown_grace_secs: 30,
             tracked_users: 100_000,
             messages: 10_000,
+            body_read_secs: 30,
         }
     }
 }
@@ -431,6 +434,9 @@ impl Config {
             if fleet.timeout_ms == 0 {
                 return Err(invalid("fleet.timeout-ms", "must be greater than 0"));
             }
+        }
+        if self.limits.body_read_secs == 0 {
+            return Err(invalid("limits.body-read-secs", "must be greater than 0"));
         }
         if self.limits.messages == 0 {
             return Err(invalid("limits.messages", "must be greater than 0"));

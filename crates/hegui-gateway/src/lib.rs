@@ -61,9 +61,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
@@ -127,10 +131,28 @@ impl Gateway {
             .route("/healthz", get(routes::healthz))
             .route("/metrics", get(routes::metrics));
         debug_assert_eq!(auth::PUBLIC.len(), 2, "every public route is listed");
+        // Outermost first: a request id for every request (kept from the client's
+        // `x-request-id` or made), a tracing span carrying it, the id echoed in the response,
+        // the body-read timeout.
+        let plumbing = tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+            }))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+                self.config().limits.body_read_secs,
+            )));
         public
             .merge(protected)
             .layer(axum::middleware::from_fn_with_state(self.clone(), track))
             .layer(overload)
+            .layer(plumbing)
             .with_state(self.clone())
     }
 }
@@ -149,7 +171,7 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Counts requests by route and status, and logs them.
+/// Counts requests by route and status.
 async fn track(
     axum::extract::State(gateway): axum::extract::State<Gateway>,
     request: axum::extract::Request,
@@ -164,16 +186,9 @@ async fn track(
         "/healthz" | "/metrics" => return next.run(request).await,
         _ => "other".to_owned(),
     };
-    let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     gateway.inner.metrics.request(&route, &status.to_string());
-    tracing::debug!(
-        route,
-        status,
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        "request"
-    );
     response
 }
 

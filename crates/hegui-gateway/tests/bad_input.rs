@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use futures_util::StreamExt as _;
 use hegui_gateway::mock::MockOptions;
 use hegui_store::ledger::schema::{Outcome, Stage, Verdicts};
 use serde_json::{Value, json};
@@ -244,4 +245,36 @@ async fn bad_input_gets_a_clear_4xx_and_a_record() {
     // Nothing unauthenticated reaches the ledger, and the chain still verifies.
     let report = h.gateway.store().verify(&Default::default()).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_gets_408() {
+    let h = harness(MockOptions::default(), |c| c.limits.body_read_secs = 1).await;
+    let first = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"model\": "))
+    });
+    let stalled = first.chain(futures_util::stream::pending());
+    let request = Request::post("/v1/chat/completions")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", h.key))
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let r = h.send(request).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "request_timeout");
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let h = harness(MockOptions::default(), |_| {}).await;
+    let made = h.get_auth("/v1/models").await.header("x-request-id");
+    assert_eq!(made.len(), 36, "a UUID: {made}");
+    let request = Request::get("/v1/models")
+        .header("authorization", format!("Bearer {}", h.key))
+        .header("x-request-id", "client-7")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(h.send(request).await.header("x-request-id"), "client-7");
+    // Refusals too.
+    assert_eq!(h.get("/v1/models").await.header("x-request-id").len(), 36);
 }

@@ -33,7 +33,21 @@ pub(crate) type Result<T, E = AppError> = std::result::Result<T, E>;
 /// Reads the body as a JSON object, with clear errors for each way it can be wrong.
 pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, Value)> {
     let limit = gateway.config().limits.body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(error) = cause {
+            if error.is::<tower_http::timeout::TimeoutError>() {
+                return AppError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    format!(
+                        "the request body did not arrive within {} s",
+                        gateway.config().limits.body_read_secs
+                    ),
+                );
+            }
+            cause = error.source();
+        }
         AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "request_too_large",
