@@ -181,9 +181,12 @@ impl Codec for Ooxml {
             rels.insert_str(at, &format!("<Relationship Id=\"rIdHeguiAigc\" Type=\"{CUSTOM_REL}\" Target=\"docProps/custom.xml\"/>"));
         }
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() + 4096)));
-        // A fixed entry time: the same input gives the same bytes, whatever the clock says.
+        // The parts written here are stored, not deflated, with a fixed time: the same input
+        // gives the same bytes whatever the clock and whichever deflate backend the build
+        // links (zip's features differ with the crates built beside it). They are a few hundred
+        // bytes; the document's own parts are copied as they were.
         let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_method(zip::CompressionMethod::Stored)
             .last_modified_time(zip::DateTime::default());
         let write_text = |writer: &mut zip::ZipWriter<Cursor<Vec<u8>>>,
                           name: &str,
