@@ -278,3 +278,58 @@ async fn every_answer_carries_a_request_id() {
     // Refusals too.
     assert_eq!(h.get("/v1/models").await.header("x-request-id").len(), 36);
 }
+
+/// Text outside `messages[].content` is forwarded too, so it is scanned too.
+#[tokio::test]
+async fn every_forwarded_text_is_scanned() {
+    let h = harness(MockOptions::default(), |_| {}).await;
+    let word = "出售冰毒";
+    let user = |content: Value| json!({"role": "user", "content": content});
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "an assistant's tool-call arguments",
+            json!({"model": "mock-chat", "messages": [
+                user(json!("你好")),
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": format!("{{\"q\": \"{word}\"}}")}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"}]}),
+        ),
+        (
+            "a message's name",
+            json!({"model": "mock-chat", "messages": [{"role": "user", "name": word, "content": "你好"}]}),
+        ),
+        (
+            "reasoning_content in the history",
+            json!({"model": "mock-chat", "messages": [user(json!("你好")),
+                {"role": "assistant", "content": "好", "reasoning_content": word}]}),
+        ),
+        (
+            "a tool's description",
+            json!({"model": "mock-chat", "messages": [user(json!("你好"))],
+                "tools": [{"type": "function", "function": {"name": "f", "description": word}}]}),
+        ),
+        (
+            "a top-level prompt",
+            json!({"model": "mock-chat", "messages": [user(json!("你好"))], "prompt": word}),
+        ),
+        (
+            "vLLM documents",
+            json!({"model": "mock-chat", "messages": [user(json!("你好"))], "documents": [{"text": word}]}),
+        ),
+    ];
+    for (name, body) in cases {
+        let r = h.post("/v1/chat/completions", &body).await;
+        assert_eq!(r.header("x-hegui-verdict"), "block", "{name}: {}", r.text);
+        let record = h.record(&r.header("x-hegui-record-id")).await;
+        assert!(
+            record.request_text.as_deref().unwrap_or("").contains(word),
+            "{name}: the record holds what was sent"
+        );
+    }
+    // Ids, roles, model names and media are not text: a clean request stays clean.
+    let clean = json!({"model": "mock-chat", "user": "u1", "messages": [
+        user(json!([{"type": "text", "text": "你好"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]))]});
+    let r = h.post("/v1/chat/completions", &clean).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.header("x-hegui-verdict"), "clean");
+}

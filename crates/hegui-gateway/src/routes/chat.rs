@@ -62,7 +62,41 @@ fn content_text(content: &Value, at: usize, out: &mut Vec<String>) -> Result<()>
     }
 }
 
-/// The text of every message, one per line; at most `limit` messages.
+/// Keys whose string values are not text a person or model reads: ids, roles, types, model
+/// names, and media (URLs, base64 data), which the lexicon cannot judge and would slow down.
+const NOT_TEXT: &[&str] = &[
+    "model",
+    "role",
+    "type",
+    "id",
+    "tool_call_id",
+    "user",
+    "url",
+    "image_url",
+    "input_audio",
+    "data",
+    "file_data",
+    "detail",
+    "format",
+];
+
+/// Appends every string inside `value` to `out`, except under [`NOT_TEXT`] keys.
+fn other_text(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if !s.is_empty() => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| other_text(v, out)),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(key, _)| !NOT_TEXT.contains(&key.as_str()))
+            .for_each(|(_, v)| other_text(v, out)),
+        _ => {}
+    }
+}
+
+/// Every text of a chat request that is forwarded, one per line: each message's `content`, then
+/// its other fields (a `name`, tool-call arguments, `reasoning_content`, …), then the request's
+/// other fields (tool descriptions, response-format schemas, a vLLM `prompt` or `documents`, any
+/// field the gateway does not know). At most `limit` messages.
 fn chat_input(body: &Value, limit: usize) -> Result<String> {
     let messages = body
         .get("messages")
@@ -94,6 +128,18 @@ fn chat_input(body: &Value, limit: usize) -> Result<String> {
         };
         if let Some(content) = message.get("content") {
             content_text(content, i, &mut texts)?;
+        }
+        for (key, value) in message {
+            if key != "content" && !NOT_TEXT.contains(&key.as_str()) {
+                other_text(value, &mut texts);
+            }
+        }
+    }
+    if let Some(body) = body.as_object() {
+        for (key, value) in body {
+            if key != "messages" && !NOT_TEXT.contains(&key.as_str()) {
+                other_text(value, &mut texts);
+            }
         }
     }
     Ok(texts.join("\n"))
