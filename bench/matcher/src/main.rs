@@ -22,6 +22,12 @@
 //! `hegui-compiled` is hegui as a gateway runs it: the matcher is built and written in its compiled
 //! form by another process (`hegui lexicon build`), then loaded; "build s" is the load time and the
 //! memory figures carry no build-time allocations.
+//!
+//! cargo +nightly run --release -- --write-lexicon DIR --rules 100000
+//!
+//! writes the rules of one size as a lexicon directory (`lexicon.toml`, `bench.tsv`, every rule
+//! `block`, PII detectors on) and exits: the corpus-audit benchmark (`bench/corpus/run.sh`)
+//! scans with the same 100k rules as this one.
 //! ```
 
 use std::collections::HashSet;
@@ -362,6 +368,23 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .expect("--rounds N");
         args.drain(i..i + 2);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--write-lexicon") {
+        let dir = PathBuf::from(args.get(i + 1).expect("--write-lexicon DIR"));
+        args.drain(i..i + 2);
+        let o = parse_args(&args);
+        let corpus = std::fs::read_to_string(&o.corpus)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", o.corpus.display()));
+        let n = *o.rules.last().expect("--rules N");
+        std::fs::create_dir_all(&dir).expect("lexicon dir");
+        std::fs::write(
+            dir.join("lexicon.toml"),
+            format!("name = \"bench-{n}\"\nversion = \"1\"\n"),
+        )
+        .expect("lexicon.toml");
+        std::fs::write(dir.join("bench.tsv"), bench_tsv(&rules(&o, n, &corpus))).expect("tsv");
+        eprintln!("wrote {n} rules to {}", dir.display());
+        return;
     }
     let o = parse_args(&args);
     let exe = std::env::current_exe().expect("current exe");

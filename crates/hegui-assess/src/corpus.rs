@@ -4,8 +4,9 @@
 //! 1. The **source registry** (`sources.toml`, [`Registry`]): every source with its kind, licence
 //!    or contract, collection record, legal basis and consent for personal information, and
 //!    language; missing items are findings.
-//! 2. The **stream**: every input file is read once (in parallel across files, constant memory),
-//!    each record is counted against its source and offered to that source's seeded reservoir.
+//! 2. The **stream** ([`stream`]): every input file is read once (a big JSONL file by several
+//!    threads, CSV and Parquet files several at once; constant memory), each record is counted
+//!    against its source and offered to that source's seeded reservoir.
 //! 3. The **sample**: per source up to `sample_per_source` items (TC260: ≥ 4,000 checked, ◐), scanned
 //!    with the lexicon and PII detectors; per-source illegal share with a 95 % Wilson interval
 //!    against the 5 % exclusion figure; and a corpus-wide stratified sample of `sample_total`
@@ -16,16 +17,16 @@
 //! this writes out (`offending` plus the sample plan); the figures say what the screen found.
 //! With `scan_all` every record is scanned too (slower; the counts then cover the whole corpus).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hegui_lexicon::{Level, Matcher};
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{Doc, Report, yes_no};
-use crate::input::{self, InputError, InputFile};
-use crate::stats::{self, Proportion, Reservoir};
+use crate::input::{InputError, InputFile};
+use crate::stats::{self, Proportion};
+mod stream;
+
 use crate::thresholds::{CORPUS_PASS_MIN, CORPUS_SAMPLE_MIN, Check, SOURCE_ILLEGAL_MAX, thousands};
 
 /// The kind of a corpus source.
@@ -142,7 +143,7 @@ impl Registry {
         out
     }
 
-    fn source_of_file(&self, path: &Path) -> Option<&str> {
+    pub(crate) fn source_of_file(&self, path: &Path) -> Option<&str> {
         let given = path.display().to_string();
         let last = path.file_name().map(|n| n.to_string_lossy().into_owned());
         self.source
@@ -171,32 +172,10 @@ pub struct Options {
     pub seed: u64,
     /// Scan every record, not only the sample.
     pub scan_all: bool,
-    /// Files read at once.
+    /// Threads: parsing workers for each JSONL or text file, and CSV/Parquet files read at once.
     pub threads: usize,
     /// Offending items listed at most.
     pub max_listed: usize,
-}
-
-/// A sampled item.
-#[derive(Debug, Clone)]
-struct Item {
-    file: usize,
-    line: u64,
-    text: String,
-}
-
-#[derive(Debug, Default)]
-struct Counts {
-    records: u64,
-    bytes: u64,
-    /// With `scan_all`: records with a block hit, with a PII hit.
-    block: u64,
-    pii: u64,
-}
-
-struct SourceTally {
-    counts: Counts,
-    sample: Reservoir<Item>,
 }
 
 /// One hit in an offending item.
@@ -292,8 +271,6 @@ impl CorpusReport {
     }
 }
 
-const UNNAMED: &str = "(no source)";
-
 /// Audits `paths`.
 ///
 /// # Errors
@@ -306,52 +283,9 @@ pub fn audit(
     options: &Options,
     on_bytes: &(dyn Fn(u64) + Sync),
 ) -> Result<CorpusReport, InputError> {
-    let next = AtomicUsize::new(0);
-    let threads = options.threads.clamp(1, paths.len().max(1));
-    let results: Vec<Result<BTreeMap<String, SourceTally>, InputError>> =
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut tallies = BTreeMap::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(path) = paths.get(i) else {
-                                return Ok(tallies);
-                            };
-                            let fixed = registry.and_then(|(_, r)| r.source_of_file(path));
-                            read_file(i, path, fixed, matcher, options, on_bytes, &mut tallies)?;
-                        }
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-    let mut tallies: BTreeMap<String, SourceTally> = BTreeMap::new();
-    for result in results {
-        for (name, tally) in result? {
-            match tallies.get_mut(&name) {
-                Some(t) => {
-                    t.counts.records += tally.counts.records;
-                    t.counts.bytes += tally.counts.bytes;
-                    t.counts.block += tally.counts.block;
-                    t.counts.pii += tally.counts.pii;
-                    t.sample.merge(tally.sample);
-                }
-                None => {
-                    tallies.insert(name, tally);
-                }
-            }
-        }
-    }
+    let (tallies, inputs) =
+        stream::read_all(paths, registry.map(|(_, r)| r), matcher, options, on_bytes)?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let mut inputs = Vec::new();
-    for path in paths {
-        inputs.push(InputFile::of(path)?);
-    }
     let registered =
         |name: &str| registry.is_some_and(|(_, r)| r.source.iter().any(|s| s.name == name));
     // Scan each source's sample; keep the sample (in random order) for the stratified cut.
@@ -475,60 +409,6 @@ pub fn audit(
         checks,
         offending_not_listed: offending_total - offending.len() as u64,
         offending,
-    })
-}
-
-fn read_file(
-    index: usize,
-    path: &Path,
-    fixed_source: Option<&str>,
-    matcher: &Matcher,
-    options: &Options,
-    on_bytes: &(dyn Fn(u64) + Sync),
-    tallies: &mut BTreeMap<String, SourceTally>,
-) -> Result<(), InputError> {
-    let mut fields = vec![options.text_field.as_str()];
-    if let Some(f) = &options.source_field {
-        fields.push(f);
-    }
-    let name = path.display().to_string();
-    let mut rng = stats::rng(options.seed, index as u64);
-    input::for_each_record(path, &fields, on_bytes, |record| {
-        let mut fields = record.fields.into_iter();
-        let Some(text) = fields.next().flatten() else {
-            return Err(InputError::invalid(
-                &name,
-                record.line,
-                format!("no `{}` field", options.text_field),
-            ));
-        };
-        let source = fields
-            .next()
-            .flatten()
-            .or_else(|| fixed_source.map(str::to_string))
-            .unwrap_or_else(|| UNNAMED.to_string());
-        let tally = tallies.entry(source).or_insert_with(|| SourceTally {
-            counts: Counts::default(),
-            sample: Reservoir::new(options.sample_per_source),
-        });
-        tally.counts.records += 1;
-        tally.counts.bytes += text.len() as u64;
-        if options.scan_all {
-            let hits = matcher.find_all(&text);
-            tally.counts.block += u64::from(
-                hits.iter()
-                    .any(|h| h.rule.level == Level::Block && h.pii.is_none()),
-            );
-            tally.counts.pii += u64::from(hits.iter().any(|h| h.pii.is_some()));
-        }
-        let key = rand_chacha::rand_core::Rng::next_u64(&mut rng);
-        let line = record.line;
-        tally.sample.offer_with(key, || Item {
-            file: index,
-            line,
-            text,
-        });
-        Ok(())
     })
 }
 

@@ -54,6 +54,8 @@ fn corpus_audit_bad_inputs_name_file_and_line() {
     std::fs::write(&jsonl, "{\"text\":\"好\"}\n{\"text\":\"坏\"\n").unwrap();
     let csv = dir.path().join("bad.csv");
     std::fs::write(&csv, "id,body\n1,你好\n").unwrap();
+    let parquet = dir.path().join("bad.parquet");
+    std::fs::write(&parquet, "PAR1 but not really").unwrap();
     let toml = dir.path().join("sources.toml");
     std::fs::write(&toml, "[[source]]\nname = \"a\"\nkind = \"stolen\"\n").unwrap();
     let cases: [(&std::path::Path, &[&str], &str); 4] = [
@@ -72,11 +74,7 @@ fn corpus_audit_bad_inputs_name_file_and_line() {
             &["--sources", toml.to_str().unwrap()],
             "sources.toml:3`: unknown variant `stolen`",
         ),
-        (
-            std::path::Path::new("x.parquet"),
-            &[],
-            "`x.parquet`: Parquet input is not supported yet",
-        ),
+        (&parquet, &[], "bad.parquet`: not a readable Parquet file"),
     ];
     for (path, extra, expected) in cases {
         let output = hegui()

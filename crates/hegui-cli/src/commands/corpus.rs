@@ -69,7 +69,8 @@ pub(crate) enum Command {
 /// Arguments of `hegui corpus audit`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AuditArgs {
-    /// Data files: JSONL (`.jsonl`), CSV (`.csv`), TSV (`.tsv`) or text (one record a line).
+    /// Data files: JSONL (`.jsonl`), CSV (`.csv`), TSV (`.tsv`), Parquet (`.parquet`) or text
+    /// (one record a line).
     #[arg(required = true, value_name = "DATA")]
     data: Vec<PathBuf>,
     /// The source registry (`sources.toml`).
@@ -94,7 +95,8 @@ pub(crate) struct AuditArgs {
     /// Scan every record, not only the sample.
     #[arg(long)]
     scan_all: bool,
-    /// Files read in parallel (default: the number of CPUs).
+    /// Threads parsing each JSONL or text file, and CSV/Parquet files read at once (default:
+    /// the number of CPUs).
     #[arg(long)]
     threads: Option<usize>,
     /// Offending items listed at most.
