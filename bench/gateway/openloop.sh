@@ -108,8 +108,22 @@ YAML
   "$VENV/bin/litellm" --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$LITELLM_PORT" \
     >"$WORK/litellm.log" 2>&1 &
   PIDS+=($!)
+  LITELLM_PID=$!
   wait_port "$LITELLM_PORT" && TARGETS="$TARGETS litellm"
 fi
+
+# After an overloaded run LiteLLM keeps working through its backlog for a while; wait (up to
+# 60 s) until it uses < 5 % of a core, so that it does not slow the next measurement.
+settle() {
+  [ "$1" = litellm ] || return 0
+  local hz t0 t1
+  hz="$(getconf CLK_TCK)"
+  for _ in $(seq 1 60); do
+    t0="$(awk '{ print $14 + $15 }' "/proc/$LITELLM_PID/stat")"; sleep 1
+    t1="$(awk '{ print $14 + $15 }' "/proc/$LITELLM_PID/stat")"
+    [ $(((t1 - t0) * 100 / hz)) -lt 5 ] && return 0
+  done
+}
 
 url_of() {
   case "$1" in
@@ -154,6 +168,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in $TARGETS; do
       log "round $round: $t @ $rate req/s"
       measure fixed "$t" "$rate" "$round" "$DURATION" >/dev/null
+      settle "$t"
     done
   done
 done
@@ -168,6 +183,7 @@ find_max() { # target start
   while :; do
     log "max: $t @ $rate req/s"
     line="$(measure max "$t" "$rate" 0 "$MAX_DURATION")"
+    settle "$t"
     if passes "$line"; then lo=$rate; rate=$((rate * 2)); else hi=$rate; break; fi
     [ "$rate" -gt 256000 ] && return 0
   done
@@ -176,6 +192,7 @@ find_max() { # target start
     [ "$rate" -le 0 ] && return 0
     log "max: $t @ $rate req/s"
     line="$(measure max "$t" "$rate" 0 "$MAX_DURATION")"
+    settle "$t"
     if passes "$line"; then lo=$rate; else hi=$rate; fi
   done
 }
