@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Gateway benchmark, open loop (not run in CI): constant-rate load with coordinated-omission
+# correction from bench/loadgen (wrk2-style: request i is scheduled at i/RATE and its latency is
+# measured from that intended time, so a stall is charged to every request it delays).
+#
+# Same stack as run.sh: the mock upstream on loopback; hegui with every guard on (auth, user
+# state, rate-limit check, lexicon input guard, output guard, explicit + implicit label) and the
+# durable SQLite audit ledger; LiteLLM proxy 1.102.4 (config only, no database) against the same
+# mock. hegui has no pass-through switch (no config turns the guards or the ledger off), so
+# there is no "guards and ledger off" row.
+#
+# Fixed rates: ROUNDS rounds, each round measuring every RATE against every target in turn
+# (interleaved, so a slow spell of the machine hits all targets alike); medians over the rounds
+# are reported. Added p99 = p99 through the proxy − p99 direct, same rate and same round, median
+# over rounds. Then the maximum sustainable rate of each target: the highest rate whose achieved
+# rate is within 2 % of the target and whose p99 < 50 ms, found by doubling then bisecting.
+#
+# Usage: bench/gateway/openloop.sh
+#   env: RATES="100 500 1000" DURATION=15 ROUNDS=3 CONNS=50 LOADGEN_THREADS=1
+#        MAX_DURATION=10 SKIP_MAX=1 SKIP_LITELLM=1
+#        QUIET_LOAD=1.5 QUIET_WAIT=600 (wait up to QUIET_WAIT s for the 1-min load < QUIET_LOAD)
+#        RESULTS=file.jsonl (raw results, one JSON line per measurement; default: a temp file)
+# Output: Markdown tables on stdout; progress on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hegui/target}"
+RATES="${RATES:-100 500 1000}"
+DURATION="${DURATION:-15}"
+ROUNDS="${ROUNDS:-3}"
+CONNS="${CONNS:-50}"
+LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
+MAX_DURATION="${MAX_DURATION:-10}"
+QUIET_LOAD="${QUIET_LOAD:-1.5}"
+QUIET_WAIT="${QUIET_WAIT:-600}"
+MOCK_PORT=9311
+HEGUI_PORT=9312
+LITELLM_PORT=9313
+BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
+
+log() { echo "[openloop] $(date -u +%H:%M:%S) $*" >&2; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+log "building release binaries"
+cargo build --release -q -p hegui-cli -p hegui-gateway --bins >&2
+cargo build --release -q --manifest-path bench/loadgen/Cargo.toml >&2
+BIN="$CARGO_TARGET_DIR/release"
+WORK="$(mktemp -d)"
+RESULTS="${RESULTS:-$WORK/results.jsonl}"
+: > "$RESULTS"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_port() {
+  for _ in $(seq 1 600); do
+    if (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  log "port $1 did not open"; return 1
+}
+
+"$BIN/hegui-mock-upstream" --listen "127.0.0.1:$MOCK_PORT" 2>"$WORK/mock.log" &
+PIDS+=($!)
+wait_port "$MOCK_PORT"
+
+BENCH_KEY="hg_benchkey_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+cat > "$WORK/hegui.toml" <<TOML
+listen = "127.0.0.1:$HEGUI_PORT"
+storage = "sqlite:$WORK/bench.db"
+
+[[upstreams]]
+name = "mock"
+base-url = "http://127.0.0.1:$MOCK_PORT/v1"
+models = ["mock-chat"]
+
+[[tenants]]
+id = "bench"
+api-key-env = "HEGUI_BENCH_KEY"
+
+[guard]
+# Rate limits are checked on every request; set far above the load so nothing is refused.
+tenant-rps = 1000000.0
+user-rps = 1000000.0
+TOML
+HEGUI_BENCH_KEY="$BENCH_KEY" RUST_LOG=warn "$BIN/hegui" serve --config "$WORK/hegui.toml" 2>"$WORK/hegui.log" &
+PIDS+=($!)
+wait_port "$HEGUI_PORT"
+
+TARGETS="direct hegui"
+if [ "${SKIP_LITELLM:-0}" != 1 ]; then
+  VENV="${HEGUI_CACHE:-$HOME/.cache/hegui}/litellm-venv"
+  if [ ! -x "$VENV/bin/litellm" ]; then
+    log "installing litellm[proxy]==1.102.4 into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q 'litellm[proxy]==1.102.4' >&2
+  fi
+  cat > "$WORK/litellm.yaml" <<YAML
+model_list:
+  - model_name: mock-chat
+    litellm_params:
+      model: openai/mock-chat
+      api_base: http://127.0.0.1:$MOCK_PORT/v1
+      api_key: mock
+YAML
+  "$VENV/bin/litellm" --config "$WORK/litellm.yaml" --host 127.0.0.1 --port "$LITELLM_PORT" \
+    >"$WORK/litellm.log" 2>&1 &
+  PIDS+=($!)
+  LITELLM_PID=$!
+  wait_port "$LITELLM_PORT" && TARGETS="$TARGETS litellm"
+fi
+
+# After an overloaded run LiteLLM keeps working through its backlog for a while; wait (up to
+# 60 s) until it uses < 5 % of a core, so that it does not slow the next measurement.
+settle() {
+  [ "$1" = litellm ] || return 0
+  local hz t0 t1
+  hz="$(getconf CLK_TCK)"
+  for _ in $(seq 1 60); do
+    t0="$(awk '{ print $14 + $15 }' "/proc/$LITELLM_PID/stat")"; sleep 1
+    t1="$(awk '{ print $14 + $15 }' "/proc/$LITELLM_PID/stat")"
+    [ $(((t1 - t0) * 100 / hz)) -lt 5 ] && return 0
+  done
+}
+
+url_of() {
+  case "$1" in
+    direct) echo "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" ;;
+    hegui) echo "http://127.0.0.1:$HEGUI_PORT/v1/chat/completions" ;;
+    litellm) echo "http://127.0.0.1:$LITELLM_PORT/v1/chat/completions" ;;
+  esac
+}
+key_of() { if [ "$1" = hegui ]; then echo "$BENCH_KEY"; else echo mock; fi; }
+
+# measure KIND TARGET RATE ROUND DURATION → appends one JSON line to $RESULTS and echoes it
+measure() {
+  local kind="$1" target="$2" rate="$3" round="$4" dur="$5" before after out
+  before="$(load1)"
+  out="$("$BIN/hegui-loadgen" --url "$(url_of "$target")" --rate "$rate" --duration "$dur" \
+    --connections "$CONNS" --threads "$LOADGEN_THREADS" \
+    -H "Authorization: Bearer $(key_of "$target")" -H 'Content-Type: application/json' \
+    --body "$BODY")"
+  after="$(load1)"
+  out="{\"kind\":\"$kind\",\"target\":\"$target\",\"rate\":$rate,\"round\":$round,\"load_before\":$before,\"load_after\":$after,\"at\":\"$(date -u +%H:%M:%S)\",\"r\":$out}"
+  echo "$out" >> "$RESULTS"
+  echo "$out"
+}
+
+waited=0
+while awk -v l="$(load1)" -v q="$QUIET_LOAD" 'BEGIN { exit !(l >= q) }' && [ "$waited" -lt "$QUIET_WAIT" ]; do
+  [ $((waited % 60)) = 0 ] && log "load $(load1) ≥ $QUIET_LOAD, waiting (up to ${QUIET_WAIT}s)"
+  sleep 10; waited=$((waited + 10))
+done
+START_UTC="$(date -u '+%Y-%m-%d %H:%M:%S')"
+START_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+log "start at load $START_LOAD; targets: $TARGETS"
+
+# Warm-up (connections, caches, SQLite file): 3 s at 200 req/s each, not recorded.
+for t in $TARGETS; do
+  "$BIN/hegui-loadgen" --url "$(url_of "$t")" --rate 200 --duration 3 --connections "$CONNS" \
+    -H "Authorization: Bearer $(key_of "$t")" -H 'Content-Type: application/json' --body "$BODY" >/dev/null
+done
+
+for round in $(seq 1 "$ROUNDS"); do
+  for rate in $RATES; do
+    for t in $TARGETS; do
+      log "round $round: $t @ $rate req/s"
+      measure fixed "$t" "$rate" "$round" "$DURATION" >/dev/null
+      settle "$t"
+    done
+  done
+done
+
+# Maximum sustainable rate: double from START until a step fails, then bisect BISECT times.
+passes() { # json line → exit 0 if achieved within 2 % of target and p99 < 50 ms
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=d["r"]
+sys.exit(0 if r["achieved_rps"] >= 0.98*d["rate"] and r["p99_ms"] < 50 and r["socket_errors"]+r["timeouts"]+r["non2xx"] == 0 else 1)' "$1"
+}
+find_max() { # target start
+  local t="$1" lo=0 hi=0 rate="$2" line
+  while :; do
+    log "max: $t @ $rate req/s"
+    line="$(measure max "$t" "$rate" 0 "$MAX_DURATION")"
+    settle "$t"
+    if passes "$line"; then lo=$rate; rate=$((rate * 2)); else hi=$rate; break; fi
+    [ "$rate" -gt 256000 ] && return 0
+  done
+  for _ in 1 2 3; do
+    if [ "$lo" -eq 0 ]; then rate=$((hi / 2)); else rate=$(((lo + hi) / 2)); fi
+    [ "$rate" -le 0 ] && return 0
+    log "max: $t @ $rate req/s"
+    line="$(measure max "$t" "$rate" 0 "$MAX_DURATION")"
+    settle "$t"
+    if passes "$line"; then lo=$rate; else hi=$rate; fi
+  done
+}
+if [ "${SKIP_MAX:-0}" != 1 ]; then
+  for t in $TARGETS; do
+    case "$t" in litellm) find_max "$t" 25 ;; *) find_max "$t" 1000 ;; esac
+  done
+fi
+END_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "Run: $START_UTC UTC, $(nproc) cores; load average at start $START_LOAD, at end $END_LOAD;"
+echo "$ROUNDS rounds × ${DURATION} s per rate and target, $CONNS connections, loadgen $LOADGEN_THREADS thread(s)."
+echo
+python3 - "$RESULTS" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+name = {"direct": "mock direct", "hegui": "hegui (all guards, durable ledger)",
+        "litellm": "LiteLLM proxy 1.102.4"}
+med = statistics.median
+fixed = [r for r in rows if r["kind"] == "fixed"]
+by = {}
+for r in fixed:
+    by.setdefault((r["target"], r["rate"]), []).append(r)
+direct = {(r["rate"], r["round"]): r["r"]["p99_ms"] for r in fixed if r["target"] == "direct"}
+print("| target | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | added p99 ms vs direct | errors | load before→after |")
+print("|---|---|---|---|---|---|---|---|---|")
+rates = sorted({r["rate"] for r in fixed})
+for rate in rates:
+    for t in ("direct", "hegui", "litellm"):
+        rs = by.get((t, rate))
+        if not rs:
+            continue
+        m = lambda k: med(x["r"][k] for x in rs)
+        errs = sum(x["r"]["non2xx"] + x["r"]["socket_errors"] + x["r"]["timeouts"] for x in rs)
+        dropped = sum(x["r"]["dropped"] for x in rs)
+        added = "–" if t == "direct" else "%.3f" % med(x["r"]["p99_ms"] - direct[(rate, x["round"])] for x in rs)
+        each = " / ".join("%.3f" % x["r"]["p99_ms"] for x in rs)
+        loads = ", ".join("%s→%s" % (x["load_before"], x["load_after"]) for x in rs)
+        err = str(errs) + (" (+%d unsent at the end)" % dropped if dropped else "")
+        print(f"| {name[t]} | {rate} | {m('achieved_rps'):.1f} | {m('p50_ms'):.3f} | {m('p99_ms'):.3f} (rounds: {each}) | {m('p999_ms'):.3f} | {added} | {err} | {loads} |")
+print()
+mx = [r for r in rows if r["kind"] == "max"]
+if mx:
+    print("Maximum sustainable rate (achieved ≥ 98 %% of the target, p99 < 50 ms, no errors; each step %s s):" % mx[0]["r"]["duration_s"])
+    print()
+    print("| target | steps (rate: achieved, p99 ms) | maximum req/s |")
+    print("|---|---|---|")
+    best = {}
+    for t in ("direct", "hegui", "litellm"):
+        rs = [r for r in mx if r["target"] == t]
+        if not rs:
+            continue
+        ok = [r["rate"] for r in rs if r["r"]["achieved_rps"] >= 0.98 * r["rate"] and r["r"]["p99_ms"] < 50
+              and r["r"]["non2xx"] + r["r"]["socket_errors"] + r["r"]["timeouts"] == 0]
+        best[t] = max(ok) if ok else 0
+        steps = "; ".join("%d: %.0f, %.1f" % (r["rate"], r["r"]["achieved_rps"], r["r"]["p99_ms"]) for r in rs)
+        print(f"| {name[t]} | {steps} | {best[t] if ok else '< %d' % min(r['rate'] for r in rs)} |")
+    if best.get("hegui") and best.get("litellm"):
+        print()
+        print("hegui / LiteLLM maximum: %.1f×" % (best["hegui"] / best["litellm"]))
+    if best.get("hegui") and best.get("direct"):
+        print("hegui / mock direct maximum: %.0f %%" % (100 * best["hegui"] / best["direct"]))
+PY
+log "done"
