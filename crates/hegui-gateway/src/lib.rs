@@ -120,16 +120,17 @@ impl Gateway {
         for (_, path, handler) in Gateway::protected_routes() {
             protected = protected.route(path, handler);
         }
-        let protected =
-            protected
-                .fallback(routes::not_found)
-                .layer(axum::middleware::from_fn_with_state(
-                    self.clone(),
-                    auth::require_key,
-                ));
+        let protected = protected
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                auth::require_key,
+            ));
         let public = Router::new()
             .route("/healthz", get(routes::healthz))
-            .route("/metrics", get(routes::metrics));
+            .route("/metrics", get(routes::metrics))
+            .method_not_allowed_fallback(routes::method_not_allowed);
         debug_assert_eq!(auth::PUBLIC.len(), 2, "every public route is listed");
         // Outermost first: a request id for every request (kept from the client's
         // `x-request-id` or made), a tracing span carrying it, the id echoed in the response,

@@ -81,7 +81,8 @@ async fn within_upstream_timeout<T>(
         )),
         Ok(Err(e)) => Err((
             StatusCode::BAD_GATEWAY,
-            format!("upstream `{}` {broken}: {e}", upstream.name),
+            // Without the URL: the client must not learn the upstream's internal address.
+            format!("upstream `{}` {broken}: {}", upstream.name, e.without_url()),
         )),
         Ok(Ok(value)) => Ok(value),
     }

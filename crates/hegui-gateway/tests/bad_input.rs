@@ -333,3 +333,43 @@ async fn every_forwarded_text_is_scanned() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("x-hegui-verdict"), "clean");
 }
+
+#[tokio::test]
+async fn a_wrong_method_gets_an_openai_shaped_405() {
+    let h = harness(MockOptions::default(), |_| {}).await;
+    let cases = [
+        Request::post("/healthz").body(Body::empty()).unwrap(),
+        Request::get("/v1/chat/completions")
+            .header("authorization", format!("Bearer {}", h.key))
+            .body(Body::empty())
+            .unwrap(),
+    ];
+    for request in cases {
+        let path = request.uri().path().to_owned();
+        let r = h.send(request).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(r.json()["error"]["code"], "method_not_allowed", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_named_but_its_address_is_not_told() {
+    let h = harness(MockOptions::default(), |c| {
+        c.upstreams[0].base_url = "http://127.0.0.1:9/internal/v1".into();
+    })
+    .await;
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "mock-chat",
+        "messages": [{"role": "user", "content": "你好"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
+    let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("`mock`"), "{message}");
+    assert!(
+        !message.contains("127.0.0.1") && !message.contains("/internal"),
+        "{message}"
+    );
+}

@@ -217,3 +217,17 @@ pub(crate) async fn not_found(request: Request) -> Response {
     )
     .into_response()
 }
+
+/// A known route with another method: 405 in the OpenAI error shape (axum's default has no body).
+pub(crate) async fn method_not_allowed(request: Request) -> Response {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "`{} {}` is not supported; see the route's documented method",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .into_response()
+}
