@@ -4,15 +4,14 @@
 
 #![allow(unreachable_pub)]
 
+mod auth;
 mod bad_input;
 mod fleet;
+mod records;
 mod util;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use hegui_gateway::Gateway;
+use axum::http::StatusCode;
 use hegui_gateway::mock::MockOptions;
-use hegui_store::users::UserState;
 use serde_json::{Value, json};
 use util::{Harness, harness, sse_contents};
 
@@ -664,133 +663,5 @@ async fn no_forbidden_word_reaches_the_client_whatever_the_chunk_size() {
             leaked.is_empty(),
             "chunk {chunk_chars}: {leaked:?} in {text}"
         );
-    }
-}
-
-/// Every route outside the public list refuses a request without a valid key (401, before any
-/// body is looked at: an oversized or malformed body still gets 401), whatever the method; an
-/// unknown path too. The public routes answer without one.
-#[tokio::test]
-async fn nothing_outside_the_public_list_answers_without_a_key() {
-    let h = harness(MockOptions::default(), |_| {}).await;
-    let routes = Gateway::route_list();
-    assert!(
-        routes
-            .iter()
-            .any(|(_, path, _)| *path == "/v1/chat/completions")
-    );
-    let mut paths: Vec<(&str, &str, bool)> = routes.clone();
-    paths.extend([
-        ("GET", "/v1/no-such-route", true),
-        ("POST", "/v1/chat/completions/", true),
-        ("GET", "/", true),
-    ]);
-    let oversized = vec![b'x'; 20 << 20];
-    for (method, path, needs_key) in paths {
-        for key in [None, Some("hg_wrong_key"), Some("")] {
-            for body in [Vec::new(), b"{not json".to_vec(), oversized.clone()] {
-                let mut request = Request::builder().method(method).uri(path);
-                if let Some(key) = key {
-                    request = request.header("authorization", format!("Bearer {key}"));
-                }
-                let answer = h.send(request.body(Body::from(body)).unwrap()).await;
-                if needs_key {
-                    assert_eq!(
-                        answer.status,
-                        StatusCode::UNAUTHORIZED,
-                        "{method} {path} with key {key:?}: {}",
-                        answer.text
-                    );
-                    assert_eq!(answer.json()["error"]["code"], "invalid_api_key");
-                } else {
-                    assert_eq!(answer.status, StatusCode::OK, "{method} {path}");
-                }
-            }
-        }
-    }
-    // The bearer scheme is case-insensitive.
-    let answer = h
-        .send(
-            Request::get("/v1/models")
-                .header("authorization", format!("BEARER {}", h.key))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-}
-
-/// The audit record of each outcome as a regulator reads it: kind, outcome, the typed verdicts
-/// of every stage (schema 2) and the texts (ids, times and latencies left out). The verdicts
-/// parse as `hegui_store::ledger::schema::Verdicts`, so the shape is the type's.
-#[tokio::test]
-async fn audit_records_by_outcome() {
-    use hegui_store::ledger::schema::{Outcome, Verdicts};
-    let options = MockOptions {
-        chunk_chars: 1,
-        script: vec![
-            (
-                "讲个故事".into(),
-                "这是一个故事，主角在网上出售冰毒被抓了。".into(),
-            ),
-            ("去哪买".into(), "可以去网上买冰毒".into()),
-        ],
-        ..MockOptions::default()
-    };
-    // One request per end user and second: the second of `flooder` is over the limit.
-    let h = harness(options, |c| {
-        c.guard.user_rps = 1.0;
-        c.guard.user_burst = 1.0;
-    })
-    .await;
-    h.gateway
-        .store()
-        .sanction("acme", "mallory", UserState::Suspended, "test", None)
-        .await
-        .unwrap();
-    let as_user = |mut body: Value, user: &str| {
-        body["user"] = json!(user);
-        body
-    };
-    let flood = as_user(chat("你好"), "flooder");
-    assert_eq!(
-        h.post("/v1/chat/completions", &flood).await.status,
-        StatusCode::OK
-    );
-    let cases = [
-        ("clean", chat("你好")),
-        ("flagged", as_user(chat("我的手机13812345678"), "u2")),
-        ("blocked_input", as_user(chat("哪里能买到冰毒？"), "u3")),
-        ("blocked_output", as_user(chat("去哪买"), "u4")),
-        (
-            "blocked_output_mid_stream",
-            as_user(chat_stream("讲个故事"), "u5"),
-        ),
-        ("upstream_fault", as_user(chat("你好 #fault:500"), "u6")),
-        ("suspended_user", as_user(chat("你好"), "mallory")),
-        ("rate_limited", flood),
-    ];
-    for (name, body) in cases {
-        let r = h.post("/v1/chat/completions", &body).await;
-        if name == "suspended_user" || name == "rate_limited" {
-            assert!(r.status.is_client_error(), "{name}: {}", r.text);
-        }
-        let record = h.record(&r.header("x-hegui-record-id")).await;
-        let verdicts = Verdicts::parse(&record.verdicts).unwrap();
-        assert_eq!(verdicts.schema, 2, "{name}");
-        assert!(
-            Outcome::parse(&record.outcome).is_some(),
-            "{name}: {}",
-            record.outcome
-        );
-        let view = json!({
-            "kind": record.kind,
-            "outcome": record.outcome,
-            "verdicts": verdicts,
-            "request_text": record.request_text,
-            "response_text": record.response_text,
-            "labeled": !record.label.is_empty(),
-        });
-        insta::assert_json_snapshot!(name, view);
     }
 }

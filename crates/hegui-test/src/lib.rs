@@ -88,8 +88,13 @@ pub fn postgres(what: &str) -> Option<String> {
         );
         return None;
     }
-    let url = postgres_url();
-    let address = host_port(&url);
+    answering("PostgreSQL", postgres_url(), 5432, what)
+}
+
+/// `url` when something answers at its host and port (`default_port` when it names none);
+/// otherwise a skip is recorded naming `service` and `what`, and `None` returned.
+fn answering(service: &str, url: String, default_port: u16, what: &str) -> Option<String> {
+    let address = host_port(&url, default_port);
     let answers = address
         .to_socket_addrs()
         .ok()
@@ -102,7 +107,7 @@ pub fn postgres(what: &str) -> Option<String> {
         skip(
             Why::Missing,
             &format!(
-                "nothing answers at {address} (PostgreSQL; `scripts/test-deps` installs and starts it): {what} is not run"
+                "nothing answers at {address} ({service}; `scripts/test-deps` installs and starts it): {what} is not run"
             ),
         );
         None
@@ -117,47 +122,25 @@ pub fn redis_url() -> String {
 /// The Redis URL when the server answers; otherwise a skip is recorded (why: `what`) and `None`
 /// returned.
 pub fn redis(what: &str) -> Option<String> {
-    let url = redis_url();
-    let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let address = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let answers = address
-        .to_socket_addrs()
-        .ok()
-        .into_iter()
-        .flatten()
-        .any(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok());
-    if answers {
-        Some(url)
-    } else {
-        skip(
-            Why::Missing,
-            &format!(
-                "nothing answers at {address} (Redis; `scripts/test-deps` installs and starts it): {what} is not run"
-            ),
-        );
-        None
-    }
+    answering("Redis", redis_url(), 6379, what)
 }
 
-/// `host:port` of a `postgres://user@host:port/db` URL (port 5432 when not given).
-fn host_port(url: &str) -> String {
+/// `host:port` of a `scheme://user@host:port/db` URL (`default_port` when not given).
+fn host_port(url: &str, default_port: u16) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?']).next().unwrap_or(rest);
     let host = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
     if host.is_empty() {
-        "127.0.0.1:5432".to_owned()
+        format!("127.0.0.1:{default_port}")
     } else if host
         .rsplit_once(':')
         .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
     {
         host.to_owned()
     } else {
-        format!("{host}:5432")
+        format!("{host}:{default_port}")
     }
 }
 
@@ -212,7 +195,7 @@ mod tests {
             ("postgres:///test", "127.0.0.1:5432"),
             ("postgres://[::1]:5433/test", "[::1]:5433"),
         ] {
-            assert_eq!(host_port(url), want, "{url}");
+            assert_eq!(host_port(url, 5432), want, "{url}");
         }
     }
 

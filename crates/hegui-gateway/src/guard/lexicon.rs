@@ -92,8 +92,8 @@ impl OutputPass for OutputScan {
         OutputScan::on_chunk(self, chunk)
     }
 
-    fn finish(&mut self, _shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
-        OutputScan::finish(self)
+    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
+        OutputScan::finish(self, shape)
     }
 
     fn verdict(&self) -> Option<StageVerdict> {

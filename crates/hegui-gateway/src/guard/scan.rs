@@ -197,7 +197,6 @@ pub(crate) struct OutputScan {
     /// Chunks with tool calls, held until the end.
     held_tools: Vec<Value>,
     tool_text: String,
-    shape: ChunkShape,
     blocked: bool,
 }
 
@@ -211,7 +210,6 @@ impl OutputScan {
             verdict: Verdict::Clean,
             held_tools: Vec::new(),
             tool_text: String::new(),
-            shape: ChunkShape::default(),
             blocked: false,
         }
     }
@@ -276,7 +274,6 @@ impl OutputScan {
         if self.blocked {
             return Ok(None);
         }
-        self.shape.incoming(&chunk);
         // Any delta field other than the role and the two scanned texts (tool calls, the legacy
         // `function_call`, `refusal`, …) is held whole until the end and scanned then.
         let mut has_tools = false;
@@ -368,8 +365,9 @@ impl OutputScan {
     }
 
     /// The end of the upstream stream (after `[DONE]`, or when it broke): flushes every scanner
-    /// and the held tool calls. Returns chunks to forward before the final one.
-    pub(crate) fn finish(&mut self) -> Result<Vec<Value>, Blocked> {
+    /// and the held tool calls. Returns chunks to forward before the final one, made in the
+    /// answer's `shape`.
+    pub(crate) fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
         if self.blocked {
             return Ok(Vec::new());
         }
@@ -392,10 +390,7 @@ impl OutputScan {
                 };
                 let mut delta = Map::new();
                 delta.insert(key.into(), Value::String(released));
-                out.push(
-                    self.shape
-                        .make_chunk(index, &Value::Object(delta), &Value::Null),
-                );
+                out.push(shape.make_chunk(index, &Value::Object(delta), &Value::Null));
             }
         }
         if !self.tool_text.is_empty() {
@@ -527,7 +522,7 @@ mod tests {
             Ok(None) => {}
             Err(_) => return (out, true),
         }
-        match guard.finish() {
+        match guard.finish(&ChunkShape::default()) {
             Ok(chunks) => chunks.iter().for_each(&mut take),
             Err(_) => return (out, true),
         }
@@ -564,7 +559,7 @@ mod tests {
         };
         assert!(guard.on_chunk(call("{\"q\": \"冰")).unwrap().is_none());
         assert!(guard.on_chunk(call("毒\"}")).unwrap().is_none());
-        assert!(guard.finish().is_err());
+        assert!(guard.finish(&ChunkShape::default()).is_err());
 
         let mut guard = OutputScan::new(matcher());
         assert!(
@@ -573,7 +568,7 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        let held = guard.finish().unwrap();
+        let held = guard.finish(&ChunkShape::default()).unwrap();
         assert_eq!(held.len(), 1);
     }
 

@@ -280,7 +280,6 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guard
         verdict: Verdict::Clean,
         blocked: false,
     };
-    let mut stages: Vec<StageVerdict> = Vec::new();
     let Some(choices) = value.get_mut("choices").and_then(Value::as_array_mut) else {
         return guarded;
     };
@@ -298,7 +297,7 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guard
             Ok(out)
         });
         for stage in chain.verdicts() {
-            merge_stage(&mut stages, stage);
+            merge_stage(&mut guarded.verdicts, stage);
         }
         match result {
             Err(blocked) => {
@@ -336,12 +335,11 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guard
             }
         }
     }
-    for stage in &stages {
+    for stage in &guarded.verdicts {
         if let Some(decision) = stage.verdict {
             guarded.verdict = guarded.verdict.max(lexicon_verdict(decision));
         }
     }
-    guarded.verdicts = stages;
     guarded
 }
 

@@ -1,0 +1,61 @@
+//! Authentication: nothing outside the public list answers without a key.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hegui_gateway::Gateway;
+use hegui_gateway::mock::MockOptions;
+
+use crate::util::harness;
+
+/// Every route outside the public list refuses a request without a valid key (401, before any
+/// body is looked at: an oversized or malformed body still gets 401), whatever the method; an
+/// unknown path too. The public routes answer without one.
+#[tokio::test]
+async fn nothing_outside_the_public_list_answers_without_a_key() {
+    let h = harness(MockOptions::default(), |_| {}).await;
+    let routes = Gateway::route_list();
+    assert!(
+        routes
+            .iter()
+            .any(|(_, path, _)| *path == "/v1/chat/completions")
+    );
+    let mut paths: Vec<(&str, &str, bool)> = routes.clone();
+    paths.extend([
+        ("GET", "/v1/no-such-route", true),
+        ("POST", "/v1/chat/completions/", true),
+        ("GET", "/", true),
+    ]);
+    let oversized = vec![b'x'; 20 << 20];
+    for (method, path, needs_key) in paths {
+        for key in [None, Some("hg_wrong_key"), Some("")] {
+            for body in [Vec::new(), b"{not json".to_vec(), oversized.clone()] {
+                let mut request = Request::builder().method(method).uri(path);
+                if let Some(key) = key {
+                    request = request.header("authorization", format!("Bearer {key}"));
+                }
+                let answer = h.send(request.body(Body::from(body)).unwrap()).await;
+                if needs_key {
+                    assert_eq!(
+                        answer.status,
+                        StatusCode::UNAUTHORIZED,
+                        "{method} {path} with key {key:?}: {}",
+                        answer.text
+                    );
+                    assert_eq!(answer.json()["error"]["code"], "invalid_api_key");
+                } else {
+                    assert_eq!(answer.status, StatusCode::OK, "{method} {path}");
+                }
+            }
+        }
+    }
+    // The bearer scheme is case-insensitive.
+    let answer = h
+        .send(
+            Request::get("/v1/models")
+                .header("authorization", format!("BEARER {}", h.key))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+}

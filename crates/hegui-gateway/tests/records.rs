@@ -1,0 +1,84 @@
+//! The audit record of every outcome, as snapshots: the typed schema as a regulator reads it.
+
+use axum::http::StatusCode;
+use hegui_gateway::mock::MockOptions;
+use hegui_store::users::UserState;
+use serde_json::{Value, json};
+
+use crate::util::harness;
+use crate::{chat, chat_stream};
+
+/// The audit record of each outcome as a regulator reads it: kind, outcome, the typed verdicts
+/// of every stage (schema 2) and the texts (ids, times and latencies left out). The verdicts
+/// parse as `hegui_store::ledger::schema::Verdicts`, so the shape is the type's.
+#[tokio::test]
+async fn audit_records_by_outcome() {
+    use hegui_store::ledger::schema::{Outcome, Verdicts};
+    let options = MockOptions {
+        chunk_chars: 1,
+        script: vec![
+            (
+                "讲个故事".into(),
+                "这是一个故事，主角在网上出售冰毒被抓了。".into(),
+            ),
+            ("去哪买".into(), "可以去网上买冰毒".into()),
+        ],
+        ..MockOptions::default()
+    };
+    // One request per end user and second: the second of `flooder` is over the limit.
+    let h = harness(options, |c| {
+        c.guard.user_rps = 1.0;
+        c.guard.user_burst = 1.0;
+    })
+    .await;
+    h.gateway
+        .store()
+        .sanction("acme", "mallory", UserState::Suspended, "test", None)
+        .await
+        .unwrap();
+    let as_user = |mut body: Value, user: &str| {
+        body["user"] = json!(user);
+        body
+    };
+    let flood = as_user(chat("你好"), "flooder");
+    assert_eq!(
+        h.post("/v1/chat/completions", &flood).await.status,
+        StatusCode::OK
+    );
+    let cases = [
+        ("clean", chat("你好")),
+        ("flagged", as_user(chat("我的手机13812345678"), "u2")),
+        ("blocked_input", as_user(chat("哪里能买到冰毒？"), "u3")),
+        ("blocked_output", as_user(chat("去哪买"), "u4")),
+        (
+            "blocked_output_mid_stream",
+            as_user(chat_stream("讲个故事"), "u5"),
+        ),
+        ("upstream_fault", as_user(chat("你好 #fault:500"), "u6")),
+        ("suspended_user", as_user(chat("你好"), "mallory")),
+        ("rate_limited", flood),
+    ];
+    for (name, body) in cases {
+        let r = h.post("/v1/chat/completions", &body).await;
+        if name == "suspended_user" || name == "rate_limited" {
+            assert!(r.status.is_client_error(), "{name}: {}", r.text);
+        }
+        let record = h.record(&r.header("x-hegui-record-id")).await;
+        let verdicts = Verdicts::parse(&record.verdicts).unwrap();
+        assert_eq!(verdicts.schema, 2, "{name}");
+        assert!(
+            Outcome::parse(&record.outcome).is_some(),
+            "{name}: {}",
+            record.outcome
+        );
+        let view = json!({
+            "kind": record.kind,
+            "outcome": record.outcome,
+            "verdicts": verdicts,
+            "request_text": record.request_text,
+            "response_text": record.response_text,
+            "labeled": !record.label.is_empty(),
+        });
+        insta::assert_json_snapshot!(name, view);
+    }
+}
