@@ -1,6 +1,6 @@
 //! `hegui lexicon check`: coverage against the TC260 minimums and lint findings (duplicates,
-//! patterns that normalize to the same string, patterns that normalize to nothing, combinations
-//! whose parts do not fit in the combination window).
+//! patterns that normalize to the same string, patterns that normalize to nothing or to a single
+//! character, combinations whose parts do not fit in the combination window).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,6 +54,19 @@ pub enum Finding {
         pattern: String,
         /// Where it is.
         at: String,
+    },
+    /// A pattern (or a part of a combination) that normalizes to a single Latin letter or digit,
+    /// as `xxx` does (repeats collapse to `x`): it matches ordinary text (`2 x 4`, `Twitter
+    /// (X)`). Or a `block` pattern of one other character: it blocks every text where the
+    /// character stands alone (`毒！`). A single character at `review` or `flag` is a choice
+    /// (the sample's `靠`) and is not reported.
+    SingleCharacter {
+        /// The pattern.
+        pattern: String,
+        /// Where it is.
+        at: String,
+        /// Its normalized form.
+        normalized: String,
     },
     /// A combination whose parts together are longer than the combination window: it matches
     /// only where its parts overlap, if at all.
@@ -153,6 +166,17 @@ impl Lexicon {
                 });
                 continue;
             }
+            let one_letter = |p: &&String| p.len() == 1 && p.as_bytes()[0].is_ascii_alphanumeric();
+            let blocking_char = |p: &&String| {
+                norm.len() == 1 && e.level == crate::Level::Block && p.chars().count() < 2
+            };
+            if let Some(short) = norm.iter().find(|p| one_letter(p) || blocking_char(p)) {
+                findings.push(Finding::SingleCharacter {
+                    pattern: e.pattern.clone(),
+                    at: at(&e.source),
+                    normalized: short.clone(),
+                });
+            }
             if norm.len() > 1 {
                 combinations += 1;
                 let chars = norm.iter().map(|p| p.chars().count()).sum();
@@ -210,6 +234,70 @@ impl Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_patterns_of_one_normalized_character() {
+        let lex = Lexicon::from_sources(
+            "name = \"t\"\nversion = \"1\"\n",
+            &[(
+                "t.tsv",
+                "pattern\trisk\tlevel\nxxx\tA.1.f\tblock\n毒\tA.1.h\tblock\n靠\tA.2.i\tflag\n枪&出售\tA.1.h\tblock\n赌博&x\tA.1.h\tblock\n冰毒\tA.1.h\tblock\n",
+            )],
+            None,
+        )
+        .unwrap();
+        let short: Vec<(String, String)> = lex
+            .check()
+            .findings
+            .into_iter()
+            .filter_map(|f| match f {
+                Finding::SingleCharacter {
+                    pattern,
+                    normalized,
+                    ..
+                } => Some((pattern, normalized)),
+                _ => None,
+            })
+            .collect();
+        let expected = [("xxx", "x"), ("毒", "毒"), ("赌博&x", "x")];
+        assert_eq!(short, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    }
+
+    /// The bundled sample blocks nothing in ordinary text: maths, product names, English.
+    #[test]
+    fn the_sample_blocks_nothing_ordinary() {
+        let sample = Lexicon::sample();
+        assert!(
+            !sample
+                .check()
+                .findings
+                .iter()
+                .any(|f| matches!(f, Finding::SingleCharacter { .. })),
+            "the sample has a single-character pattern"
+        );
+        let m = crate::Matcher::build(&sample).unwrap();
+        let ordinary = [
+            "solve for x: 2x = 4",
+            "3 x 4 = 12",
+            "答案是 3 x 4 = 12。",
+            "Follow us on Twitter (X) and Xbox Series X",
+            "XXL T-shirt, size XXX-large",
+            "The county of Essex and Sussex, near Middlesex",
+            "Use an explicit type in Rust: let x: u32 = 5;",
+            "iPhone 15 Pro Max、华为 Mate 60、小米 14 Ultra",
+            "今天天气很好，我们去公园散步吧。",
+            "The unisex design won an award in Sussex.",
+        ];
+        for text in ordinary {
+            let blocks: Vec<_> = m
+                .find_all(text)
+                .into_iter()
+                .filter(|h| h.rule.level == crate::Level::Block)
+                .map(|h| h.rule.pattern.clone())
+                .collect();
+            assert!(blocks.is_empty(), "`{text}` is blocked by {blocks:?}");
+        }
+    }
 
     #[test]
     fn finds_combinations_wider_than_the_window() {

@@ -219,6 +219,13 @@ fn table(r: &CheckReport) -> String {
                 Finding::Empty { pattern, at } => {
                     out.push_str(&format!("  `{pattern}` at {at} normalizes to nothing\n"));
                 }
+                Finding::SingleCharacter {
+                    pattern,
+                    at,
+                    normalized,
+                } => out.push_str(&format!(
+                    "  `{pattern}` at {at} normalizes to the single character `{normalized}`: it matches inside ordinary text\n"
+                )),
                 Finding::WiderThanWindow {
                     pattern,
                     at,
