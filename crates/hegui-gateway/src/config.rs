@@ -125,8 +125,14 @@ impl Default for Config {
 pub struct Limits {
     /// Largest request body in bytes; larger bodies get 413. Default 4 MiB.
     pub body_bytes: usize,
-    /// Requests handled at once; more get 503. Default 4096.
+    /// Requests handled at once by the whole gateway (one limit, not one per route). Default
+    /// 4096.
     pub concurrency: usize,
+    /// Milliseconds a request beyond `concurrency` may wait for a slot before it gets 503.
+    /// Waiting, not refusing at once, keeps the gateway doing useful work under overload:
+    /// an instant 503 is answered so fast that clients retrying it crowd out the requests being
+    /// served. Default 1000.
+    pub queue_ms: u64,
     /// Seconds to connect to an upstream. Default 10.
     pub connect_timeout_secs: u64,
     /// Seconds for a whole non-streamed upstream answer. Default 300.
@@ -151,6 +157,7 @@ impl Default for Limits {
         Limits {
             body_bytes: 4 * 1024 * 1024,
             concurrency: 4096,
+            queue_ms: 1000,
             connect_timeout_secs: 10,
             upstream_timeout_secs: 300,
             stream_idle_timeout_secs: 60,
@@ -209,6 +216,17 @@ pub enum InputBlock {
     Error,
 }
 
+/// What happens to a field of a request or an answer that the gateway does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownFields {
+    /// Forward it, with every string inside scanned as text (the default).
+    #[default]
+    Scan,
+    /// Remove it before forwarding (and scan nothing of it).
+    Drop,
+}
+
 /// Guard settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -218,6 +236,9 @@ pub struct Guard {
     pub lexicon: String,
     /// `refusal` (default) or `error`.
     pub input_block: InputBlock,
+    /// `scan` (default) or `drop`: what happens to request and answer fields the gateway does
+    /// not know. Either way nothing is forwarded unscanned.
+    pub unknown_fields: UnknownFields,
     /// The refusal message for blocked input.
     pub refusal_message: String,
     /// The notice sent when output is stopped.
@@ -225,6 +246,9 @@ pub struct Guard {
     /// Header that names the end user when the request has no `user` field. Default
     /// `x-hegui-user`.
     pub user_header: String,
+    /// Whether end-user ids differ only in case name the same user (`Mallory` = `mallory`).
+    /// Default false: many providers' ids are case-sensitive.
+    pub case_insensitive_users: bool,
     /// Requests per second per tenant (token bucket); 0 = unlimited (default).
     pub tenant_rps: f64,
     /// Burst per tenant; default 2 × `tenant-rps`.
@@ -244,9 +268,11 @@ impl Default for Guard {
         Guard {
             lexicon: String::new(),
             input_block: InputBlock::Refusal,
+            unknown_fields: UnknownFields::Scan,
             refusal_message: "抱歉，您的请求包含违反法律法规或平台规则的内容，无法处理。".into(),
             output_notice: "【内容因违反相关规定已停止生成】".into(),
             user_header: "x-hegui-user".into(),
+            case_insensitive_users: false,
             tenant_rps: 0.0,
             tenant_burst: 0.0,
             user_rps: 0.0,

@@ -99,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) pipeline: Pipeline,
     /// Open stream tasks, for draining at shutdown.
     pub(crate) streams: tokio_util::task::TaskTracker,
+    /// The slots of `limits.concurrency`, shared by every route.
+    pub(crate) slots: Arc<tokio::sync::Semaphore>,
     pub(crate) metrics: Metrics,
     /// Shared state of a fleet (`[fleet]`).
     pub(crate) fleet: Option<Arc<Fleet>>,
@@ -227,6 +229,7 @@ impl Gateway {
             client: &client,
             key,
         });
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency));
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 config,
@@ -239,6 +242,7 @@ impl Gateway {
                 tracked,
                 pipeline,
                 streams: tokio_util::task::TaskTracker::new(),
+                slots,
                 metrics,
                 fleet,
             }),

@@ -60,7 +60,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -102,20 +101,9 @@ impl Gateway {
     }
 
     /// The router: the OpenAI-compatible routes behind the API-key layer (an unknown path too,
-    /// so that it answers 401 before 404), [`auth::PUBLIC`] without it, a concurrency limit
-    /// with load shedding (503 when full).
+    /// so that it answers 401 before 404) and the gateway-wide concurrency limit ([`slot`]);
+    /// [`auth::PUBLIC`] without either, so that health checks answer under overload.
     pub fn router(&self) -> Router {
-        let overload = tower::ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
-                error::AppError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "overloaded",
-                    "the gateway is at its concurrency limit; retry later",
-                )
-                .into_response()
-            }))
-            .load_shed()
-            .concurrency_limit(self.config().limits.concurrency);
         let mut protected = Router::new();
         for (_, path, handler) in Gateway::protected_routes() {
             protected = protected.route(path, handler);
@@ -126,7 +114,8 @@ impl Gateway {
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 auth::require_key,
-            ));
+            ))
+            .layer(axum::middleware::from_fn_with_state(self.clone(), slot));
         let public = Router::new()
             .route("/healthz", get(routes::healthz))
             .route("/metrics", get(routes::metrics))
@@ -152,24 +141,62 @@ impl Gateway {
         public
             .merge(protected)
             .layer(axum::middleware::from_fn_with_state(self.clone(), track))
-            .layer(overload)
             .layer(plumbing)
             .with_state(self.clone())
     }
 }
 
-/// Logs to stderr with `tracing`; the level comes from `RUST_LOG` (default `info`).
+/// Logs to stderr with `tracing`; the level comes from `RUST_LOG` (default `info`), the format
+/// from `HEGUI_LOG_FORMAT`: `text` (default) or `json` (one JSON object per line). Fields a
+/// client supplies (tenant, end user) are logged in their escaped (`Debug`) form, so a newline,
+/// an ANSI escape or a NUL in them cannot forge or garble a log line.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    if std::env::var("HEGUI_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        let _ = builder.json().try_init();
+        return;
+    }
+    let _ = builder
         .with_ansi(
             std::env::var_os("NO_COLOR").is_none()
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
         .try_init();
+}
+
+/// The gateway-wide concurrency limit: one slot of `limits.concurrency` per request being
+/// handled (the same semaphore whichever route the layer wraps); a request waits for a slot at
+/// most `limits.queue-ms`, then gets 503 `overloaded`.
+async fn slot(
+    axum::extract::State(gateway): axum::extract::State<Gateway>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let wait = Duration::from_millis(gateway.config().limits.queue_ms);
+    let slots = gateway.inner.slots.clone();
+    let permit = match slots.try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            match tokio::time::timeout(wait, gateway.inner.slots.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => {
+                    return error::AppError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "overloaded",
+                        "the gateway is at its concurrency limit; retry later",
+                    )
+                    .into_response();
+                }
+            }
+        }
+    };
+    let response = next.run(request).await;
+    drop(permit);
+    response
 }
 
 /// Counts requests by route and status.

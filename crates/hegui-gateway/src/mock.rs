@@ -9,6 +9,10 @@
 //! one mock serves every test case:
 //!
 //! - `#say:TEXT` — answer exactly `TEXT` (everything after the marker);
+//! - `#raw:BASE64` — answer the JSON that `BASE64` (standard alphabet) encodes as it is: the
+//!   whole answer, or for a stream a list of chunks, each sent as one event, then `[DONE]`
+//!   (chat and images; for reproducing what upstreams send, odd fields included, without the
+//!   input guard seeing it);
 //! - `#fault:400`, `#fault:500`, `#fault:timeout`, `#fault:malformed`, `#fault:truncate`, `#fault:slowloris`
 //!   — inject that [`Fault`].
 //!
@@ -266,6 +270,9 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
     let prompt = prompt_of(&body);
     let fault = fault_of(&options, &prompt);
     let answer = answer_of(&options, &prompt);
+    if let Some(response) = raw_answer(&prompt, stream) {
+        return response;
+    }
     let created = chrono::Utc::now().timestamp();
     let id = "chatcmpl-mock";
     match fault {
@@ -348,6 +355,36 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
         .unwrap_or_default()
 }
 
+/// The answer of a `#raw:` marker, if the prompt has one.
+fn raw_answer(prompt: &str, stream: bool) -> Option<Response> {
+    use base64::Engine as _;
+    let (_, raw) = prompt.split_once("#raw:")?;
+    let raw = raw.split_whitespace().next().unwrap_or("");
+    let Some(value) = base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+    else {
+        return Some(bad_request("mock: the #raw: answer is not base64 of JSON"));
+    };
+    if !stream {
+        return Some(axum::Json(value).into_response());
+    }
+    let Value::Array(chunks) = value else {
+        return Some(bad_request(
+            "mock: a streamed #raw: answer is a list of chunks",
+        ));
+    };
+    let mut body: String = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
+    body.push_str("data: [DONE]\n\n");
+    Some(
+        Response::builder()
+            .header(header::CONTENT_TYPE, "text/event-stream")
+            .body(Body::from(body))
+            .unwrap_or_default(),
+    )
+}
+
 async fn models(State(options): State<Options>) -> Response {
     let _ = options;
     axum::Json(json!({"object": "list", "data": [
@@ -363,6 +400,9 @@ async fn images(State(options): State<Options>, body: Bytes) -> Response {
     };
     let prompt = prompt_of(&body);
     if let Some(response) = fault_response(&options, &prompt).await {
+        return response;
+    }
+    if let Some(response) = raw_answer(&prompt, false) {
         return response;
     }
     let n = body

@@ -7,6 +7,8 @@
 mod auth;
 mod bad_input;
 mod fleet;
+mod identity;
+mod leaks;
 mod records;
 mod util;
 
@@ -664,4 +666,42 @@ async fn no_forbidden_word_reaches_the_client_whatever_the_chunk_size() {
             "chunk {chunk_chars}: {leaked:?} in {text}"
         );
     }
+}
+
+/// `limits.concurrency` is one limit for the whole gateway: while a chat request holds the only
+/// slot, an embeddings request waits `limits.queue-ms` and gets 503 `overloaded`; `/healthz`
+/// is outside the limit; the slot is free again once the chat answer is out.
+#[tokio::test]
+async fn the_concurrency_limit_is_one_for_all_routes() {
+    let options = MockOptions {
+        latency_ms: 1500,
+        ..MockOptions::default()
+    };
+    let h = harness(options, |c| {
+        c.limits.concurrency = 1;
+        c.limits.queue_ms = 50;
+        c.limits.upstream_timeout_secs = 5;
+    })
+    .await;
+    let embeddings = json!({"model": "mock-chat", "input": "你好"});
+    let hello = chat("你好");
+    let (chat_answer, (queued, health)) =
+        tokio::join!(h.post("/v1/chat/completions", &hello), async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            (
+                h.post("/v1/embeddings", &embeddings).await,
+                h.get("/healthz").await,
+            )
+        });
+    assert_eq!(chat_answer.status, StatusCode::OK, "{}", chat_answer.text);
+    assert_eq!(
+        queued.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        queued.text
+    );
+    assert_eq!(queued.json()["error"]["code"], "overloaded");
+    assert_eq!(health.status, StatusCode::OK);
+    let r = h.post("/v1/embeddings", &embeddings).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }

@@ -82,3 +82,36 @@ async fn audit_records_by_outcome() {
         insta::assert_json_snapshot!(name, view);
     }
 }
+
+/// A request of one blocked word repeated over 4 MB (about 700,000 hits) keeps the first 32
+/// hits of each stage and the exact count; its verdicts stay a few KiB, streamed or not.
+#[tokio::test]
+async fn a_flood_of_one_word_keeps_32_hits_and_the_exact_count() {
+    use hegui_store::ledger::schema::{Stage, Verdicts};
+    let h = harness(MockOptions::default(), |c| {
+        c.limits.body_bytes = 8 * 1024 * 1024;
+    })
+    .await;
+    let word = "冰毒 ";
+    let n = 4 * 1024 * 1024 / word.len();
+    let text = word.repeat(n);
+    for body in [chat(&text), chat_stream(&text)] {
+        let r = h.post("/v1/chat/completions", &body).await;
+        assert!(r.status.is_success() || r.status == StatusCode::BAD_REQUEST);
+        let record = h.record(&r.header("x-hegui-record-id")).await;
+        assert_eq!(record.outcome, "blocked_input");
+        assert!(
+            record.verdicts.len() < 16 * 1024,
+            "verdicts of {} bytes",
+            record.verdicts.len()
+        );
+        let verdicts = Verdicts::parse(&record.verdicts).unwrap();
+        let input = verdicts
+            .stages
+            .iter()
+            .find(|s| s.stage == Stage::Input)
+            .expect("an input verdict");
+        assert_eq!(input.hits.len(), 32);
+        assert_eq!(input.total_hits(), n as u64);
+    }
+}

@@ -1,14 +1,19 @@
 //! The first admission guard: who the end user is. The request's `user` field names them, or
 //! the configured header (`guard.user-header`, default `x-hegui-user`, UTF-8); a request that
-//! names none is [`ANONYMOUS`] and is never sanctioned (that would punish every such user).
+//! names none is [`ANONYMOUS`] and is never sanctioned (that would punish every such user). A
+//! real id spelled `anonymous` is an end user like any other: its state is kept apart.
 //!
-//! An id is refused (400 `invalid_user`) when it is not a string, is longer than 256 bytes, or
-//! holds a control character (C0, C1, DEL: a newline would forge log lines) or an invisible
-//! format character (zero-width space and joiners, soft hyphen, bidi controls, word joiner,
-//! BOM): with those, one person could appear as many ids and slip past a sanction.
+//! One rule makes an id, so that one person cannot appear as many ids and slip past a sanction:
+//! NFKC (full-width `ｍａｌｌｏｒｙ` is `mallory`), then surrounding white space trimmed, then
+//! lower case if `guard.case-insensitive-users` is set (off by default: many providers' ids are
+//! case-sensitive). An id is refused (400 `invalid_user`) when it is not a string, is longer
+//! than 256 bytes, or holds a control character (C0, C1, DEL: a newline would forge log lines;
+//! a trailing NUL) or an invisible format character (zero-width space and joiners, soft hyphen,
+//! bidi controls, word joiner, BOM).
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization as _;
 
 use super::{Admission, Caller, Refusal, RequestMeta};
 use crate::error::AppError;
@@ -22,17 +27,45 @@ const MAX_LEN: usize = 256;
 /// Resolves the end user of a request.
 pub(crate) struct EndUser {
     header: String,
+    case_insensitive: bool,
 }
 
 impl EndUser {
-    pub(crate) fn new(header: &str) -> EndUser {
+    pub(crate) fn new(header: &str, case_insensitive: bool) -> EndUser {
         EndUser {
             header: header.to_owned(),
+            case_insensitive,
         }
     }
 
-    /// The end user a request names, if any, or why the id is refused.
-    fn named<'a>(&self, request: RequestMeta<'a>) -> Result<Option<&'a str>, &'static str> {
+    /// The end user a request names (by the one rule of this module), if any, or why the id
+    /// is refused.
+    fn named(&self, request: RequestMeta<'_>) -> Result<Option<String>, &'static str> {
+        let Some(raw) = self.raw(request)? else {
+            return Ok(None);
+        };
+        if raw.len() > MAX_LEN {
+            return Err("end user id is longer than 256 bytes");
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() || is_invisible_format(c))
+        {
+            return Err("end user id holds a control or invisible format character");
+        }
+        let normalized: String = raw.nfkc().collect();
+        let mut id = normalized.trim().to_owned();
+        if self.case_insensitive {
+            id = id.to_lowercase();
+        }
+        if id.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+            return Err("end user id holds a control or invisible format character");
+        }
+        Ok((!id.is_empty()).then_some(id))
+    }
+
+    /// The id as the request gives it.
+    fn raw<'a>(&self, request: RequestMeta<'a>) -> Result<Option<&'a str>, &'static str> {
         let user = match request.body.and_then(|b| b.get("user")) {
             Some(Value::String(user)) => Some(user.as_str()),
             Some(Value::Null) | None => match request.headers.get(self.header.as_str()) {
@@ -44,19 +77,7 @@ impl EndUser {
             },
             Some(_) => return Err("`user` must be a string"),
         };
-        let Some(user) = user.filter(|u| !u.is_empty()) else {
-            return Ok(None);
-        };
-        if user.len() > MAX_LEN {
-            return Err("end user id is longer than 256 bytes");
-        }
-        if user
-            .chars()
-            .any(|c| c.is_control() || is_invisible_format(c))
-        {
-            return Err("end user id holds a control or invisible format character");
-        }
-        Ok(Some(user))
+        Ok(user.filter(|u| !u.is_empty()))
     }
 }
 
@@ -83,7 +104,7 @@ impl Admission for EndUser {
                 AppError::bad_request("invalid_user", why).param("user"),
             )),
             Ok(Some(user)) => {
-                caller.user = user.to_owned();
+                caller.user = user;
                 caller.named = true;
                 Ok(())
             }

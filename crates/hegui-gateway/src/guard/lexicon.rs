@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use hegui_lexicon::{Level, SharedMatcher, Verdict};
+use hegui_lexicon::{SharedMatcher, Verdict};
 use hegui_store::ledger::schema::{Stage, StageVerdict};
 use hegui_store::users::UserState;
 use serde_json::Value;
@@ -14,8 +14,9 @@ use serde_json::Value;
 use super::scan::OutputScan;
 use super::{
     Blocked, Caller, ChunkShape, InputCheck, InputFinding, InputGuard, OutputGuard, OutputPass,
-    audit_hits, decision,
+    scan_text,
 };
+use crate::config::UnknownFields;
 
 /// The lexicon over the request's text.
 pub(crate) struct LexiconInput {
@@ -28,25 +29,21 @@ impl LexiconInput {
     }
 
     fn scan(&self, caller: &Caller, text: &str) -> InputFinding {
-        let hits = self.matcher.load().find_all(text);
-        let mut verdict = Verdict::of(&hits);
+        let scan = scan_text(&self.matcher.load(), text);
+        let mut verdict = scan.verdict;
         if caller.state == UserState::Restricted && verdict == Verdict::Review {
             verdict = Verdict::Block;
         }
         let blocked = (verdict == Verdict::Block).then(|| {
-            hits.iter()
-                .find(|h| h.rule.level == Level::Block)
-                .or_else(|| hits.iter().find(|h| h.rule.level == Level::Review))
-                .map_or_else(String::new, |h| h.rule.risk.clone())
+            scan.first_block
+                .clone()
+                .or_else(|| scan.first_review.clone())
+                .unwrap_or_default()
         });
         InputFinding {
             verdict,
             blocked,
-            stage: StageVerdict::new(
-                Stage::Input,
-                decision(verdict),
-                audit_hits(&hits, Some(text)),
-            ),
+            stage: scan.stage(Stage::Input, verdict, text),
         }
     }
 }
@@ -69,11 +66,12 @@ impl InputGuard for LexiconInput {
 /// The lexicon over the answer.
 pub(crate) struct LexiconOutput {
     matcher: Arc<SharedMatcher>,
+    unknown: UnknownFields,
 }
 
 impl LexiconOutput {
-    pub(crate) fn new(matcher: Arc<SharedMatcher>) -> LexiconOutput {
-        LexiconOutput { matcher }
+    pub(crate) fn new(matcher: Arc<SharedMatcher>, unknown: UnknownFields) -> LexiconOutput {
+        LexiconOutput { matcher, unknown }
     }
 }
 
@@ -83,7 +81,7 @@ impl OutputGuard for LexiconOutput {
     }
 
     fn open(&self, _caller: &Caller) -> Box<dyn OutputPass> {
-        Box::new(OutputScan::new(self.matcher.load()))
+        Box::new(OutputScan::new(self.matcher.load(), self.unknown))
     }
 }
 

@@ -22,6 +22,7 @@
 
 pub(crate) mod classifier;
 pub(crate) mod end_user;
+pub(crate) mod fields;
 pub(crate) mod label;
 pub(crate) mod lexicon;
 pub(crate) mod notice;
@@ -74,12 +75,11 @@ impl Caller {
         }
     }
 
-    /// The key of this caller's per-user state.
+    /// The key of this caller's per-user state: the end user's id, or the empty string (which
+    /// no named user can have) for requests that name none.
     pub(crate) fn key(&self) -> UserKey {
-        (
-            Arc::from(self.tenant.as_str()),
-            Arc::from(self.user.as_str()),
-        )
+        let user = if self.named { self.user.as_str() } else { "" };
+        (Arc::from(self.tenant.as_str()), Arc::from(user))
     }
 }
 
@@ -267,8 +267,10 @@ impl Pipeline {
                 parts.client.clone(),
             )));
         }
-        let mut output: Vec<Box<dyn OutputGuard>> =
-            vec![Box::new(lexicon::LexiconOutput::new(parts.matcher.clone()))];
+        let mut output: Vec<Box<dyn OutputGuard>> = vec![Box::new(lexicon::LexiconOutput::new(
+            parts.matcher.clone(),
+            parts.config.guard.unknown_fields,
+        ))];
         if let Some(notice) = notice::ExplicitNotice::new(&parts.config.label) {
             output.push(Box::new(notice));
         }
@@ -280,7 +282,10 @@ impl Pipeline {
         ));
         Pipeline {
             admission: vec![
-                Box::new(end_user::EndUser::new(&parts.config.guard.user_header)),
+                Box::new(end_user::EndUser::new(
+                    &parts.config.guard.user_header,
+                    parts.config.guard.case_insensitive_users,
+                )),
                 Box::new(sanctions.clone()),
                 Box::new(rate_limit::RateLimit::new(
                     parts.tracked.clone(),
@@ -383,6 +388,84 @@ impl OutputChain {
             .filter_map(|(_, p)| p.verdict())
             .collect()
     }
+}
+
+/// At most this many hits of one stage go into a record; the count stays exact
+/// ([`StageVerdict::hit_count`]), so that a request of one blocked word repeated a million
+/// times neither swells its record nor the gateway's memory.
+pub(crate) const HITS_KEPT: usize = 32;
+
+/// Texts longer than this are scanned in pieces of this size by the streaming scanner, so that
+/// their hits are never all in memory at once.
+const SCAN_PIECE: usize = 64 * 1024;
+
+/// The lexicon's findings over one whole text, with the hits bounded.
+#[derive(Debug, Clone)]
+pub(crate) struct TextScan {
+    pub(crate) verdict: Verdict,
+    /// The first [`HITS_KEPT`] hits, in order.
+    pub(crate) kept: Vec<hegui_lexicon::Hit>,
+    /// All the hits.
+    pub(crate) total: u64,
+    /// The risk of the first `block` hit, and of the first `review` hit.
+    pub(crate) first_block: Option<String>,
+    pub(crate) first_review: Option<String>,
+}
+
+impl TextScan {
+    /// The record's verdict of `stage` over `text` (the scanned text, for the hits' own text).
+    pub(crate) fn stage(&self, stage: Stage, verdict: Verdict, text: &str) -> StageVerdict {
+        let mut out = StageVerdict::new(stage, decision(verdict), Vec::new());
+        out.add_hits(audit_hits(&self.kept, Some(text)), self.total, HITS_KEPT);
+        out
+    }
+}
+
+/// Scans `text` whole, keeping at most [`HITS_KEPT`] hits.
+pub(crate) fn scan_text(matcher: &Arc<hegui_lexicon::Matcher>, text: &str) -> TextScan {
+    let mut scan = TextScan {
+        verdict: Verdict::Clean,
+        kept: Vec::new(),
+        total: 0,
+        first_block: None,
+        first_review: None,
+    };
+    let mut take = |hits: Vec<hegui_lexicon::Hit>| {
+        for hit in hits {
+            let level = hit.rule.level;
+            scan.verdict = scan.verdict.max(Verdict::from(level));
+            scan.total += 1;
+            let first = match level {
+                hegui_lexicon::Level::Block => Some(&mut scan.first_block),
+                hegui_lexicon::Level::Review => Some(&mut scan.first_review),
+                _ => None,
+            };
+            if let Some(first) = first
+                && first.is_none()
+            {
+                *first = Some(hit.rule.risk.clone());
+            }
+            if scan.kept.len() < HITS_KEPT {
+                scan.kept.push(hit);
+            }
+        }
+    };
+    if text.len() <= SCAN_PIECE {
+        take(matcher.find_all(text));
+    } else {
+        let mut scanner = hegui_lexicon::Scanner::new(matcher.clone());
+        let mut rest = text;
+        while !rest.is_empty() {
+            let mut end = SCAN_PIECE.min(rest.len());
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            take(scanner.push(&rest[..end]).hits);
+            rest = &rest[end..];
+        }
+        take(scanner.finish().hits);
+    }
+    scan
 }
 
 /// The audit form of lexicon hits in `text` (with the text each matched, when known).

@@ -177,7 +177,7 @@ impl Sanctions {
             .await
         {
             Ok(_) => {
-                tracing::info!(tenant = %caller.tenant, user = %caller.user, state = target.as_str(), %reason, "sanction");
+                tracing::info!(tenant = ?caller.tenant, user = ?caller.user, state = target.as_str(), %reason, "sanction");
                 self.tracked.user_states.insert(caller.key(), target);
                 if let Some(fleet) = &self.fleet {
                     let notice = Notice::User {
@@ -207,6 +207,10 @@ impl Admission for Sanctions {
         _request: RequestMeta<'a>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
         Box::pin(async move {
+            if !caller.named {
+                // Not one person: never sanctioned (see `end_user`).
+                return Ok(());
+            }
             let state = self
                 .state(&caller.tenant, &caller.user)
                 .await

@@ -19,25 +19,9 @@ use hegui_lexicon::{Hit, Level, Matcher, Scanner, Verdict};
 use hegui_store::ledger::schema::{self, Stage, StageVerdict};
 use serde_json::{Map, Value};
 
+use super::fields::{self, HeldText};
 use super::{audit_hits, decision};
-
-/// Appends every string inside `value` to `out`, each followed by `separator` (streamed
-/// fragments of one field are joined with none).
-pub(crate) fn collect_strings(value: &Value, out: &mut String, separator: &str) {
-    match value {
-        Value::String(s) => {
-            out.push_str(s);
-            out.push_str(separator);
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|v| collect_strings(v, out, separator)),
-        Value::Object(map) => map
-            .values()
-            .for_each(|v| collect_strings(v, out, separator)),
-        _ => {}
-    }
-}
+use crate::config::UnknownFields;
 
 /// The output was stopped by a `block` hit.
 #[derive(Debug, Clone)]
@@ -70,7 +54,9 @@ impl ChunkShape {
     pub(crate) fn incoming(&mut self, chunk: &Value) {
         if self.template.is_none() {
             let mut template = Map::new();
-            for key in ["id", "object", "created", "model", "system_fingerprint"] {
+            // Only fields that are not text: the chunks the gateway makes carry nothing that was
+            // not scanned.
+            for key in ["id", "object", "created", "model"] {
                 if let Some(v) = chunk.get(key) {
                     template.insert(key.into(), v.clone());
                 }
@@ -191,27 +177,138 @@ pub(crate) struct OutputScan {
     choices: BTreeMap<u64, ChoiceState>,
     /// Every released `content` text.
     pub(crate) text: String,
-    /// Every hit so far, with its text, for the record.
+    /// The first hits, with their text, for the record (at most [`super::HITS_KEPT`]).
     audit: Vec<schema::Hit>,
+    /// Every hit so far.
+    hit_total: u64,
     verdict: Verdict,
-    /// Chunks with tool calls, held until the end.
-    held_tools: Vec<Value>,
-    tool_text: String,
+    /// Chunks held until the end (tool calls, a choice's other fields), in order.
+    held: Vec<Value>,
+    /// The text of what is held, per field.
+    held_text: HeldText,
+    /// The answer's own text fields as last scanned (they repeat in every chunk).
+    top_seen: BTreeMap<String, String>,
+    unknown: UnknownFields,
     blocked: bool,
 }
 
 impl OutputScan {
-    pub(crate) fn new(matcher: Arc<Matcher>) -> OutputScan {
+    pub(crate) fn new(matcher: Arc<Matcher>, unknown: UnknownFields) -> OutputScan {
         OutputScan {
             matcher,
             choices: BTreeMap::new(),
             text: String::new(),
             audit: Vec::new(),
+            hit_total: 0,
             verdict: Verdict::Clean,
-            held_tools: Vec::new(),
-            tool_text: String::new(),
+            held: Vec::new(),
+            held_text: HeldText::default(),
+            top_seen: BTreeMap::new(),
+            unknown,
             blocked: false,
         }
+    }
+
+    /// Scans `text` whole (not streamed), and its `\uXXXX` escapes decoded; stops on a block.
+    fn scan_whole(&mut self, text: &str) -> Result<(), Blocked> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let hits = self.matcher.find_all(text);
+        let found = Found::of(&hits, text);
+        self.absorb(found)?;
+        if let Some(decoded) = fields::decode_escapes(text) {
+            let hits = self.matcher.find_all(&decoded);
+            let found = Found::of(&hits, &decoded);
+            self.absorb(found)?;
+        }
+        Ok(())
+    }
+
+    /// The answer's own fields (all but `choices`, or `choices` too when it is not a list):
+    /// scanned now, each when it changes.
+    fn scan_top_level(&mut self, chunk: &Value) -> Result<(), Blocked> {
+        let Some(map) = chunk.as_object() else {
+            return self.scan_whole(&fields::text_of(chunk));
+        };
+        for (key, value) in map {
+            if (key == "choices" && (value.is_array() || value.is_null()))
+                || !fields::may_hold_text(key, value)
+            {
+                continue;
+            }
+            let text = fields::text_of(value);
+            if self.top_seen.get(key) == Some(&text) {
+                continue;
+            }
+            self.scan_whole(&text)?;
+            self.top_seen.insert(key.clone(), text);
+        }
+        Ok(())
+    }
+
+    /// Takes the fields of a choice other than its index, delta and finish reason (`logprobs`,
+    /// a legacy `text`, …) out of `chunk` into held chunks of their own; whether the chunk itself
+    /// must be held (a delta field other than the streamed texts, or a choice that is not an
+    /// object).
+    fn hold_other_fields(&mut self, chunk: &mut Value) -> bool {
+        let mut hold_chunk = false;
+        let mut trailers = Vec::new();
+        let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
+            return false;
+        };
+        for choice in choices.iter_mut() {
+            let Some(choice) = choice.as_object_mut() else {
+                self.held_text.add("choice", choice);
+                hold_chunk = true;
+                continue;
+            };
+            let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let others: Vec<String> = choice
+                .iter()
+                .filter(|(k, v)| {
+                    !matches!(k.as_str(), "index" | "delta" | "finish_reason") && !v.is_null()
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut trailer = Map::new();
+            for key in others {
+                if let Some(value) = choice.remove(&key) {
+                    self.held_text.add(&format!("{index}.{key}"), &value);
+                    trailer.insert(key, value);
+                }
+            }
+            if !trailer.is_empty() {
+                trailer.insert("index".into(), index.into());
+                trailer.insert("delta".into(), Value::Object(Map::new()));
+                trailer.insert("finish_reason".into(), Value::Null);
+                trailers.push(Value::Object(trailer));
+            }
+            match choice.get("delta") {
+                Some(Value::Object(delta)) => {
+                    for (key, value) in delta {
+                        let streamed = matches!(key.as_str(), "content" | "reasoning_content")
+                            && value.is_string();
+                        if streamed || key == "role" || value.is_null() {
+                            continue;
+                        }
+                        self.held_text.add(&format!("{index}.{key}"), value);
+                        hold_chunk = true;
+                    }
+                }
+                None | Some(Value::Null) => {}
+                Some(other) => {
+                    self.held_text.add(&format!("{index}.delta"), other);
+                    hold_chunk = true;
+                }
+            }
+        }
+        for trailer in trailers {
+            let mut held = chunk.clone();
+            held["choices"] = Value::Array(vec![trailer]);
+            self.held.push(held);
+        }
+        hold_chunk
     }
 
     fn choice(&mut self, index: u64) -> &mut ChoiceState {
@@ -251,7 +348,9 @@ impl OutputScan {
     }
 
     fn absorb(&mut self, found: Found) -> Result<(), Blocked> {
-        self.audit.extend(found.audit);
+        self.hit_total += found.audit.len() as u64;
+        let room = super::HITS_KEPT.saturating_sub(self.audit.len());
+        self.audit.extend(found.audit.into_iter().take(room));
         if let Some(block) = found.block {
             self.blocked = true;
             self.verdict = Verdict::Block;
@@ -263,7 +362,9 @@ impl OutputScan {
 
     /// The record's verdict: every hit so far, blocking or not, with its text.
     pub(crate) fn stage_verdict(&self) -> StageVerdict {
-        StageVerdict::new(Stage::Output, decision(self.verdict), self.audit.clone())
+        let mut verdict = StageVerdict::new(Stage::Output, decision(self.verdict), Vec::new());
+        verdict.add_hits(self.audit.clone(), self.hit_total, super::HITS_KEPT);
+        verdict
     }
 
     /// One upstream chunk in; the chunk to forward (if any) out.
@@ -274,25 +375,11 @@ impl OutputScan {
         if self.blocked {
             return Ok(None);
         }
-        // Any delta field other than the role and the two scanned texts (tool calls, the legacy
-        // `function_call`, `refusal`, …) is held whole until the end and scanned then.
-        let mut has_tools = false;
-        if let Some(choices) = chunk.get("choices").and_then(Value::as_array) {
-            for choice in choices {
-                let Some(delta) = choice.get("delta").and_then(Value::as_object) else {
-                    continue;
-                };
-                for (key, value) in delta {
-                    if matches!(key.as_str(), "role" | "content" | "reasoning_content")
-                        || value.is_null()
-                    {
-                        continue;
-                    }
-                    has_tools = true;
-                    collect_strings(value, &mut self.tool_text, "");
-                }
-            }
+        if fields::drops(self.unknown) {
+            fields::drop_unknown_answer(&mut chunk);
         }
+        self.scan_top_level(&chunk)?;
+        let has_tools = self.hold_other_fields(&mut chunk);
         let mut interesting = false;
         let Some(choices) = chunk
             .get_mut("choices")
@@ -358,7 +445,7 @@ impl OutputScan {
             }
         }
         if has_tools {
-            self.held_tools.push(chunk);
+            self.held.push(chunk);
             return Ok(None);
         }
         Ok(interesting.then_some(chunk))
@@ -393,12 +480,11 @@ impl OutputScan {
                 out.push(shape.make_chunk(index, &Value::Object(delta), &Value::Null));
             }
         }
-        if !self.tool_text.is_empty() {
-            let hits = self.matcher.find_all(&self.tool_text);
-            let found = Found::of(&hits, &self.tool_text);
-            self.absorb(found)?;
+        let held: Vec<String> = self.held_text.texts().map(|(_, t)| t.to_owned()).collect();
+        for text in held {
+            self.scan_whole(&text)?;
         }
-        out.append(&mut self.held_tools);
+        out.append(&mut self.held);
         Ok(out)
     }
 }
@@ -459,7 +545,7 @@ mod tests {
     #[test]
     fn the_stop_chunk_ends_every_open_choice() {
         // n = 3: choice 0 finished normally, choice 1 still open, choice 2 carries the block.
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let mut shape = ChunkShape::default();
         assert!(feed(
             &mut guard,
@@ -488,7 +574,7 @@ mod tests {
 
     #[test]
     fn hits_keep_the_text_they_matched_across_chunks() {
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         assert!(guard.on_chunk(chunk("正在出售冰")).is_ok());
         let blocked = guard.on_chunk(chunk("毒的人")).unwrap_err();
         let verdict = guard.stage_verdict();
@@ -501,7 +587,7 @@ mod tests {
     /// Runs `pieces` through the guard; returns what the client would read and whether the
     /// stream was blocked.
     fn run(pieces: &[String]) -> (String, bool) {
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let mut out = String::new();
         let mut take = |c: &Value| {
             for choice in c["choices"].as_array().unwrap() {
@@ -545,14 +631,14 @@ mod tests {
 
     #[test]
     fn the_usage_chunk_passes() {
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let usage = json!({"id": "c", "choices": [], "usage": {"total_tokens": 3}});
         assert_eq!(guard.on_chunk(usage.clone()).unwrap(), Some(usage));
     }
 
     #[test]
     fn tool_calls_are_held_and_scanned_whole() {
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let call = |args: &str| {
             json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
                 {"index": 0, "function": {"arguments": args}}]}, "finish_reason": null}]})
@@ -561,7 +647,7 @@ mod tests {
         assert!(guard.on_chunk(call("毒\"}")).unwrap().is_none());
         assert!(guard.finish(&ChunkShape::default()).is_err());
 
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         assert!(
             guard
                 .on_chunk(call("{\"city\": \"北京\"}"))
@@ -574,7 +660,7 @@ mod tests {
 
     #[test]
     fn reasoning_content_is_scanned_too() {
-        let mut guard = OutputScan::new(matcher());
+        let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let think = |t: &str| json!({"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": t}, "finish_reason": null}]});
         let first = guard.on_chunk(think("用户想买冰")).unwrap();
         let leaked = first

@@ -18,6 +18,7 @@ use crate::auth::Tenant;
 use crate::error::AppError;
 use crate::gateway::Gateway;
 use crate::guard::Caller;
+use crate::guard::fields::{self, RequestKind};
 use crate::upstream::{call_upstream, read_upstream, upstream_failure, upstream_status};
 
 /// A 400 about `messages[i]…`.
@@ -62,37 +63,6 @@ fn content_text(content: &Value, at: usize, out: &mut Vec<String>) -> Result<()>
     }
 }
 
-/// Keys whose string values are not text a person or model reads: ids, roles, types, model
-/// names, and media (URLs, base64 data), which the lexicon cannot judge and would slow down.
-const NOT_TEXT: &[&str] = &[
-    "model",
-    "role",
-    "type",
-    "id",
-    "tool_call_id",
-    "user",
-    "url",
-    "image_url",
-    "input_audio",
-    "data",
-    "file_data",
-    "detail",
-    "format",
-];
-
-/// Appends every string inside `value` to `out`, except under [`NOT_TEXT`] keys.
-fn other_text(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) if !s.is_empty() => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|v| other_text(v, out)),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(key, _)| !NOT_TEXT.contains(&key.as_str()))
-            .for_each(|(_, v)| other_text(v, out)),
-        _ => {}
-    }
-}
-
 /// Every text of a chat request that is forwarded, one per line: each message's `content`, then
 /// its other fields (a `name`, tool-call arguments, `reasoning_content`, …), then the request's
 /// other fields (tool descriptions, response-format schemas, a vLLM `prompt` or `documents`, any
@@ -129,18 +99,10 @@ fn chat_input(body: &Value, limit: usize) -> Result<String> {
         if let Some(content) = message.get("content") {
             content_text(content, i, &mut texts)?;
         }
-        for (key, value) in message {
-            if key != "content" && !NOT_TEXT.contains(&key.as_str()) {
-                other_text(value, &mut texts);
-            }
-        }
+        fields::field_strings(message, &["content"], &mut texts);
     }
     if let Some(body) = body.as_object() {
-        for (key, value) in body {
-            if key != "messages" && !NOT_TEXT.contains(&key.as_str()) {
-                other_text(value, &mut texts);
-            }
-        }
+        fields::field_strings(body, &["messages"], &mut texts);
     }
     Ok(texts.join("\n"))
 }
@@ -170,10 +132,15 @@ async fn chat_inner(
     body: Body,
     addr: Option<SocketAddr>,
 ) -> Result<Response> {
-    let (bytes, body) = read_json(&gateway, body).await?;
+    let (mut bytes, mut body) = read_json(&gateway, body).await?;
     let caller = gateway
         .admit(&tenant, "chat", &headers, Some(&body), addr)
         .await?;
+    if fields::drops(gateway.config().guard.unknown_fields)
+        && fields::drop_unknown_request(&mut body, RequestKind::Chat)
+    {
+        bytes = serde_json::to_vec(&body).unwrap_or_default().into();
+    }
     let (model, upstream) = upstream_of(&gateway, &body)?;
     let text = chat_input(&body, gateway.config().limits.messages)?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
@@ -237,7 +204,7 @@ async fn chat_inner(
         );
         return Err(upstream_failure(&gateway, &caller, record, failure).await);
     };
-    let guarded = guard_choices(&gateway, &caller, &mut value);
+    let guarded = guard_choices(&gateway, &caller, &mut value, &model);
     let label = gateway.inner.pipeline.label.label(&caller);
     gateway.inner.pipeline.label.attach(&mut value, &label);
     let outcome = if guarded.blocked {
@@ -270,9 +237,11 @@ struct Guarded {
     blocked: bool,
 }
 
-/// Runs each choice's message through a fresh chain of output passes, as one chunk; a stopped
-/// choice gets the notice instead, with `finish_reason: "content_filter"`.
-fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guarded {
+/// Runs each choice's message through a fresh chain of output passes, as one chunk with the
+/// answer's own fields; a stopped choice gets the notice instead, with
+/// `finish_reason: "content_filter"`, and a stopped answer keeps only the fields that are not
+/// text. An answer without a list of choices is scanned as one chunk of its own fields.
+fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value, model: &str) -> Guarded {
     let notice = &gateway.config().guard.output_notice;
     let mut guarded = Guarded {
         texts: Vec::new(),
@@ -280,17 +249,12 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guard
         verdict: Verdict::Clean,
         blocked: false,
     };
-    let Some(choices) = value.get_mut("choices").and_then(Value::as_array_mut) else {
-        return guarded;
-    };
-    for choice in choices.iter_mut() {
-        let Some(message) = choice.get("message").filter(|m| m.is_object()).cloned() else {
-            continue;
-        };
-        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-        let finish = choice.get("finish_reason").cloned().unwrap_or(Value::Null);
-        let chunk =
-            json!({"choices": [{"index": index, "delta": message, "finish_reason": finish}]});
+    if fields::drops(gateway.config().guard.unknown_fields) {
+        fields::drop_unknown_answer(value);
+    }
+    let mut top = value.as_object().cloned().unwrap_or_default();
+    top.remove("choices");
+    let run = |guarded: &mut Guarded, chunk: Value| {
         let mut chain = gateway.inner.pipeline.open_output(caller);
         let result = chain.on_chunk(chunk).and_then(|mut out| {
             out.extend(chain.finish()?);
@@ -299,40 +263,38 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guard
         for stage in chain.verdicts() {
             merge_stage(&mut guarded.verdicts, stage);
         }
-        match result {
-            Err(blocked) => {
-                tracing::info!(record = %caller.record_id, tenant = %caller.tenant,
-                    user = %caller.user, risk = %blocked.risk, "output blocked");
-                gateway.inner.metrics.block(blocked.guard, &blocked.risk);
-                guarded.blocked = true;
-                choice["message"] = json!({"role": "assistant", "content": notice});
-                choice["finish_reason"] = json!("content_filter");
+        result.inspect_err(|blocked| {
+            tracing::info!(record = %caller.record_id, tenant = ?caller.tenant,
+                user = ?caller.user, risk = %blocked.risk, "output blocked");
+            gateway.inner.metrics.block(blocked.guard, &blocked.risk);
+            guarded.blocked = true;
+        })
+    };
+    match value.get_mut("choices") {
+        Some(Value::Array(choices)) => {
+            for choice in choices.iter_mut() {
+                guard_choice(&mut guarded, choice, &top, notice, &run);
+            }
+        }
+        _ => {
+            if run(&mut guarded, value.clone()).is_err() {
+                value["choices"] = json!([{"index": 0, "finish_reason": "content_filter",
+                    "message": {"role": "assistant", "content": notice}}]);
                 guarded.texts.push(notice.clone());
             }
-            Ok(chunks) => {
-                let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
-                    continue;
-                };
-                for key in ["content", "reasoning_content"] {
-                    let mut text = String::new();
-                    let mut any = false;
-                    for c in &chunks {
-                        if let Some(s) = c
-                            .pointer(&format!("/choices/0/delta/{key}"))
-                            .and_then(Value::as_str)
-                        {
-                            text.push_str(s);
-                            any = true;
-                        }
-                    }
-                    if any {
-                        message.insert(key.into(), Value::String(text));
-                    }
-                }
-                if let Some(content) = message.get("content").and_then(Value::as_str) {
-                    guarded.texts.push(content.to_owned());
-                }
-            }
+        }
+    }
+    if guarded.blocked {
+        // A field of the answer itself may have been what stopped it: keep only those that are
+        // not text.
+        if let Some(map) = value.as_object_mut() {
+            map.retain(|key, _| {
+                matches!(
+                    key.as_str(),
+                    "id" | "object" | "created" | "usage" | "choices"
+                )
+            });
+            map.insert("model".into(), Value::String(model.to_owned()));
         }
     }
     for stage in &guarded.verdicts {
@@ -341,6 +303,71 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value) -> Guard
         }
     }
     guarded
+}
+
+/// One choice of a plain answer through the output passes (`run`), as a chunk made of the
+/// answer's own fields (`top`) and the choice with its `message` as the `delta`.
+fn guard_choice(
+    guarded: &mut Guarded,
+    choice: &mut Value,
+    top: &serde_json::Map<String, Value>,
+    notice: &str,
+    run: &impl Fn(&mut Guarded, Value) -> std::result::Result<Vec<Value>, crate::guard::Blocked>,
+) {
+    let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+    // A message given as a bare string is its content.
+    if let Some(Value::String(content)) = choice.get("message") {
+        choice["message"] = json!({"role": "assistant", "content": content});
+    }
+    let mut as_chunk = choice.clone();
+    if let Some(map) = as_chunk.as_object_mut()
+        && let Some(message) = map.remove("message")
+    {
+        map.insert("delta".into(), message);
+    }
+    let mut chunk = top.clone();
+    chunk.insert("choices".into(), Value::Array(vec![as_chunk]));
+    match run(guarded, Value::Object(chunk)) {
+        Err(_) => {
+            *choice = json!({"index": index, "finish_reason": "content_filter",
+                "message": {"role": "assistant", "content": notice}});
+            guarded.texts.push(notice.to_owned());
+        }
+        Ok(chunks) => {
+            let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
+                guarded.texts.push(fields::text_of(choice));
+                return;
+            };
+            for key in ["content", "reasoning_content"] {
+                let mut text = String::new();
+                let mut any = false;
+                for c in &chunks {
+                    if let Some(s) = c
+                        .pointer(&format!("/choices/0/delta/{key}"))
+                        .and_then(Value::as_str)
+                    {
+                        text.push_str(s);
+                        any = true;
+                    }
+                }
+                if any {
+                    message.insert(key.into(), Value::String(text));
+                }
+            }
+            guarded.texts.push(forwarded_text(message));
+        }
+    }
+}
+
+/// The text a message forwards, for the record: its `content`, then its other fields' text
+/// (tool calls, `refusal`, …) each on its own line.
+pub(super) fn forwarded_text(message: &serde_json::Map<String, Value>) -> String {
+    let mut texts = Vec::new();
+    if let Some(content) = message.get("content") {
+        fields::strings(content, &mut texts);
+    }
+    fields::field_strings(message, &["content", "reasoning_content"], &mut texts);
+    texts.join("\n")
 }
 
 /// Adds `stage` to `stages`, merging it into the stage of the same kind from another choice.
@@ -355,7 +382,8 @@ fn merge_stage(stages: &mut Vec<StageVerdict>, stage: StageVerdict) {
                 (None, b) => b,
                 (a, _) => a,
             };
-            existing.hits.extend(stage.hits);
+            let found = stage.total_hits();
+            existing.add_hits(stage.hits, found, crate::guard::HITS_KEPT);
         }
         None => stages.push(stage),
     }

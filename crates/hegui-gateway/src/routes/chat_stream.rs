@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::aigc_headers;
 use crate::error::AppError;
 use crate::gateway::Gateway;
+use crate::guard::fields::HeldText;
 use crate::guard::{Blocked, Caller, ChunkShape, InputCheck, OutputChain};
 use crate::sse::SseParser;
 
@@ -186,8 +187,8 @@ impl StreamTask {
         let outcome = match &end {
             End::Blocked(b) => {
                 gateway.inner.metrics.block(b.guard, &b.risk);
-                tracing::info!(record = %self.caller.record_id, tenant = %self.caller.tenant,
-                    user = %self.caller.user, risk = %b.risk, "streamed output stopped");
+                tracing::info!(record = %self.caller.record_id, tenant = ?self.caller.tenant,
+                    user = ?self.caller.user, risk = %b.risk, "streamed output stopped");
                 Outcome::BlockedOutput
             }
             End::Failed(_) => Outcome::UpstreamError,
@@ -204,14 +205,22 @@ impl StreamTask {
             }
             pending.extend(rest);
         }
+        // Fields other than the streamed text (tool calls, `refusal`) are held to the end by
+        // the guards, so they are in `pending` or `tail`: the record gets their text too.
+        let mut other = HeldText::default();
         for chunk in pending.iter().chain(&tail) {
             collect_text(chunk, &mut sent_text);
+            other_text(chunk, &mut other);
         }
         let notice = &gateway.config().guard.output_notice;
-        let response_text = match &end {
+        let mut response_text = match &end {
             End::Blocked(_) => format!("{sent_text}{notice}"),
             _ => sent_text.clone(),
         };
+        for (_, text) in other.texts() {
+            response_text.push('\n');
+            response_text.push_str(text);
+        }
         let labeler = &gateway.inner.pipeline.label;
         let label = labeler.label(&self.caller);
         let output: Vec<StageVerdict> = chain.verdicts();
@@ -291,6 +300,28 @@ fn take_text(shape: &ChunkShape, chunk: &mut Value) -> Vec<Value> {
         }
     }
     out
+}
+
+/// The text of a chunk's delta fields other than the streamed ones, per field.
+fn other_text(chunk: &Value, out: &mut HeldText) {
+    for choice in chunk
+        .get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+        for (key, value) in choice
+            .get("delta")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if key != "content" && key != "reasoning_content" {
+                out.add(&format!("{index}.{key}"), value);
+            }
+        }
+    }
 }
 
 fn collect_text(chunk: &Value, out: &mut String) {

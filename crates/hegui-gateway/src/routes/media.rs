@@ -9,13 +9,16 @@ use axum::body::Body;
 use axum::extract::{Extension, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hegui_store::ledger::schema::StageVerdict;
+use hegui_lexicon::Verdict;
+use hegui_store::ledger::schema::{Outcome, Stage, StageVerdict};
 use serde_json::Value;
 
 use super::{Result, aigc_headers, blocked_input, client_addr, read_json, upstream_of};
 use crate::auth::Tenant;
 use crate::error::AppError;
 use crate::gateway::Gateway;
+use crate::guard::fields::{self, RequestKind};
+use crate::guard::{Caller, scan_text};
 use crate::upstream::{call_upstream, read_upstream, upstream_failure, upstream_status};
 
 /// `POST /v1/embeddings`: input guard only.
@@ -66,6 +69,18 @@ async fn handle(gateway: Gateway, tenant: Tenant, request: Request, kind: Kind) 
     }
 }
 
+/// The text of an images answer (a `revised_prompt`, any field but the images themselves)
+/// through the lexicon: the output stage's verdict when it blocks.
+fn images_text_blocked(gateway: &Gateway, caller: &Caller, value: &Value) -> Option<StageVerdict> {
+    let text = fields::text_of(value);
+    let scan = scan_text(&gateway.matcher().load(), &text);
+    let risk = scan.first_block.clone()?;
+    tracing::info!(record = %caller.record_id, tenant = ?caller.tenant, user = ?caller.user,
+        %risk, "images answer blocked");
+    gateway.inner.metrics.block("output", &risk);
+    Some(scan.stage(Stage::Output, Verdict::Block, &text))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Embedding,
@@ -98,25 +113,33 @@ impl Kind {
     }
 }
 
+/// Every text of the request that is forwarded, one per line: the prompt or input (for
+/// embeddings, every string of a list, nested or not), then every other field's.
 fn input_of(kind: Kind, body: &Value) -> Result<String> {
     let field = kind.field();
     match body.get(field) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Array(items)) if kind == Kind::Embedding => Ok(items
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join("\n")),
-        _ => Err(AppError::bad_request(
-            "missing_input",
-            format!("`{field}` is required and must be a string"),
-        )
-        .param(if kind == Kind::Image {
-            "prompt"
-        } else {
-            "input"
-        })),
+        Some(Value::String(_)) => {}
+        Some(Value::Array(_)) if kind == Kind::Embedding => {}
+        _ => {
+            return Err(AppError::bad_request(
+                "missing_input",
+                format!("`{field}` is required and must be a string"),
+            )
+            .param(if kind == Kind::Image {
+                "prompt"
+            } else {
+                "input"
+            }));
+        }
     }
+    let mut texts = Vec::new();
+    if let Some(primary) = body.get(field) {
+        fields::strings(primary, &mut texts);
+    }
+    if let Some(body) = body.as_object() {
+        fields::field_strings(body, &[field], &mut texts);
+    }
+    Ok(texts.join("\n"))
 }
 
 #[tracing::instrument(name = "media", skip_all, fields(kind = kind.name()))]
@@ -128,10 +151,15 @@ async fn simple_inner(
     addr: Option<SocketAddr>,
     kind: Kind,
 ) -> Result<Response> {
-    let (bytes, body) = read_json(&gateway, body).await?;
+    let (mut bytes, mut body) = read_json(&gateway, body).await?;
     let caller = gateway
         .admit(&tenant, kind.name(), &headers, Some(&body), addr)
         .await?;
+    if fields::drops(gateway.config().guard.unknown_fields)
+        && fields::drop_unknown_request(&mut body, RequestKind::Media)
+    {
+        bytes = serde_json::to_vec(&body).unwrap_or_default().into();
+    }
     let (model, upstream) = upstream_of(&gateway, &body)?;
     let text = input_of(kind, &body)?;
     let check = gateway.check_input(&caller, &text).await;
@@ -190,6 +218,16 @@ async fn simple_inner(
         return Err(upstream_failure(&gateway, &caller, record, failure).await);
     };
     let labeled = kind == Kind::Image;
+    if labeled && let Some(stopped) = images_text_blocked(&gateway, &caller, &value) {
+        let notice = gateway.config().guard.output_notice.clone();
+        let record = record
+            .response(notice.clone())
+            .verdicts(check.verdicts(Some(stopped)))
+            .outcome(Outcome::BlockedOutput);
+        gateway.audit(&caller, record).await?;
+        let headers = aigc_headers(&gateway, &caller, "block", false);
+        return Ok((headers, AppError::bad_request("content_filter", notice)).into_response());
+    }
     let record = if labeled {
         let (text, verdict) = labeler.images(&caller, &mut value);
         record

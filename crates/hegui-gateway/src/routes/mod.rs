@@ -142,7 +142,7 @@ pub(crate) async fn blocked_input(
     stream: bool,
 ) -> Response {
     let risk = check.blocked.clone().unwrap_or_default();
-    tracing::info!(record = %caller.record_id, tenant = %caller.tenant, user = %caller.user, kind, %risk, "input blocked");
+    tracing::info!(record = %caller.record_id, tenant = ?caller.tenant, user = ?caller.user, kind, %risk, "input blocked");
     let refusal = gateway.config().guard.refusal_message.clone();
     let record = gateway
         .record(caller, kind, model)

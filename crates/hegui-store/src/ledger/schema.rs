@@ -126,9 +126,13 @@ pub struct StageVerdict {
     /// Its decision; absent for media outputs, which are labeled, not scanned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Decision>,
-    /// The hits behind the decision.
+    /// The hits behind the decision: the first ones found, at most a bound the writer sets
+    /// (the gateway keeps 32), so that a request of one word repeated cannot swell a record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hits: Vec<Hit>,
+    /// How many hits there were in all, when more than `hits` holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit_count: Option<u64>,
     /// The risk code a block is recorded under (classifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
@@ -157,6 +161,7 @@ impl StageVerdict {
             guard: None,
             verdict: Some(verdict),
             hits,
+            hit_count: None,
             risk: None,
             categories: Vec::new(),
             error: None,
@@ -174,6 +179,21 @@ impl StageVerdict {
             notes,
             ..StageVerdict::new(Stage::Output, Decision::Clean, Vec::new())
         }
+    }
+
+    /// Adds `hits` (of which `found` were found in all) to the ones kept, keeping at most
+    /// `keep`; [`StageVerdict::hit_count`] says how many there were when some are left out.
+    pub fn add_hits(&mut self, hits: impl IntoIterator<Item = Hit>, found: u64, keep: usize) {
+        let before = self.hit_count.unwrap_or(self.hits.len() as u64);
+        let room = keep.saturating_sub(self.hits.len());
+        self.hits.extend(hits.into_iter().take(room));
+        let total = before + found;
+        self.hit_count = (total > self.hits.len() as u64).then_some(total);
+    }
+
+    /// The number of hits in all, kept or not.
+    pub fn total_hits(&self) -> u64 {
+        self.hit_count.unwrap_or(self.hits.len() as u64)
     }
 
     /// The same verdict, attributed to the guard named `guard`.
