@@ -150,6 +150,14 @@ pub struct Limits {
     pub messages: usize,
     /// Seconds to receive a request's whole body; a slower client gets 408. Default 30.
     pub body_read_secs: u64,
+    /// Seconds to receive a request's headers, counted from when the connection is opened or
+    /// from the end of the previous answer on a kept-alive connection: a connection that sends
+    /// nothing for this long is closed. Default 10.
+    pub header_read_secs: u64,
+    /// Most client connections open at once; beyond it, new connections wait in the listen
+    /// backlog until one closes. Keep it below the process's file-descriptor limit. Default
+    /// 10000.
+    pub connections: usize,
 }
 
 impl Default for Limits {
@@ -165,6 +173,8 @@ impl Default for Limits {
             tracked_users: 100_000,
             messages: 10_000,
             body_read_secs: 30,
+            header_read_secs: 10,
+            connections: 10_000,
         }
     }
 }
@@ -463,6 +473,12 @@ impl Config {
         }
         if self.limits.body_read_secs == 0 {
             return Err(invalid("limits.body-read-secs", "must be greater than 0"));
+        }
+        if self.limits.header_read_secs == 0 {
+            return Err(invalid("limits.header-read-secs", "must be greater than 0"));
+        }
+        if self.limits.connections == 0 {
+            return Err(invalid("limits.connections", "must be greater than 0"));
         }
         if self.limits.messages == 0 {
             return Err(invalid("limits.messages", "must be greater than 0"));

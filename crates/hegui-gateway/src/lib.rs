@@ -51,12 +51,11 @@ mod guard;
 mod metrics;
 pub mod mock;
 mod routes;
+mod server;
 mod sse;
 mod state;
 mod upstream;
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -70,6 +69,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
+pub use server::serve;
 
 impl Gateway {
     /// The routes that need an API key, as (method, path, handler): the router is built from
@@ -218,46 +218,4 @@ async fn track(
     let status = response.status().as_u16();
     gateway.inner.metrics.request(&route, &status.to_string());
     response
-}
-
-/// Serves the gateway on `listener` until `shutdown` resolves, then stops accepting, drains
-/// open streams for at most `limits.shutdown-grace-secs` and returns. Every audit record of an
-/// answered request is committed before its response completes, so nothing is left to flush.
-pub async fn serve(
-    gateway: Gateway,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let grace = Duration::from_secs(gateway.config().limits.shutdown_grace_secs);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let app = gateway
-        .router()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let mut watch = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down: draining open streams");
-        let _ = stop_tx.send(true);
-    });
-    let deadline = async move {
-        let _ = watch.wait_for(|stopped| *stopped).await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => result?,
-        () = deadline => tracing::warn!("shutdown grace period over; closing open streams"),
-    }
-    // Stream tasks write their audit record before their last chunk; wait for them briefly.
-    gateway.inner.streams.close();
-    if tokio::time::timeout(Duration::from_secs(5), gateway.inner.streams.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            open = gateway.inner.streams.len(),
-            "streams still open after the grace period"
-        );
-    }
-    drop(stop_rx);
-    Ok(())
 }

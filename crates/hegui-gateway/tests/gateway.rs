@@ -6,6 +6,7 @@
 
 mod auth;
 mod bad_input;
+mod connections;
 mod fleet;
 mod identity;
 mod leaks;
