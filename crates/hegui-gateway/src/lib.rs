@@ -46,6 +46,8 @@ pub mod config;
 pub mod demo;
 mod error;
 mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gateway;
 mod guard;
 mod metrics;

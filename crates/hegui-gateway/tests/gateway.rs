@@ -10,6 +10,7 @@ mod connections;
 mod fleet;
 mod identity;
 mod leaks;
+mod output_props;
 mod records;
 mod util;
 
