@@ -1,0 +1,57 @@
+//! `hegui-py`: the Python extension module `hegui._hegui`, wrapped by the pure-Python package
+//! `hegui` (`python/hegui`), so that data teams scan corpora with the same matcher the gateway
+//! enforces with, instead of a bare Aho-Corasick without normalization or risk taxonomy.
+//!
+//! - [`lexicon`]: `Lexicon` (load, sample, scan, the batch scan without the GIL), `normalize`.
+//! - [`labels`]: GB 45438 implicit labels: read, add, verify (JSON documents the Python side
+//!   decodes).
+//! - [`offsets`]: UTF-8 byte offsets → Python string indices (code points).
+//!
+//! Errors are raised as `hegui.HeguiError` subclasses whose message is the CLI's `error:` line.
+//! Built by maturin with the `extension-module` feature (`scripts/build-wheel`); the behaviour
+//! is tested from Python (`tests/`).
+
+// pyo3's macros expand to `unsafe` FFI glue; this crate itself writes none.
+#![allow(unsafe_code)]
+
+use pyo3::prelude::*;
+
+pub mod labels;
+pub mod lexicon;
+pub mod offsets;
+
+pyo3::create_exception!(
+    hegui,
+    HeguiError,
+    pyo3::exceptions::PyException,
+    "Base of every error hegui raises; the message is the CLI's."
+);
+pyo3::create_exception!(
+    hegui,
+    LexiconError,
+    HeguiError,
+    "A lexicon could not be loaded or built (the path and, for TOML and TSV, the line)."
+);
+pyo3::create_exception!(
+    hegui,
+    LabelError,
+    HeguiError,
+    "A file could not be labeled, read or verified, or a key not loaded."
+);
+
+/// The extension module.
+#[pymodule]
+fn _hegui(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("HeguiError", py.get_type::<HeguiError>())?;
+    m.add("LexiconError", py.get_type::<LexiconError>())?;
+    m.add("LabelError", py.get_type::<LabelError>())?;
+    m.add_class::<lexicon::Lexicon>()?;
+    m.add_class::<lexicon::Hit>()?;
+    m.add_function(wrap_pyfunction!(lexicon::normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(labels::label_read, m)?)?;
+    m.add_function(wrap_pyfunction!(labels::label_add, m)?)?;
+    m.add_function(wrap_pyfunction!(labels::label_verify, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
