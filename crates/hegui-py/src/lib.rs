@@ -5,6 +5,7 @@
 //! - [`lexicon`]: `Lexicon` (load, sample, scan, the batch scan without the GIL), `normalize`.
 //! - [`labels`]: GB 45438 implicit labels: read, add, verify (JSON documents the Python side
 //!   decodes).
+//! - [`audit`]: the audit ledger's verification (`hegui audit verify`).
 //! - [`offsets`]: UTF-8 byte offsets → Python string indices (code points).
 //!
 //! Errors are raised as `hegui.HeguiError` subclasses whose message is the CLI's `error:` line.
@@ -16,6 +17,7 @@
 
 use pyo3::prelude::*;
 
+pub mod audit;
 pub mod labels;
 pub mod lexicon;
 pub mod offsets;
@@ -38,6 +40,12 @@ pyo3::create_exception!(
     HeguiError,
     "A file could not be labeled, read or verified, or a key not loaded."
 );
+pyo3::create_exception!(
+    hegui,
+    AuditError,
+    HeguiError,
+    "The audit database could not be opened or read, or a key not loaded."
+);
 
 /// The extension module.
 #[pymodule]
@@ -46,12 +54,14 @@ fn _hegui(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("HeguiError", py.get_type::<HeguiError>())?;
     m.add("LexiconError", py.get_type::<LexiconError>())?;
     m.add("LabelError", py.get_type::<LabelError>())?;
+    m.add("AuditError", py.get_type::<AuditError>())?;
     m.add_class::<lexicon::Lexicon>()?;
     m.add_class::<lexicon::Hit>()?;
     m.add_function(wrap_pyfunction!(lexicon::normalize, m)?)?;
     m.add_function(wrap_pyfunction!(labels::label_read, m)?)?;
     m.add_function(wrap_pyfunction!(labels::label_add, m)?)?;
     m.add_function(wrap_pyfunction!(labels::label_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(audit::audit_verify, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -10,7 +10,8 @@ TC260-003 Appendix A risk taxonomy), compiled from Rust; offsets are Python stri
 
 ``scan_batch`` takes a list, a pyarrow string array or a pandas Series and returns a
 pyarrow Table (record, start, end, risk, level, pattern), scanning with the GIL released on
-all cores. ``hegui.labels`` reads, writes and verifies GB 45438 implicit labels.
+all cores. ``hegui.labels`` reads, writes and verifies GB 45438 implicit labels;
+``hegui.audit.verify`` checks the gateway's audit ledger.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
-from . import _hegui, labels
-from ._hegui import HeguiError, Hit, LabelError, LexiconError, normalize
+from . import _hegui, audit, labels
+from ._hegui import AuditError, HeguiError, Hit, LabelError, LexiconError, normalize
 
 __all__ = [
+    "AuditError",
     "HeguiError",
     "Hit",
     "LabelError",
     "Lexicon",
     "LexiconError",
+    "audit",
     "labels",
     "normalize",
 ]

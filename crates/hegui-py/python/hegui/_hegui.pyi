@@ -13,6 +13,9 @@ class LexiconError(HeguiError):
 class LabelError(HeguiError):
     """A file could not be labeled, read or verified, or a key not loaded."""
 
+class AuditError(HeguiError):
+    """The audit database could not be opened or read, or a key not loaded."""
+
 class Hit:
     """One hit; ``start``/``end`` are Python string indices."""
 
@@ -51,3 +54,6 @@ def label_add(
     key: Optional[str] = None,
 ) -> str: ...
 def label_verify(path: str, public_keys: List[str]) -> str: ...
+def audit_verify(
+    database_url: str, public_keys: List[str] = ..., start: Optional[int] = None
+) -> str: ...
