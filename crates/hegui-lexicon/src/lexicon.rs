@@ -178,7 +178,7 @@ pub enum LoadError {
     /// `lexicon.toml` is invalid.
     #[error("`{file}`: {message}")]
     Manifest {
-        /// The file.
+        /// The file, with `:LINE` when the error has a place.
         file: String,
         /// What is wrong.
         message: String,
@@ -274,9 +274,23 @@ impl Lexicon {
         files: &[(&str, &str)],
         allow: Option<&str>,
     ) -> Result<Lexicon, LoadError> {
-        let manifest: Manifest = toml::from_str(manifest).map_err(|err| LoadError::Manifest {
-            file: "lexicon.toml".into(),
-            message: err.message().to_string(),
+        let manifest: Manifest = toml::from_str(manifest).map_err(|err| {
+            // The line, as TSV errors give theirs: `lexicon.toml:LINE`.
+            let file = match err.span() {
+                Some(span) => format!(
+                    "lexicon.toml:{}",
+                    manifest.as_bytes()[..span.start.min(manifest.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                ),
+                None => "lexicon.toml".into(),
+            };
+            LoadError::Manifest {
+                file,
+                message: err.message().to_string(),
+            }
         })?;
         let mut entries = Vec::new();
         for (file, text) in files {
@@ -456,15 +470,21 @@ mod tests {
     }
 
     #[test]
-    fn manifest_errors_name_the_file() {
-        let e = Lexicon::from_sources("name = 1\n", &[], None).unwrap_err();
-        assert!(e.to_string().starts_with("`lexicon.toml`: "), "{e}");
-        let e = Lexicon::from_sources(
-            "name=\"a\"\nversion=\"1\"\n[normalize]\nbogus = true\n",
-            &[],
-            None,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("bogus"), "{e}");
+    fn manifest_errors_name_the_file_and_line() {
+        // (manifest, start of the message, a word it must contain)
+        for (manifest, start, word) in [
+            ("name = 1\n", "`lexicon.toml:1`: ", "string"),
+            ("name = \"a\"\nversion = \n", "`lexicon.toml:2`: ", "quoted"),
+            (
+                "name=\"a\"\nversion=\"1\"\n[normalize]\nbogus = true\n",
+                "`lexicon.toml:4`: ",
+                "bogus",
+            ),
+        ] {
+            let e = Lexicon::from_sources(manifest, &[], None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(start) && e.contains(word), "{manifest:?}: {e}");
+        }
     }
 }
