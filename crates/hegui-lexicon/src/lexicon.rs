@@ -168,12 +168,14 @@ pub const MAX_COMBO_PARTS: usize = 8;
 #[non_exhaustive]
 pub enum LoadError {
     /// A file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    // The cause is in the message and deliberately not a `source()`: callers that print the
+    // chain (`{:#}` in the CLI) would show it twice.
+    #[error("cannot read `{path}`: {cause}")]
     Io {
         /// The path.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// `lexicon.toml` is invalid.
     #[error("`{file}`: {message}")]
@@ -227,21 +229,21 @@ impl Lexicon {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Lexicon, LoadError> {
         let dir = dir.as_ref();
         let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            std::fs::read_to_string(path).map_err(|cause| LoadError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })
         };
         let manifest = read(&dir.join("lexicon.toml"))?;
-        let listing = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        let listing = std::fs::read_dir(dir).map_err(|cause| LoadError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause,
         })?;
         let mut names = Vec::new();
         for item in listing {
-            let item = item.map_err(|source| LoadError::Io {
+            let item = item.map_err(|cause| LoadError::Io {
                 path: dir.to_path_buf(),
-                source,
+                cause,
             })?;
             let name = item.file_name().to_string_lossy().into_owned();
             if name.ends_with(".tsv") && name != "allow.tsv" {

@@ -16,7 +16,7 @@ GOOD_TSV = "pattern\trisk\tlevel\tnote\n赌博\tA.1.h\tblock\t\n"
 # a single file's content, and a fragment the message must contain)
 CASES = [
     ("missing path", None, "does-not-exist"),
-    ("bad toml", {"lexicon.toml": 'name = "x"\nversion = \n', "a.tsv": GOOD_TSV}, "line 2"),
+    ("bad toml", {"lexicon.toml": 'name = "x"\nversion = \n', "a.tsv": GOOD_TSV}, "lexicon.toml:2"),
     ("no manifest", {"a.tsv": GOOD_TSV}, "lexicon.toml"),
     (
         "bad tsv line",
