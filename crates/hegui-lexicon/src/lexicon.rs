@@ -486,7 +486,10 @@ mod tests {
             let e = Lexicon::from_sources(manifest, &[], None)
                 .unwrap_err()
                 .to_string();
-            assert!(e.starts_with(start) && e.contains(word), "{manifest:?}: {e}");
+            assert!(
+                e.starts_with(start) && e.contains(word),
+                "{manifest:?}: {e}"
+            );
         }
     }
 }

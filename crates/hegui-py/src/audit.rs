@@ -29,10 +29,7 @@ pub fn audit_verify(
             let mut ring = KeyRing::new();
             for path in &public_keys {
                 ring.insert(VerifyingKey::load(path).map_err(|e| {
-                    AuditError::new_err(format!(
-                        "cannot load public key `{}`: {e}",
-                        path.display()
-                    ))
+                    AuditError::new_err(format!("cannot load public key `{}`: {e}", path.display()))
                 })?);
             }
             Some(ring)

@@ -119,7 +119,10 @@ pub fn label_verify(py: Python<'_>, path: PathBuf, public_keys: Vec<PathBuf>) ->
         let mut ring = KeyRing::new();
         for key in &public_keys {
             ring.insert(VerifyingKey::load(key).map_err(|e| {
-                err(format!("cannot load the public key `{}`: {e}", key.display()))
+                err(format!(
+                    "cannot load the public key `{}`: {e}",
+                    key.display()
+                ))
             })?);
         }
         let bytes = read_file(&path)?;

@@ -96,8 +96,8 @@ impl Lexicon {
     /// The bundled sample lexicon (what `hegui scan` uses without `--lexicon`).
     #[staticmethod]
     fn sample() -> PyResult<Lexicon> {
-        let matcher = Matcher::build(&Source::sample())
-            .map_err(|e| LexiconError::new_err(e.to_string()))?;
+        let matcher =
+            Matcher::build(&Source::sample()).map_err(|e| LexiconError::new_err(e.to_string()))?;
         Ok(Lexicon {
             matcher: Arc::new(matcher),
         })
@@ -216,11 +216,14 @@ struct Columns {
     rules: Vec<Arc<Rule>>,
 }
 
+/// One hit of a batch: record, start, end (string indices), rule.
+type Found = (u64, u64, u64, Arc<Rule>);
+
 /// Scans `texts` in `threads` contiguous slices and concatenates the hits in record order.
 fn scan_parallel(matcher: &Matcher, texts: &[Option<String>], threads: usize) -> Columns {
     let threads = threads.clamp(1, texts.len().max(1));
     let per = texts.len().div_ceil(threads).max(1);
-    let parts: Vec<Vec<(u64, u64, u64, Arc<Rule>)>> = if threads == 1 {
+    let parts: Vec<Vec<Found>> = if threads == 1 {
         vec![scan_slice(matcher, texts, 0)]
     } else {
         std::thread::scope(|scope| {
@@ -260,11 +263,7 @@ fn scan_parallel(matcher: &Matcher, texts: &[Option<String>], threads: usize) ->
     out
 }
 
-fn scan_slice(
-    matcher: &Matcher,
-    texts: &[Option<String>],
-    first: usize,
-) -> Vec<(u64, u64, u64, Arc<Rule>)> {
+fn scan_slice(matcher: &Matcher, texts: &[Option<String>], first: usize) -> Vec<Found> {
     let mut out = Vec::new();
     for (i, text) in texts.iter().enumerate() {
         let Some(text) = text else { continue };

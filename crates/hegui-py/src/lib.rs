@@ -14,6 +14,9 @@
 
 // pyo3's macros expand to `unsafe` FFI glue; this crate itself writes none.
 #![allow(unsafe_code)]
+// Python arguments arrive as owned values (pyo3 extracts `String`, `PathBuf`, `Vec` from Python
+// objects; borrowing `&str` needs the non-abi3 API below CPython 3.10).
+#![allow(clippy::needless_pass_by_value)]
 
 use pyo3::prelude::*;
 

@@ -38,18 +38,24 @@ def keys(tmp_path, hegui_bin) -> tuple[Path, Path]:
     return stem.with_suffix(".key"), stem.with_suffix(".pub")
 
 
+@pytest.fixture(params=MEDIA, ids=[m[0] for m in MEDIA])
+def media(request, tmp_path) -> tuple[Path, Path]:
+    """A file of each format, and where its labeled copy goes."""
+    name, content = request.param
+    src = tmp_path / name
+    src.write_bytes(content)
+    return src, tmp_path / f"labeled-{name}"
+
+
 def cli_json(hegui_bin: Path, *args: str) -> list:
     run = subprocess.run([str(hegui_bin), "label", *args, "--format", "json"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
 
 
-@pytest.mark.parametrize("name, content", MEDIA, ids=[m[0] for m in MEDIA])
-def test_python_labels_are_read_and_verified_by_the_cli(name, content, tmp_path, hegui_bin, keys):
+def test_python_labels_are_read_and_verified_by_the_cli(media, hegui_bin, keys):
     secret, public = keys
-    src = tmp_path / name
-    src.write_bytes(content)
-    dst = tmp_path / f"labeled-{name}"
+    src, dst = media
     produce_id = hegui.labels.add(src, dst, producer="hegui-test", key=secret)
     assert produce_id.startswith("sm3-") and len(produce_id) == 20
     [read] = cli_json(hegui_bin, "read", str(dst))
@@ -61,12 +67,9 @@ def test_python_labels_are_read_and_verified_by_the_cli(name, content, tmp_path,
     assert hegui.labels.verify(dst, public)["result"] == verified["result"]
 
 
-@pytest.mark.parametrize("name, content", MEDIA, ids=[m[0] for m in MEDIA])
-def test_cli_labels_are_read_and_verified_in_python(name, content, tmp_path, hegui_bin, keys):
+def test_cli_labels_are_read_and_verified_in_python(media, hegui_bin, keys):
     secret, public = keys
-    src = tmp_path / name
-    src.write_bytes(content)
-    dst = tmp_path / f"labeled-{name}"
+    src, dst = media
     subprocess.run(
         [str(hegui_bin), "label", "add", str(src), "--producer", "cli", "--produce-id", "id-1",
          "--key", str(secret), "-o", str(dst)],
