@@ -19,44 +19,89 @@ use crate::LexiconError;
 use crate::offsets::CodePoints;
 
 /// One hit: a rule matched the text between `start` and `end` (Python string indices).
-#[pyclass(frozen, get_all, module = "hegui")]
+///
+/// The rule's strings are shared with the matcher and become Python strings only when read,
+/// so a scan whose hits are counted or filtered by level allocates one string per hit.
+#[pyclass(frozen, module = "hegui")]
 #[derive(Debug, Clone)]
 pub struct Hit {
-    /// Index of the first matched character.
-    pub start: usize,
-    /// Index just after the last matched character.
-    pub end: usize,
-    /// Appendix A risk code (or a custom one).
-    pub risk: String,
-    /// `block`, `review` or `flag`.
-    pub level: &'static str,
-    /// The pattern as written in the lexicon (`<mobile>` etc. for PII).
-    pub pattern: String,
-    /// The note from the lexicon.
-    pub note: String,
-    /// The matched text; for PII the masked value.
-    pub text: String,
-    /// The PII kind (`mobile`, `resident-id`, …) or `None`.
-    pub pii: Option<&'static str>,
+    start: usize,
+    end: usize,
+    rule: Arc<Rule>,
+    text: String,
+    pii: Option<&'static str>,
 }
 
 #[pymethods]
 impl Hit {
+    /// Index of the first matched character.
+    #[getter]
+    fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Index just after the last matched character.
+    #[getter]
+    fn end(&self) -> usize {
+        self.end
+    }
+
+    /// Appendix A risk code (or a custom one).
+    #[getter]
+    fn risk(&self) -> &str {
+        &self.rule.risk
+    }
+
+    /// `block`, `review` or `flag`.
+    #[getter]
+    fn level(&self) -> &'static str {
+        self.rule.level.as_str()
+    }
+
+    /// The pattern as written in the lexicon (`<mobile>` etc. for PII).
+    #[getter]
+    fn pattern(&self) -> &str {
+        &self.rule.pattern
+    }
+
+    /// The note from the lexicon.
+    #[getter]
+    fn note(&self) -> &str {
+        &self.rule.note
+    }
+
+    /// The matched text; for PII the masked value.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The PII kind (`mobile`, `resident-id`, …) or `None`.
+    #[getter]
+    fn pii(&self) -> Option<&'static str> {
+        self.pii
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Hit(start={}, end={}, risk={:?}, level={:?}, pattern={:?}, text={:?})",
-            self.start, self.end, self.risk, self.level, self.pattern, self.text
+            self.start,
+            self.end,
+            self.rule.risk,
+            self.rule.level.as_str(),
+            self.rule.pattern,
+            self.text
         )
     }
 
     /// `(start, end, risk, level, pattern)`, for comparisons and DataFrames.
-    fn as_tuple(&self) -> (usize, usize, String, &'static str, String) {
+    fn as_tuple(&self) -> (usize, usize, &str, &'static str, &str) {
         (
             self.start,
             self.end,
-            self.risk.clone(),
-            self.level,
-            self.pattern.clone(),
+            &self.rule.risk,
+            self.rule.level.as_str(),
+            &self.rule.pattern,
         )
     }
 }
@@ -128,18 +173,15 @@ impl Lexicon {
         let text = text.as_str();
         let hits = self.matcher.find_all(text);
         let mut cp = CodePoints::new(text);
-        hits.iter()
+        hits.into_iter()
             .map(|h| {
                 let start = cp.at(h.start);
                 Hit {
                     start,
                     end: cp.from(h.start, start, h.end),
-                    risk: h.rule.risk.clone(),
-                    level: h.rule.level.as_str(),
-                    pattern: h.rule.pattern.clone(),
-                    note: h.rule.note.clone(),
                     text: h.display_text(text),
                     pii: h.pii.as_ref().map(|p| p.kind.as_str()),
+                    rule: h.rule,
                 }
             })
             .collect()
