@@ -191,7 +191,10 @@ impl Lexicon {
     /// `threads` threads with the GIL released. Returns the columns record, start and
     /// end (u64, string indices) and rule (u32, an index into the returned rules) as
     /// little-endian bytes, and the rules as `(pattern, risk, level)`.
-    #[allow(clippy::type_complexity)]
+    #[expect(
+        clippy::type_complexity,
+        reason = "the tuple is the Python return value"
+    )]
     fn _scan_columns<'py>(
         &self,
         py: Python<'py>,

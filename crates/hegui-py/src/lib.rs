@@ -9,14 +9,20 @@
 //! - [`offsets`]: UTF-8 byte offsets → Python string indices (code points).
 //!
 //! Errors are raised as `hegui.HeguiError` subclasses whose message is the CLI's `error:` line.
-//! Built by maturin with the `extension-module` feature (`scripts/build-wheel`); the behaviour
-//! is tested from Python (`tests/`).
+//! The behaviour is tested from Python (`tests/`, run by `scripts/test`).
+//!
+//! Not for: Rust callers (use `hegui-lexicon`, `hegui-label` and `hegui-store` directly), or
+//! streamed model output (the streaming scanner stays in the gateway).
+//!
+//! Cargo feature `extension-module` (off by default): do not link libpython, the interpreter
+//! that imports the module provides it; maturin turns it on (`pyproject.toml`,
+//! `scripts/build-wheel`), plain cargo builds leave it off.
 
-// pyo3's macros expand to `unsafe` FFI glue; this crate itself writes none.
-#![allow(unsafe_code)]
-// Python arguments arrive as owned values (pyo3 extracts `String`, `PathBuf`, `Vec` from Python
-// objects; borrowing `&str` needs the non-abi3 API below CPython 3.10).
-#![allow(clippy::needless_pass_by_value)]
+#![expect(
+    clippy::needless_pass_by_value,
+    reason = "Python arguments arrive as owned values (pyo3 extracts `String`, `PathBuf` and \
+              `Vec`; borrowing `&str` needs the non-abi3 API below CPython 3.10)"
+)]
 
 use pyo3::prelude::*;
 
