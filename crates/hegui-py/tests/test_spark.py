@@ -1,6 +1,8 @@
 """The Spark example (examples/spark/corpus_scan.py) in local mode (local[2]) on a JSONL and a
-Parquet source, checked against `hegui scan --jsonl` on the same records: the same offending
-records with the same hits, and the same per-source counts. Skipped loudly without Java."""
+Parquet source, checked against `hegui scan --jsonl` on the same records (the same offending
+records with the same hits, the same per-source counts) and against `hegui corpus audit
+--scan-all` (the same records per source with a block, a review-only and a PII hit). Skipped
+loudly without Java."""
 
 from __future__ import annotations
 
@@ -37,9 +39,10 @@ def test_spark_job_equals_the_cli(tmp_path, hegui_bin, evasion):
         if name.endswith(".jsonl"):
             with (tmp_path / name).open("w", encoding="utf-8") as f:
                 for i, t in enumerate(texts, 1):
-                    f.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
+                    f.write(json.dumps({"id": i, "text": t, "source": name}, ensure_ascii=False) + "\n")
         else:
-            pq.write_table(pa.table({"id": list(range(1, len(texts) + 1)), "text": texts}), tmp_path / name)
+            ids = list(range(1, len(texts) + 1))
+            pq.write_table(pa.table({"id": ids, "text": texts, "source": [name] * len(texts)}), tmp_path / name)
 
     compiled = tmp_path / "sample.hgl"
     subprocess.run([str(hegui_bin), "lexicon", "build", str(REPO / "data/lexicon"), "-o", str(compiled)],
@@ -73,3 +76,28 @@ def test_spark_job_equals_the_cli(tmp_path, hegui_bin, evasion):
         assert counts[name]["hits"] == sum(len(h) for h in want)
         assert counts[name]["by_risk"] == by_risk
     assert len(got) > 100
+
+    # `hegui corpus audit` over every record: its per-source tallies from the Spark rows.
+    audit = subprocess.run(
+        [str(hegui_bin), "corpus", "audit", *(str(tmp_path / n) for n in sources), "--scan-all",
+         "--source-field", "source", "--sample", "100000", "--lexicon", str(compiled), "--format", "json"],
+        capture_output=True, text=True,
+    )
+    report = json.loads(audit.stdout)
+    tallies = []
+    for row in report["sources"]:
+        mine = [r["hits"] for (source, _), r in got.items() if source == row["name"]]
+        literal = [[h for h in hits if not h["pattern"].startswith("<")] for hits in mine]
+        block = sum(1 for hits in literal if any(h["level"] == "block" for h in hits))
+        review = sum(
+            1 for hits in literal
+            if not any(h["level"] == "block" for h in hits) and any(h["level"] == "review" for h in hits)
+        )
+        pii = sum(1 for hits in mine if any(h["pattern"].startswith("<") for h in hits))
+        assert row["records"] == counts[row["name"]]["records"]
+        assert (row["illegal"]["successes"], row["review"], row["personal_information"]["successes"]) == (
+            block, review, pii), row["name"]
+        tallies.append((block, review, pii))
+    # Each tally is non-zero somewhere, so the comparison above could fail.
+    assert all(sum(column) > 0 for column in zip(*tallies)), tallies
+    assert sorted(r["name"] for r in report["sources"]) == sorted(sources)
