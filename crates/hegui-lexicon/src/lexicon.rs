@@ -168,17 +168,19 @@ pub const MAX_COMBO_PARTS: usize = 8;
 #[non_exhaustive]
 pub enum LoadError {
     /// A file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    // The cause is in the message and deliberately not a `source()`: callers that print the
+    // chain (`{:#}` in the CLI) would show it twice.
+    #[error("cannot read `{path}`: {cause}")]
     Io {
         /// The path.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// `lexicon.toml` is invalid.
     #[error("`{file}`: {message}")]
     Manifest {
-        /// The file.
+        /// The file, with `:LINE` when the error has a place.
         file: String,
         /// What is wrong.
         message: String,
@@ -227,21 +229,21 @@ impl Lexicon {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Lexicon, LoadError> {
         let dir = dir.as_ref();
         let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            std::fs::read_to_string(path).map_err(|cause| LoadError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })
         };
         let manifest = read(&dir.join("lexicon.toml"))?;
-        let listing = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        let listing = std::fs::read_dir(dir).map_err(|cause| LoadError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause,
         })?;
         let mut names = Vec::new();
         for item in listing {
-            let item = item.map_err(|source| LoadError::Io {
+            let item = item.map_err(|cause| LoadError::Io {
                 path: dir.to_path_buf(),
-                source,
+                cause,
             })?;
             let name = item.file_name().to_string_lossy().into_owned();
             if name.ends_with(".tsv") && name != "allow.tsv" {
@@ -274,9 +276,23 @@ impl Lexicon {
         files: &[(&str, &str)],
         allow: Option<&str>,
     ) -> Result<Lexicon, LoadError> {
-        let manifest: Manifest = toml::from_str(manifest).map_err(|err| LoadError::Manifest {
-            file: "lexicon.toml".into(),
-            message: err.message().to_string(),
+        let manifest: Manifest = toml::from_str(manifest).map_err(|err| {
+            // The line, as TSV errors give theirs: `lexicon.toml:LINE`.
+            let file = match err.span() {
+                Some(span) => format!(
+                    "lexicon.toml:{}",
+                    manifest.as_bytes()[..span.start.min(manifest.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1
+                ),
+                None => "lexicon.toml".into(),
+            };
+            LoadError::Manifest {
+                file,
+                message: err.message().to_string(),
+            }
         })?;
         let mut entries = Vec::new();
         for (file, text) in files {
@@ -456,15 +472,24 @@ mod tests {
     }
 
     #[test]
-    fn manifest_errors_name_the_file() {
-        let e = Lexicon::from_sources("name = 1\n", &[], None).unwrap_err();
-        assert!(e.to_string().starts_with("`lexicon.toml`: "), "{e}");
-        let e = Lexicon::from_sources(
-            "name=\"a\"\nversion=\"1\"\n[normalize]\nbogus = true\n",
-            &[],
-            None,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("bogus"), "{e}");
+    fn manifest_errors_name_the_file_and_line() {
+        // (manifest, start of the message, a word it must contain)
+        for (manifest, start, word) in [
+            ("name = 1\n", "`lexicon.toml:1`: ", "string"),
+            ("name = \"a\"\nversion = \n", "`lexicon.toml:2`: ", "quoted"),
+            (
+                "name=\"a\"\nversion=\"1\"\n[normalize]\nbogus = true\n",
+                "`lexicon.toml:4`: ",
+                "bogus",
+            ),
+        ] {
+            let e = Lexicon::from_sources(manifest, &[], None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(start) && e.contains(word),
+                "{manifest:?}: {e}"
+            );
+        }
     }
 }

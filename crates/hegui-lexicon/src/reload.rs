@@ -65,9 +65,9 @@ impl SharedMatcher {
         let matcher = if path.is_dir() {
             Matcher::build(&Lexicon::from_dir(path)?)?
         } else {
-            let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            let bytes = std::fs::read(path).map_err(|cause| LoadError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })?;
             Matcher::from_bytes(&bytes)?
         };

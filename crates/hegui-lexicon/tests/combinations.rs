@@ -263,11 +263,11 @@ fn the_window_must_be_in_range() {
     for (manifest, want) in [
         (
             "name = \"c\"\nversion = \"1\"\n[combinations]\nwindow = 0\n",
-            "`lexicon.toml`: combination window `0` is out of range: expected 1 to 200 normalized characters",
+            "`lexicon.toml:4`: combination window `0` is out of range: expected 1 to 200 normalized characters",
         ),
         (
             "name = \"c\"\nversion = \"1\"\n[combinations]\nwindow = 201\n",
-            "`lexicon.toml`: combination window `201` is out of range: expected 1 to 200 normalized characters",
+            "`lexicon.toml:4`: combination window `201` is out of range: expected 1 to 200 normalized characters",
         ),
     ] {
         let err = Lexicon::from_sources(manifest, &[("c.tsv", TSV)], None).unwrap_err();

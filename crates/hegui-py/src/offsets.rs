@@ -1,0 +1,48 @@
+//! UTF-8 byte offsets → Python string indices.
+//!
+//! The matcher reports byte spans in the UTF-8 text; Python indexes a `str` by code point, so
+//! `text[hit.start:hit.end]` must use code-point offsets. Conversions walk the text once,
+//! forward, for offsets given in nondecreasing order (hits are sorted by start).
+
+/// A forward-only byte → code-point converter over one text.
+#[derive(Debug)]
+pub struct CodePoints<'a> {
+    text: &'a [u8],
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CodePoints<'a> {
+    /// A converter positioned at the start of `text`.
+    pub fn new(text: &'a str) -> CodePoints<'a> {
+        CodePoints {
+            text: text.as_bytes(),
+            byte: 0,
+            chars: 0,
+        }
+    }
+
+    /// The code-point index of byte offset `byte` (a char boundary). Offsets at or after the
+    /// previous call's move the cursor; an earlier one is counted from there without moving it.
+    pub fn at(&mut self, byte: usize) -> usize {
+        if byte >= self.byte {
+            self.chars += count_chars(&self.text[self.byte..byte]);
+            self.byte = byte;
+            self.chars
+        } else {
+            self.chars - count_chars(&self.text[byte..self.byte])
+        }
+    }
+
+    /// The code-point index of `end`, counted from `start` whose index is `start_cp`
+    /// (`start <= end`), without moving the cursor.
+    pub fn from(&self, start: usize, start_cp: usize, end: usize) -> usize {
+        start_cp + count_chars(&self.text[start..end])
+    }
+}
+
+/// Code points in a UTF-8 slice: the bytes that are not continuation bytes.
+#[inline]
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
