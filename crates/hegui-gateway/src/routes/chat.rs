@@ -182,7 +182,7 @@ async fn chat_inner(
             .inner
             .metrics
             .upstream_latency(upstream_started.elapsed().as_secs_f64());
-        return Ok(super::chat_stream::start(
+        return super::chat_stream::start(
             &gateway,
             caller,
             record,
@@ -190,7 +190,8 @@ async fn chat_inner(
             upstream.name.clone(),
             before_upstream,
             response,
-        ));
+        )
+        .await;
     }
     let answer = match read_upstream(&gateway, upstream, response).await {
         Ok(b) => b,
