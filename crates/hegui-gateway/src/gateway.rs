@@ -380,7 +380,8 @@ impl Gateway {
     /// Records a malformed request of `tenant` (a 400, 404 or 413 that no guard recorded):
     /// outcome `refused`, stage `admission`, guard `request`, the error code in its notes; no
     /// body is kept. At most one such record per tenant, error code and second, so that a flood of bad
-    /// requests cannot fill the ledger; every one is counted in `hegui_refusals`.
+    /// requests cannot fill the ledger; every one is counted in `hegui_refusals`. Nothing is
+    /// recorded in `pass-through` mode.
     pub(crate) async fn refused_request(
         &self,
         tenant: &Tenant,
@@ -389,7 +390,7 @@ impl Gateway {
         error: AppError,
     ) -> AppError {
         let malformed = matches!(error.status.as_u16(), 400 | 404 | 413);
-        if !malformed || error.record_id.is_some() {
+        if !malformed || error.record_id.is_some() || self.inner.config.pass_through {
             return error;
         }
         self.inner.metrics.refusal("request", error.code);

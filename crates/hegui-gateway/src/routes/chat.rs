@@ -133,6 +133,9 @@ async fn chat_inner(
     addr: Option<SocketAddr>,
 ) -> Result<Response> {
     let (mut bytes, mut body) = read_json(&gateway, body).await?;
+    if gateway.config().pass_through {
+        return super::pass_through(&gateway, &body, "chat/completions", bytes).await;
+    }
     let caller = gateway
         .admit(&tenant, "chat", &headers, Some(&body), addr)
         .await?;

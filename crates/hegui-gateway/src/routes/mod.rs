@@ -100,6 +100,28 @@ pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, V
     Ok((bytes, value))
 }
 
+/// `pass-through = true` (measuring only): the request to its model's upstream as it came, the
+/// answer back as the upstream sends it (streamed or not): no guard, no label, no record.
+pub(crate) async fn pass_through(
+    gateway: &Gateway,
+    body: &Value,
+    path: &str,
+    bytes: Bytes,
+) -> Result<Response> {
+    let (_, upstream) = upstream_of(gateway, body)?;
+    let response = crate::upstream::call_upstream(gateway, upstream, path, bytes)
+        .await
+        .map_err(|(status, message)| AppError::new(status, "upstream_error", message))?;
+    let status = response.status();
+    let kind = response.headers().get(header::CONTENT_TYPE).cloned();
+    let mut answer = Response::new(Body::from_stream(response.bytes_stream()));
+    *answer.status_mut() = status;
+    if let Some(kind) = kind {
+        answer.headers_mut().insert(header::CONTENT_TYPE, kind);
+    }
+    Ok(answer)
+}
+
 pub(crate) fn upstream_of<'a>(
     gateway: &'a Gateway,
     body: &Value,
