@@ -52,6 +52,7 @@ mod gateway;
 mod guard;
 mod metrics;
 pub mod mock;
+mod refusals;
 mod routes;
 mod server;
 mod sse;
