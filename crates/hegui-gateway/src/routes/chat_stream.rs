@@ -34,14 +34,20 @@ use crate::sse::SseParser;
 pub(crate) async fn start(
     gateway: &Gateway,
     caller: Caller,
-    record: NewRecord,
+    mut record: NewRecord,
     check: InputCheck,
     upstream_name: String,
     before_upstream: Duration,
     response: reqwest::Response,
 ) -> Result<Response, AppError> {
+    // The request goes into the `started` record only; the completion is built from the rest.
+    let request = std::mem::take(&mut record.request);
+    let started = NewRecord {
+        request,
+        ..record.clone()
+    };
     gateway
-        .audit(&caller, record.clone().outcome(Outcome::Started))
+        .audit(&caller, started.outcome(Outcome::Started))
         .await?;
     // The output verdict is not known yet: the header gives the input's.
     let headers = aigc_headers(gateway, &caller, check.verdict.as_str(), true);
@@ -232,12 +238,10 @@ impl StreamTask {
         let labeler = &gateway.inner.pipeline.label;
         let label = labeler.label(&self.caller);
         let output: Vec<StageVerdict> = chain.verdicts();
-        // The request is in the `started` record already.
         let record = self
             .record
             .clone()
             .with_id(self.caller.record_id.completion())
-            .request(String::new())
             .response(response_text)
             .verdicts(self.check.verdicts(output))
             .label(label.to_json_wrapped())
