@@ -6,8 +6,8 @@
 # Same stack as run.sh: the mock upstream on loopback; hegui with every guard on (auth, user
 # state, rate-limit check, lexicon input guard, output guard, explicit + implicit label) and the
 # durable SQLite audit ledger; LiteLLM proxy 1.102.4 (config only, no database) against the same
-# mock. hegui has no pass-through switch (no config turns the guards or the ledger off), so
-# there is no "guards and ledger off" row.
+# mock; and the same hegui binary with `pass-through = true` (no guard, no label, no audit
+# record: what this stack does on these cores without hegui's duties).
 #
 # Fixed rates: ROUNDS rounds, each round measuring every RATE against every target in turn
 # (interleaved, so a slow spell of the machine hits all targets alike); medians over the rounds
@@ -34,6 +34,7 @@ QUIET_WAIT="${QUIET_WAIT:-600}"
 MOCK_PORT=9311
 HEGUI_PORT=9312
 LITELLM_PORT=9313
+PASS_PORT=9314
 BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
 
 log() { echo "[openloop] $(date -u +%H:%M:%S) $*" >&2; }
@@ -50,8 +51,13 @@ start_mock "$MOCK_PORT" "$WORK/mock.log"
 BENCH_KEY="$(new_key)"
 bench_config "$HEGUI_PORT" "sqlite:$WORK/bench.db" "$MOCK_PORT" > "$WORK/hegui.toml"
 start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
+# The same binary and config with the guards, labels and ledger off, on a database of its own.
+{ echo "pass-through = true"
+  sed -e "s/:$HEGUI_PORT\"/:$PASS_PORT\"/" -e "s#bench.db#pass.db#" "$WORK/hegui.toml"
+} > "$WORK/pass.toml"
+start_hegui "$WORK/pass.toml" "$WORK/pass.log"
 
-TARGETS="direct hegui"
+TARGETS="direct hegui pass"
 if [ "${SKIP_LITELLM:-0}" != 1 ]; then
   VENV="$(litellm_venv)"
   cat > "$WORK/litellm.yaml" <<YAML
@@ -86,10 +92,11 @@ url_of() {
   case "$1" in
     direct) echo "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" ;;
     hegui) echo "http://127.0.0.1:$HEGUI_PORT/v1/chat/completions" ;;
+    pass) echo "http://127.0.0.1:$PASS_PORT/v1/chat/completions" ;;
     litellm) echo "http://127.0.0.1:$LITELLM_PORT/v1/chat/completions" ;;
   esac
 }
-key_of() { if [ "$1" = hegui ]; then echo "$BENCH_KEY"; else echo mock; fi; }
+key_of() { case "$1" in hegui | pass) echo "$BENCH_KEY" ;; *) echo mock ;; esac; }
 
 # measure KIND TARGET RATE ROUND DURATION → appends one JSON line to $RESULTS and echoes it
 measure() {
@@ -163,7 +170,7 @@ python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 name = {"direct": "mock direct", "hegui": "hegui (all guards, durable ledger)",
-        "litellm": "LiteLLM proxy 1.102.4"}
+        "pass": "hegui pass-through (no guard, no ledger)", "litellm": "LiteLLM proxy 1.102.4"}
 med = statistics.median
 fixed = [r for r in rows if r["kind"] == "fixed"]
 by = {}
@@ -174,7 +181,7 @@ print("| target | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | add
 print("|---|---|---|---|---|---|---|---|---|")
 rates = sorted({r["rate"] for r in fixed})
 for rate in rates:
-    for t in ("direct", "hegui", "litellm"):
+    for t in ("direct", "hegui", "pass", "litellm"):
         rs = by.get((t, rate))
         if not rs:
             continue
@@ -194,7 +201,7 @@ if mx:
     print("| target | steps (rate: achieved, p99 ms) | maximum req/s |")
     print("|---|---|---|")
     best = {}
-    for t in ("direct", "hegui", "litellm"):
+    for t in ("direct", "hegui", "pass", "litellm"):
         rs = [r for r in mx if r["target"] == t]
         if not rs:
             continue
@@ -206,6 +213,8 @@ if mx:
     if best.get("hegui") and best.get("litellm"):
         print()
         print("hegui / LiteLLM maximum: %.1f×" % (best["hegui"] / best["litellm"]))
+    if best.get("hegui") and best.get("pass"):
+        print("hegui / the same binary in pass-through maximum: %.0f %%" % (100 * best["hegui"] / best["pass"]))
     if best.get("hegui") and best.get("direct"):
         print("hegui / mock direct maximum: %.0f %%" % (100 * best["hegui"] / best["direct"]))
 PY

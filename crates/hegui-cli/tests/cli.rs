@@ -23,4 +23,6 @@ mod hgr;
 
 mod serve;
 
+mod fleet;
+
 mod toolkit;

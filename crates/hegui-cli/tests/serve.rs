@@ -3,10 +3,15 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use hegui_store::ledger::StreamState;
 
 /// A running `hegui serve --demo` on a free port, with its database in a temporary directory.
 pub(crate) struct Server {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) base: String,
     pub(crate) key: String,
     db: String,
@@ -31,19 +36,28 @@ impl Server {
         let mut command = Command::new(assert_cmd::cargo::cargo_bin("hegui"));
         command
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .args(extra);
         match db {
             Some(db) => command.env("HEGUI_DATABASE_URL", db),
             None => command.env_remove("HEGUI_DATABASE_URL"),
         };
+        Server::listening(command, true)
+    }
+
+    /// Starts `command` (a `hegui serve`) and waits until it says where it listens; with
+    /// `key_on_stdout` (the demo), its first line of output is the API key.
+    pub(crate) fn listening(mut command: Command, key_on_stdout: bool) -> Server {
+        command
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         let mut key = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut key)
-            .unwrap();
+        if key_on_stdout {
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut key)
+                .unwrap();
+        }
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut base = String::new();
         let mut banner = Vec::new();
@@ -85,7 +99,7 @@ impl Server {
     }
 
     /// The HTTP status of `GET /v1/models` with `key`.
-    fn status_with(&self, key: &str) -> u16 {
+    pub(crate) fn status_with(&self, key: &str) -> u16 {
         let url = format!("{}/models", self.base);
         hegui_store::block_on(async move {
             reqwest::Client::new()
@@ -203,88 +217,173 @@ fn openai_python_sdk_streaming_and_not() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("sdk ok"));
 }
 
-#[test]
-fn kill_9_loses_no_record_of_a_completed_response() {
-    let mut server = Server::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// A two-thread runtime for a test's clients.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    let url = format!("{}/chat/completions", server.base);
-    let key = server.key.clone();
-    let completed = runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut tasks = Vec::new();
-        for worker in 0..16 {
-            let (client, url, key, stop) = (client.clone(), url.clone(), key.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut ids = Vec::new();
-                let mut i = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    i += 1;
-                    let stream = i % 2 == 0;
-                    let body = serde_json::json!({"model": "demo-chat", "stream": stream,
-                        "user": format!("w{worker}"),
-                        "messages": [{"role": "user", "content": "你好"}]});
-                    let Ok(response) = client
-                        .post(&url)
-                        .bearer_auth(&key)
-                        .header("content-type", "application/json")
-                        .body(body.to_string())
-                        .send()
-                        .await
-                    else {
-                        break;
-                    };
-                    let id = response
-                        .headers()
-                        .get("x-hegui-record-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned();
-                    // Completed = the whole body arrived (for streams: up to `[DONE]`).
-                    match response.text().await {
-                        Ok(text) if !stream || text.ends_with("data: [DONE]\n\n") => ids.push(id),
-                        _ => break,
-                    }
-                }
-                ids
-            }));
+        .unwrap()
+}
+
+/// Chat requests to `base` as end user `w{worker}` (plain and streamed in turn) until `stop` or
+/// a failure; the record ids of the responses that arrived whole (a stream up to `[DONE]`).
+pub(crate) async fn load(
+    base: String,
+    key: String,
+    model: &'static str,
+    worker: usize,
+    stop: Arc<AtomicBool>,
+) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        let stream = i % 2 == 0;
+        let body = serde_json::json!({"model": model, "stream": stream,
+            "user": format!("w{worker}"),
+            "messages": [{"role": "user", "content": "你好"}]});
+        let Ok(response) = client
+            .post(format!("{base}/chat/completions"))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+        else {
+            break;
+        };
+        if response.status() != 200 {
+            break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        // SIGKILL mid-load: no shutdown hook runs.
-        server.child.kill().unwrap();
-        let _ = server.child.wait();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut all = Vec::new();
-        for task in tasks {
-            all.extend(task.await.unwrap());
+        let id = response
+            .headers()
+            .get("x-hegui-record-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        match response.text().await {
+            Ok(text) if !stream || text.ends_with("data: [DONE]\n\n") => ids.push(id),
+            _ => break,
         }
-        all
-    });
+    }
+    ids
+}
+
+/// The ids among `ids` that do not name a whole exchange in `store` (no record, or a stream's
+/// `started` record without its completion).
+pub(crate) async fn not_whole(store: &hegui_store::Store, ids: &[String]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for id in ids {
+        let exchange = store.exchange(id).await.unwrap();
+        if !exchange.is_some_and(|e| e.state() != StreamState::Interrupted) {
+            missing.push(id.clone());
+        }
+    }
+    missing
+}
+
+#[test]
+fn kill_9_loses_no_record_of_a_completed_response() {
+    let mut server = Server::start();
+    let runtime = runtime();
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..16)
+        .map(|worker| {
+            let (base, key) = (server.base.clone(), server.key.clone());
+            runtime.spawn(load(base, key, "demo-chat", worker, stop.clone()))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SIGKILL mid-load: no shutdown hook runs.
+    server.child.kill().unwrap();
+    let _ = server.child.wait();
+    stop.store(true, Ordering::Relaxed);
+    let completed: Vec<String> = workers
+        .into_iter()
+        .flat_map(|task| runtime.block_on(task).unwrap())
+        .collect();
     assert!(
         completed.len() > 20,
         "only {} responses completed",
         completed.len()
     );
     let db = server.db.clone();
-    let missing: Vec<String> = runtime.block_on(async move {
+    let missing = runtime.block_on(async move {
         let store = hegui_store::Store::open(&db).await.unwrap();
-        let mut missing = Vec::new();
-        for id in &completed {
-            if store.record_by_id(id).await.unwrap().is_none() {
-                missing.push(id.clone());
-            }
-        }
         assert!(store.verify(&Default::default()).await.unwrap().is_ok());
-        missing
+        not_whole(&store, &completed).await
     });
     assert!(
         missing.is_empty(),
         "records missing after kill -9: {missing:?}"
     );
+}
+
+/// kill -9 while streams are open: every record id a client got names a record (the
+/// `started` one, with the request), which `hegui audit trace` reports as interrupted.
+#[test]
+fn kill_9_mid_stream_leaves_interrupted_records() {
+    let mut server = Server::start();
+    let runtime = runtime();
+    let url = format!("{}/chat/completions", server.base);
+    let key = server.key.clone();
+    let (ids, _open) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let (mut ids, mut open) = (Vec::new(), Vec::new());
+        for i in 0..4 {
+            // The mock sends one chunk every 2 s.
+            let body = serde_json::json!({"model": "demo-chat", "stream": true,
+                "messages": [{"role": "user", "content": format!("故事 {i} #fault:slowloris")}]});
+            let response = client
+                .post(&url)
+                .bearer_auth(&key)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let id = response.headers()["x-hegui-record-id"].to_str().unwrap();
+            ids.push(id.to_owned());
+            open.push(response);
+        }
+        (ids, open)
+    });
+    server.child.kill().unwrap();
+    let _ = server.child.wait();
+    let db = server.db.clone();
+    let exchanges = runtime.block_on(async {
+        let store = hegui_store::Store::open(&db).await.unwrap();
+        assert!(store.verify(&Default::default()).await.unwrap().is_ok());
+        let mut exchanges = Vec::new();
+        for id in &ids {
+            exchanges.push(store.exchange(id).await.unwrap());
+        }
+        exchanges
+    });
+    for (id, exchange) in ids.iter().zip(exchanges) {
+        let exchange = exchange.unwrap_or_else(|| panic!("no record `{id}` after kill -9"));
+        assert_eq!(exchange.record.outcome, "started");
+        assert!(
+            exchange
+                .record
+                .request_text
+                .as_deref()
+                .is_some_and(|t| t.contains("#fault:slowloris")),
+            "{:?}",
+            exchange.record
+        );
+        assert_eq!(exchange.state(), StreamState::Interrupted);
+    }
+    let trace = Command::new(assert_cmd::cargo::cargo_bin("hegui"))
+        .args(["audit", "trace", "--database", &server.db, &ids[0]])
+        .output()
+        .unwrap();
+    assert!(trace.status.success(), "{trace:?}");
+    let said = String::from_utf8_lossy(&trace.stderr);
+    assert!(said.contains("interrupted"), "{said}");
 }
 
 #[test]

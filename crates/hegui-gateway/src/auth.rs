@@ -34,21 +34,25 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
 }
 
-/// Rejects a request without a valid API key (401, OpenAI-shaped); otherwise records its
-/// tenant and passes it on.
+/// Rejects a request without a valid API key (401, OpenAI-shaped, on the record: see
+/// `refusals`); otherwise puts its tenant in the extensions and passes it on.
 pub(crate) async fn require_key(
     State(gateway): State<Gateway>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let arrived = std::time::Instant::now();
+    let client = crate::routes::client_addr(&request);
     let Some(presented) = bearer(request.headers()) else {
-        return AppError::new(
+        let error = AppError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_api_key",
             "missing API key: send `Authorization: Bearer <key>`",
-        )
-        .into_response();
+        );
+        return gateway
+            .refused_key(client, "missing_api_key", error)
+            .await
+            .into_response();
     };
     match gateway.authenticate(presented).await {
         Ok(Some(tenant)) => {
@@ -58,12 +62,17 @@ pub(crate) async fn require_key(
             });
             next.run(request).await
         }
-        Ok(None) => AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_api_key",
-            "incorrect API key provided",
-        )
-        .into_response(),
+        Ok(None) => {
+            let error = AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+                "incorrect API key provided",
+            );
+            gateway
+                .refused_key(client, "invalid_api_key", error)
+                .await
+                .into_response()
+        }
         Err(e) => e.into_response(),
     }
 }

@@ -61,6 +61,12 @@ pub struct Config {
     pub storage: String,
     /// Request limits.
     pub limits: Limits,
+    /// **Measuring only, never in service**: forward every authenticated request to its model's
+    /// upstream as it came and the answer back as it was sent, with no guard, no label and no
+    /// audit record. It measures what this stack does without hegui's duties (BENCHMARKS.md,
+    /// "Gateway, open loop": the guarded rate as a share of this one); `hegui serve` warns at
+    /// start. Default false.
+    pub pass_through: bool,
     /// The upstream model APIs (OpenAI-compatible).
     pub upstreams: Vec<Upstream>,
     /// Tenants created at start, with optional static API keys.
@@ -108,6 +114,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             storage: "sqlite:hegui.db".into(),
             limits: Limits::default(),
+            pass_through: false,
             upstreams: Vec::new(),
             tenants: Vec::new(),
             guard: Guard::default(),

@@ -377,44 +377,6 @@ impl Gateway {
         Ok(caller)
     }
 
-    /// Records a malformed request of `tenant` (a 400, 404 or 413 that no guard recorded):
-    /// outcome `refused`, stage `admission`, guard `request`, the error code in its notes; no
-    /// body is kept. At most one such record per tenant, error code and second, so that a flood of bad
-    /// requests cannot fill the ledger; every one is counted in `hegui_refusals`.
-    pub(crate) async fn refused_request(
-        &self,
-        tenant: &Tenant,
-        kind: &str,
-        client_addr: Option<SocketAddr>,
-        error: AppError,
-    ) -> AppError {
-        let malformed = matches!(error.status.as_u16(), 400 | 404 | 413);
-        if !malformed || error.record_id.is_some() {
-            return error;
-        }
-        self.inner.metrics.refusal("request", error.code);
-        let caller = Caller::new(
-            tenant.id.clone(),
-            tenant.arrived,
-            client_addr.map(|a| a.to_string()).unwrap_or_default(),
-        );
-        let key = (Arc::from(tenant.id.as_str()), Arc::from(error.code));
-        if !self.inner.tracked.record_refusal(key, "request") {
-            return error;
-        }
-        let record = self
-            .record(&caller, kind, "")
-            .response(error.message.clone())
-            .verdicts(Verdicts::new(vec![guard::refusal_verdict(
-                "request", error.code,
-            )]))
-            .outcome(Outcome::Refused);
-        match self.audit(&caller, record).await {
-            Ok(()) => error.record(caller.record_id.as_str()),
-            Err(e) => e,
-        }
-    }
-
     /// The tenant of an API key, or `None` for a wrong one.
     pub(crate) async fn authenticate(&self, presented: &str) -> Result<Option<String>, AppError> {
         let digest = key_digest(presented);

@@ -52,6 +52,7 @@ mod gateway;
 mod guard;
 mod metrics;
 pub mod mock;
+mod refusals;
 mod routes;
 mod server;
 mod sse;
@@ -66,7 +67,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError};
@@ -124,8 +124,9 @@ impl Gateway {
             .method_not_allowed_fallback(routes::method_not_allowed);
         debug_assert_eq!(auth::PUBLIC.len(), 2, "every public route is listed");
         // Outermost first: a request id for every request (kept from the client's
-        // `x-request-id` or made), a tracing span carrying it, the id echoed in the response,
-        // the body-read timeout.
+        // `x-request-id` or made), a tracing span carrying it, the id echoed in the response.
+        // (The body's deadline is `routes::read_json`'s: it is for the whole body, where
+        // tower-http's body timeout is per frame.)
         let plumbing = tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -136,10 +137,7 @@ impl Gateway {
                     .unwrap_or("");
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
             }))
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
-                self.config().limits.body_read_secs,
-            )));
+            .layer(PropagateRequestIdLayer::x_request_id());
         public
             .merge(protected)
             .layer(axum::middleware::from_fn_with_state(self.clone(), track))

@@ -8,7 +8,7 @@
 //! - `limits.header-read-secs`: the headers of a request must arrive within this time, counted
 //!   from the connection's opening and, on a kept-alive connection, from the end of the
 //!   previous answer, so an idle connection is closed after it too;
-//! - `limits.body-read-secs` (a layer of the router): the body within its own time;
+//! - `limits.body-read-secs` (`routes::read_json`): the whole body within its own time;
 //! - `limits.connections`: at most this many connections at once; the loop stops accepting
 //!   while it is reached, so further clients wait in the kernel's listen backlog instead of
 //!   taking descriptors;

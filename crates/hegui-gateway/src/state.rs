@@ -130,6 +130,8 @@ pub(crate) struct Tracked {
     violations: Cache<UserKey, Violations>,
     /// (end user, guard) → a refusal of theirs was recorded in the last second.
     refusals: Cache<(UserKey, &'static str), ()>,
+    /// The budget of 401 records, shared by every client (`refusals::UNAUTHENTICATED_PER_SEC`).
+    unauthenticated: governor::DefaultDirectRateLimiter,
 }
 
 impl Tracked {
@@ -156,7 +158,16 @@ impl Tracked {
                 .max_capacity(capacity)
                 .time_to_live(Duration::from_secs(1))
                 .build(),
+            unauthenticated: RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(crate::refusals::UNAUTHENTICATED_PER_SEC)
+                    .unwrap_or(NonZeroU32::MIN),
+            )),
         }
+    }
+
+    /// Takes one from the budget of 401 records; `false` when this second's is spent.
+    pub(crate) fn unauthenticated_allows(&self) -> bool {
+        self.unauthenticated.check().is_ok()
     }
 
     /// Takes one request from the tenant's budget; `false` when it is spent.

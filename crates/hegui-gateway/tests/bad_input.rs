@@ -1,5 +1,6 @@
 //! Bad input, as a client can send it: each gets a clear OpenAI-shaped 4xx, never a 5xx or a
-//! panic, and an authenticated one leaves a `refused` audit record that names the error code.
+//! panic, and leaves a `refused` audit record that names the error code (a request without a
+//! valid key one that names only the client's address).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -207,14 +208,14 @@ async fn bad_input_gets_a_clear_4xx_and_a_record() {
             Send::Body(chat_as(&json!("u")), Key::Missing),
             StatusCode::UNAUTHORIZED,
             "invalid_api_key",
-            false,
+            true,
         ),
         (
             "a key in another format",
             Send::Body(chat_as(&json!("u")), Key::Other("sk-proj-0123456789abcdef")),
             StatusCode::UNAUTHORIZED,
             "invalid_api_key",
-            false,
+            true,
         ),
     ];
     for (name, how, status, code, recorded) in &cases {
@@ -239,10 +240,18 @@ async fn bad_input_gets_a_clear_4xx_and_a_record() {
         let verdicts = Verdicts::parse(&record.verdicts).unwrap();
         let stage = &verdicts.stages[0];
         assert_eq!(stage.stage, Stage::Admission, "{name}");
-        assert_eq!(stage.guard.as_deref(), Some("request"), "{name}");
-        assert_eq!(stage.notes, [code.to_string()], "{name}");
+        let (guard, note) = match how {
+            Send::Body(_, Key::Missing) => ("api_key", "missing_api_key"),
+            Send::Body(_, Key::Other(_)) => ("api_key", *code),
+            _ => ("request", *code),
+        };
+        assert_eq!(stage.guard.as_deref(), Some(guard), "{name}");
+        assert_eq!(stage.notes, [note.to_string()], "{name}");
+        if guard == "api_key" {
+            assert_eq!(record.tenant, "", "{name}: no tenant is known");
+        }
     }
-    // Nothing unauthenticated reaches the ledger, and the chain still verifies.
+    // The chain still verifies.
     let report = h.gateway.store().verify(&Default::default()).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
 }
@@ -371,5 +380,41 @@ async fn an_unreachable_upstream_is_named_but_its_address_is_not_told() {
     assert!(
         !message.contains("127.0.0.1") && !message.contains("/internal"),
         "{message}"
+    );
+}
+
+/// A flood of requests without a valid key leaves few records: one per address, reason and
+/// second, and at most `UNAUTHENTICATED_PER_SEC` (10) a second from all addresses together.
+#[tokio::test]
+async fn a_flood_of_bad_keys_leaves_few_records() {
+    let h = harness(MockOptions::default(), |_| {}).await;
+    let started = std::time::Instant::now();
+    let mut recorded = 0;
+    for i in 0..200u32 {
+        // 100 requests from one address, then one from each of 100 others.
+        let ip = if i < 100 { 1 } else { i };
+        let addr = std::net::SocketAddr::from(([10, 0, (ip >> 8) as u8, ip as u8], 40000));
+        let mut request = Request::post("/v1/chat/completions")
+            .header("authorization", "Bearer wrong-key")
+            .body(Body::from(chat_as(&json!("u"))))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        let r = h.send(request).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        if !r.header("x-hegui-record-id").is_empty() {
+            recorded += 1;
+        }
+    }
+    // The shared budget refills at 10 a second while the loop runs.
+    let bound = 10 + (started.elapsed().as_secs_f64() * 10.0).ceil() as usize;
+    assert!(
+        (2..=bound).contains(&recorded),
+        "{recorded} records of 200 refusals (bound {bound})"
+    );
+    assert_eq!(
+        h.gateway.store().head().await.unwrap().last_seq as usize,
+        recorded
     );
 }

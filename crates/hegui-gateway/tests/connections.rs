@@ -89,3 +89,77 @@ async fn no_more_connections_than_the_limit() {
         start.elapsed()
     );
 }
+
+/// Sends `head` (a request's headers), then `body` one byte every 200 ms, and returns the
+/// status line of the answer and how long after the headers it came.
+async fn answer_to_drip(
+    addr: std::net::SocketAddr,
+    head: String,
+    body: &[u8],
+) -> (String, Duration) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let start = Instant::now();
+    let (mut reader, mut writer) = stream.into_split();
+    let body = body.to_vec();
+    let drip = tokio::spawn(async move {
+        for byte in body {
+            if writer.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        writer
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(Duration::from_secs(10), reader.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            Ok(_) => panic!("closed without an answer"),
+            Err(_) => panic!("no answer after 10 s"),
+        }
+    }
+    drip.abort();
+    let line = String::from_utf8_lossy(&answer);
+    (
+        line.lines().next().unwrap_or("").to_owned(),
+        start.elapsed(),
+    )
+}
+
+fn chat_head(key: &str, length: usize) -> String {
+    format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+}
+
+/// The body's deadline is for the whole body: a client that keeps sending a byte now and then
+/// (each frame well within the deadline) still gets 408 when the deadline passes.
+#[tokio::test]
+async fn a_dripping_body_gets_408_at_the_deadline() {
+    let h = harness(MockOptions::default(), |c| c.limits.body_read_secs = 1).await;
+    let (addr, _stop) = serve(&h).await;
+    let body = br#"{"model": "mock-chat", "messages": [{"role": "user", "content": "hi"}]}"#;
+    let (status, after) = answer_to_drip(addr, chat_head(&h.key, body.len()), body).await;
+    assert!(status.contains(" 408 "), "{status}");
+    assert!(
+        after < Duration::from_secs(4),
+        "answered after {after:?}, the deadline is 1 s"
+    );
+}
+
+/// A body declared larger than the limit is refused from its headers, without waiting for it.
+#[tokio::test]
+async fn a_declared_length_over_the_limit_gets_413_at_once() {
+    let h = harness(MockOptions::default(), |c| {
+        c.limits.body_bytes = 1000;
+        c.limits.body_read_secs = 30;
+    })
+    .await;
+    let (addr, _stop) = serve(&h).await;
+    let (status, after) = answer_to_drip(addr, chat_head(&h.key, 5000), b"{").await;
+    assert!(status.contains(" 413 "), "{status}");
+    assert!(after < Duration::from_secs(5), "answered after {after:?}");
+}

@@ -11,6 +11,7 @@ mod fleet;
 mod identity;
 mod leaks;
 mod output_props;
+mod pass_through;
 mod records;
 mod util;
 

@@ -13,6 +13,7 @@ use crate::{chat, chat_stream};
 /// parse as `hegui_store::ledger::schema::Verdicts`, so the shape is the type's.
 #[tokio::test]
 async fn audit_records_by_outcome() {
+    use hegui_store::ledger::StreamState;
     use hegui_store::ledger::schema::{Outcome, Verdicts};
     let options = MockOptions {
         chunk_chars: 1,
@@ -63,7 +64,9 @@ async fn audit_records_by_outcome() {
         if name == "suspended_user" || name == "rate_limited" {
             assert!(r.status.is_client_error(), "{name}: {}", r.text);
         }
-        let record = h.record(&r.header("x-hegui-record-id")).await;
+        let id = r.header("x-hegui-record-id");
+        let exchange = h.exchange(&id).await;
+        let record = h.record(&id).await;
         let verdicts = Verdicts::parse(&record.verdicts).unwrap();
         assert_eq!(verdicts.schema, 2, "{name}");
         assert!(
@@ -71,7 +74,7 @@ async fn audit_records_by_outcome() {
             "{name}: {}",
             record.outcome
         );
-        let view = json!({
+        let mut view = json!({
             "kind": record.kind,
             "outcome": record.outcome,
             "verdicts": verdicts,
@@ -79,6 +82,15 @@ async fn audit_records_by_outcome() {
             "response_text": record.response_text,
             "labeled": !record.label.is_empty(),
         });
+        if exchange.state() != StreamState::Whole {
+            // A streamed answer: the `started` record, then the one that completes it.
+            view["stream"] = json!({
+                "state": exchange.state(),
+                "started": exchange.record.outcome,
+                "started_verdicts": Verdicts::parse(&exchange.record.verdicts).unwrap(),
+                "completion_request_text": exchange.completion.map(|c| c.request_text),
+            });
+        }
         insta::assert_json_snapshot!(name, view);
     }
 }

@@ -142,11 +142,26 @@ impl Harness {
         .await
     }
 
+    /// The exchange the id names as one record: for a streamed answer, the record that
+    /// completes it with the `started` record's request (which the completion leaves out).
     pub async fn record(&self, id: &str) -> hegui_store::ledger::Record {
+        let exchange = self.exchange(id).await;
+        match exchange.completion {
+            Some(mut completion) => {
+                completion.request_text = exchange.record.request_text;
+                completion.request_digest = exchange.record.request_digest;
+                completion
+            }
+            None => exchange.record,
+        }
+    }
+
+    /// The record the id names and, for a streamed answer, its completion.
+    pub async fn exchange(&self, id: &str) -> hegui_store::ledger::Exchange {
         assert!(!id.is_empty(), "no record id");
         self.gateway
             .store()
-            .record_by_id(id)
+            .exchange(id)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no audit record `{id}`"))

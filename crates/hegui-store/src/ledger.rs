@@ -16,6 +16,7 @@
 //! over SM3 already. SM3 costs more CPU than SHA-256 with SHA-NI, and it is what bounds the
 //! verification rate (BENCHMARKS.md, "Audit ledger").
 
+mod exchange;
 pub mod export;
 mod prune;
 pub mod schema;
@@ -23,12 +24,16 @@ mod verify;
 
 use serde::{Deserialize, Serialize};
 
+pub use exchange::{Exchange, StreamState};
 pub use prune::PruneReport;
 pub(crate) use verify::fuzz_stream as verify_fuzz_stream;
 pub use verify::{Break, Head, SignatureCheck, VerifyOptions, VerifyReport};
 
 /// The chain value before the first record.
 pub const GENESIS: [u8; 32] = [0u8; 32];
+
+/// What [`RecordId::completion`] appends to a started exchange's id.
+pub const COMPLETION_SUFFIX: &str = ".end";
 
 /// Version tag at the start of every canonical encoding.
 const CANONICAL_TAG: &[u8; 4] = b"HGL1";
@@ -73,6 +78,12 @@ impl RecordId {
             });
         }
         Ok(RecordId(text.to_owned()))
+    }
+
+    /// The id of the record that completes a streamed exchange begun under this id (outcome
+    /// [`schema::Outcome::Started`]): this id and `.end`.
+    pub fn completion(&self) -> RecordId {
+        RecordId(format!("{}{COMPLETION_SUFFIX}", self.0))
     }
 
     pub(crate) fn from_stored(text: String) -> RecordId {

@@ -85,7 +85,8 @@ pub(crate) enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
-    /// Show the record behind a record id (`ProduceID`) or a labeled file.
+    /// Show the record behind a record id (`ProduceID`) or a labeled file; for a streamed
+    /// answer, also the record that completes it, or that there is none (interrupted).
     Trace {
         #[command(flatten)]
         database: Database,
@@ -263,14 +264,28 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 target.clone()
             };
             let store = open(&database, Access::ReadOnly, 180).await?;
-            let record = store
-                .record_by_id(&id)
+            let exchange = store
+                .exchange(&id)
                 .await
                 .context("cannot read the ledger")?;
             store.close().await;
-            match record {
-                Some(record) => {
-                    println!("{}", serde_json::to_string_pretty(&record)?);
+            match exchange {
+                Some(exchange) => {
+                    println!("{}", serde_json::to_string_pretty(&exchange.record)?);
+                    match (exchange.state(), &exchange.completion) {
+                        (ledger::StreamState::Completed, Some(completion)) => {
+                            eprintln!(
+                                "a streamed answer; completed by record `{}`:",
+                                completion.id
+                            );
+                            println!("{}", serde_json::to_string_pretty(completion)?);
+                        }
+                        (ledger::StreamState::Interrupted, _) => eprintln!(
+                            "a streamed answer that was interrupted: no record completes it \
+                             (the gateway stopped mid-stream, or it is still streaming)"
+                        ),
+                        _ => {}
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {

@@ -91,6 +91,12 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     spawn_reload_on_hangup(gateway.clone());
     let shutdown = shutdown_signal();
+    if gateway.config().pass_through {
+        eprintln!(
+            "hegui: WARNING: `pass-through = true`: no guard, no label and no audit record; \
+             for measuring only, never in service"
+        );
+    }
     if let Some(db) = &demo_db {
         let (_, key) = gateway
             .store()

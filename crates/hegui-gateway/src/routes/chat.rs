@@ -133,6 +133,9 @@ async fn chat_inner(
     addr: Option<SocketAddr>,
 ) -> Result<Response> {
     let (mut bytes, mut body) = read_json(&gateway, body).await?;
+    if gateway.config().pass_through {
+        return super::pass_through(&gateway, &body, "chat/completions", bytes).await;
+    }
     let caller = gateway
         .admit(&tenant, "chat", &headers, Some(&body), addr)
         .await?;
@@ -182,7 +185,7 @@ async fn chat_inner(
             .inner
             .metrics
             .upstream_latency(upstream_started.elapsed().as_secs_f64());
-        return Ok(super::chat_stream::start(
+        return super::chat_stream::start(
             &gateway,
             caller,
             record,
@@ -190,7 +193,8 @@ async fn chat_inner(
             upstream.name.clone(),
             before_upstream,
             response,
-        ));
+        )
+        .await;
     }
     let answer = match read_upstream(&gateway, upstream, response).await {
         Ok(b) => b,

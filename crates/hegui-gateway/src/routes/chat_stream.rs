@@ -3,9 +3,14 @@
 //! guards ([`crate::guard::OutputChain`]) and forwards what they release.
 //!
 //! Chunks that carry a `finish_reason` are held as the tail: what the guards still hold goes out
-//! first, then the tail with the `aigc` label, then `[DONE]`. INVARIANT: the audit record is
-//! durable before the final chunk leaves; a stop sends the guard's notice with
-//! `finish_reason: "content_filter"` instead.
+//! first, then the tail with the `aigc` label, then `[DONE]`; a stop sends the guard's notice
+//! with `finish_reason: "content_filter"` instead.
+//!
+//! Two records: INVARIANT: a `started` record (the request, the input verdicts) is durable
+//! before the first byte of the answer leaves, so the `x-hegui-record-id` the client holds
+//! names a record even if the gateway is killed mid-stream; and the record that completes it
+//! (id [`hegui_store::RecordId::completion`]: the answer, every verdict, the outcome) is durable
+//! before the final chunk leaves.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -25,8 +30,8 @@ use crate::guard::fields::HeldText;
 use crate::guard::{Blocked, Caller, ChunkShape, InputCheck, OutputChain};
 use crate::sse::SseParser;
 
-/// Starts the stream task and answers with its event stream.
-pub(crate) fn start(
+/// Writes the `started` record, starts the stream task and answers with its event stream.
+pub(crate) async fn start(
     gateway: &Gateway,
     caller: Caller,
     record: NewRecord,
@@ -34,7 +39,10 @@ pub(crate) fn start(
     upstream_name: String,
     before_upstream: Duration,
     response: reqwest::Response,
-) -> Response {
+) -> Result<Response, AppError> {
+    gateway
+        .audit(&caller, record.clone().outcome(Outcome::Started))
+        .await?;
     // The output verdict is not known yet: the header gives the input's.
     let headers = aigc_headers(gateway, &caller, check.verdict.as_str(), true);
     let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(32);
@@ -53,7 +61,7 @@ pub(crate) fn start(
     let body = Body::from_stream(futures_util::stream::unfold(receiver, |mut r| async {
         r.recv().await.map(|b| (Ok::<_, Infallible>(b), r))
     }));
-    (
+    Ok((
         headers,
         [
             (header::CONTENT_TYPE, "text/event-stream"),
@@ -61,7 +69,7 @@ pub(crate) fn start(
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 /// Drives one streamed answer.
@@ -224,9 +232,12 @@ impl StreamTask {
         let labeler = &gateway.inner.pipeline.label;
         let label = labeler.label(&self.caller);
         let output: Vec<StageVerdict> = chain.verdicts();
+        // The request is in the `started` record already.
         let record = self
             .record
             .clone()
+            .with_id(self.caller.record_id.completion())
+            .request(String::new())
             .response(response_text)
             .verdicts(self.check.verdicts(output))
             .label(label.to_json_wrapped())

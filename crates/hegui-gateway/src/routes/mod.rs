@@ -31,29 +31,51 @@ use hegui_store::ledger::schema::Outcome;
 pub(crate) type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// Reads the body as a JSON object, with clear errors for each way it can be wrong.
+///
+/// A body declared (`Content-Length`) larger than `limits.body-bytes` gets 413 before a byte of
+/// it is read. The whole body must arrive within `limits.body-read-secs` of the handler asking
+/// for it, however it is split into frames: a client that sends a byte every few seconds gets
+/// 408 at the deadline instead of holding its concurrency slot for as long as it likes.
 pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, Value)> {
-    let limit = gateway.config().limits.body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(error) = cause {
-            if error.is::<tower_http::timeout::TimeoutError>() {
-                return AppError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    format!(
-                        "the request body did not arrive within {} s",
-                        gateway.config().limits.body_read_secs
-                    ),
-                );
-            }
-            cause = error.source();
-        }
+    let limits = &gateway.config().limits;
+    let limit = limits.body_bytes;
+    let too_large = || {
         AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "request_too_large",
             format!("request body is larger than the limit of {limit} bytes"),
         )
-    })?;
+    };
+    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let deadline = std::time::Duration::from_secs(limits.body_read_secs);
+    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(error) = cause {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    return Err(too_large());
+                }
+                cause = error.source();
+            }
+            return Err(AppError::bad_request(
+                "invalid_body",
+                format!("the request body could not be read: {e}"),
+            ));
+        }
+        Err(_) => {
+            return Err(AppError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    limits.body_read_secs
+                ),
+            ));
+        }
+    };
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         AppError::bad_request(
             "invalid_encoding",
@@ -76,6 +98,28 @@ pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, V
         ));
     }
     Ok((bytes, value))
+}
+
+/// `pass-through = true` (measuring only): the request to its model's upstream as it came, the
+/// answer back as the upstream sends it (streamed or not): no guard, no label, no record.
+pub(crate) async fn pass_through(
+    gateway: &Gateway,
+    body: &Value,
+    path: &str,
+    bytes: Bytes,
+) -> Result<Response> {
+    let (_, upstream) = upstream_of(gateway, body)?;
+    let response = crate::upstream::call_upstream(gateway, upstream, path, bytes)
+        .await
+        .map_err(|(status, message)| AppError::new(status, "upstream_error", message))?;
+    let status = response.status();
+    let kind = response.headers().get(header::CONTENT_TYPE).cloned();
+    let mut answer = Response::new(Body::from_stream(response.bytes_stream()));
+    *answer.status_mut() = status;
+    if let Some(kind) = kind {
+        answer.headers_mut().insert(header::CONTENT_TYPE, kind);
+    }
+    Ok(answer)
 }
 
 pub(crate) fn upstream_of<'a>(

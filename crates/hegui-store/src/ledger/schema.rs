@@ -33,17 +33,24 @@ pub enum Outcome {
     /// An admission guard refused the request (a suspended end user, a spent rate limit); the
     /// input was not scanned and the upstream not called.
     Refused,
+    /// A streamed answer began: the request and the input verdicts, written before the first
+    /// byte of the answer leaves, so that the `x-hegui-record-id` a client holds always names a
+    /// record. The record with the id [`super::RecordId::completion`] completes it with the
+    /// answer and its outcome; a `started` record without one was interrupted (the gateway
+    /// stopped mid-stream) or is still streaming.
+    Started,
 }
 
 impl Outcome {
     /// Every outcome, in declaration order.
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Ok,
         Outcome::BlockedInput,
         Outcome::BlockedOutput,
         Outcome::UpstreamError,
         Outcome::ClientClosed,
         Outcome::Refused,
+        Outcome::Started,
     ];
 
     /// The text stored in the record.
@@ -55,6 +62,7 @@ impl Outcome {
             Outcome::UpstreamError => "upstream_error",
             Outcome::ClientClosed => "client_closed",
             Outcome::Refused => "refused",
+            Outcome::Started => "started",
         }
     }
 
