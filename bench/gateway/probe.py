@@ -10,7 +10,8 @@ gateway's stderr. The last check kills the gateway with SIGKILL.
 
 Environment (probe.sh sets it): HEGUI_URL, HEGUI_KEY, HEGUI_BIN (the hegui binary), HEGUI_DB
 (sqlite:PATH), HEGUI_PID, HEGUI_LOG (the gateway's stderr), HEADER_READ_SECS, BODY_READ_SECS,
-BODY_BYTES. ONLY=1,5,10 runs only those items (item 10 kills the gateway).
+BODY_BYTES and CONCURRENCY (the config's limits). ONLY=1,5,10 runs only those items (item 10
+kills the gateway).
 
 Output: Markdown on stdout (a list of checks, then a summary); exit 1 if any check FAILs.
 
