@@ -23,7 +23,6 @@
 # Output: Markdown tables on stdout; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hegui/target}"
 RATES="${RATES:-100 500 1000}"
 DURATION="${DURATION:-15}"
 ROUNDS="${ROUNDS:-3}"
@@ -39,72 +38,28 @@ PASS_PORT=9314
 BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
 
 log() { echo "[openloop] $(date -u +%H:%M:%S) $*" >&2; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
+. bench/gateway/lib.sh
 
-log "building release binaries"
-cargo build --release -q -p hegui-cli -p hegui-gateway --bins >&2
+build_gateway
 cargo build --release -q --manifest-path bench/loadgen/Cargo.toml >&2
-BIN="$CARGO_TARGET_DIR/release"
-WORK="$(mktemp -d)"
+stack_init
 RESULTS="${RESULTS:-$WORK/results.jsonl}"
 : > "$RESULTS"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
-wait_port() {
-  for _ in $(seq 1 600); do
-    if (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  log "port $1 did not open"; return 1
-}
+start_mock "$MOCK_PORT" "$WORK/mock.log"
 
-"$BIN/hegui-mock-upstream" --listen "127.0.0.1:$MOCK_PORT" 2>"$WORK/mock.log" &
-PIDS+=($!)
-wait_port "$MOCK_PORT"
-
-BENCH_KEY="hg_benchkey_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-cat > "$WORK/hegui.toml" <<TOML
-listen = "127.0.0.1:$HEGUI_PORT"
-storage = "sqlite:$WORK/bench.db"
-
-[[upstreams]]
-name = "mock"
-base-url = "http://127.0.0.1:$MOCK_PORT/v1"
-models = ["mock-chat"]
-
-[[tenants]]
-id = "bench"
-api-key-env = "HEGUI_BENCH_KEY"
-
-[guard]
-# Rate limits are checked on every request; set far above the load so nothing is refused.
-tenant-rps = 1000000.0
-user-rps = 1000000.0
-TOML
-HEGUI_BENCH_KEY="$BENCH_KEY" RUST_LOG=warn "$BIN/hegui" serve --config "$WORK/hegui.toml" 2>"$WORK/hegui.log" &
-PIDS+=($!)
-wait_port "$HEGUI_PORT"
+BENCH_KEY="$(new_key)"
+bench_config "$HEGUI_PORT" "sqlite:$WORK/bench.db" "$MOCK_PORT" > "$WORK/hegui.toml"
+start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
 # The same binary and config with the guards, labels and ledger off, on a database of its own.
 { echo "pass-through = true"
   sed -e "s/:$HEGUI_PORT\"/:$PASS_PORT\"/" -e "s#bench.db#pass.db#" "$WORK/hegui.toml"
 } > "$WORK/pass.toml"
-HEGUI_BENCH_KEY="$BENCH_KEY" RUST_LOG=warn "$BIN/hegui" serve --config "$WORK/pass.toml" 2>"$WORK/pass.log" &
-PIDS+=($!)
-wait_port "$PASS_PORT"
+start_hegui "$WORK/pass.toml" "$WORK/pass.log"
 
 TARGETS="direct hegui pass"
 if [ "${SKIP_LITELLM:-0}" != 1 ]; then
-  VENV="${HEGUI_CACHE:-$HOME/.cache/hegui}/litellm-venv"
-  if [ ! -x "$VENV/bin/litellm" ]; then
-    log "installing litellm[proxy]==1.102.4 into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q 'litellm[proxy]==1.102.4' >&2
-  fi
+  VENV="$(litellm_venv)"
   cat > "$WORK/litellm.yaml" <<YAML
 model_list:
   - model_name: mock-chat
@@ -157,13 +112,9 @@ measure() {
   echo "$out"
 }
 
-waited=0
-while awk -v l="$(load1)" -v q="$QUIET_LOAD" 'BEGIN { exit !(l >= q) }' && [ "$waited" -lt "$QUIET_WAIT" ]; do
-  [ $((waited % 60)) = 0 ] && log "load $(load1) ≥ $QUIET_LOAD, waiting (up to ${QUIET_WAIT}s)"
-  sleep 10; waited=$((waited + 10))
-done
+wait_quiet
 START_UTC="$(date -u '+%Y-%m-%d %H:%M:%S')"
-START_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+START_LOAD="$(load3)"
 log "start at load $START_LOAD; targets: $TARGETS"
 
 # Warm-up (connections, caches, SQLite file): 3 s at 200 req/s each, not recorded.
@@ -210,7 +161,7 @@ if [ "${SKIP_MAX:-0}" != 1 ]; then
     case "$t" in litellm) find_max "$t" 25 ;; *) find_max "$t" 1000 ;; esac
   done
 fi
-END_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+END_LOAD="$(load3)"
 
 echo "Run: $START_UTC UTC, $(nproc) cores; load average at start $START_LOAD, at end $END_LOAD;"
 echo "$ROUNDS rounds × ${DURATION} s per rate and target, $CONNS connections, loadgen $LOADGEN_THREADS thread(s)."

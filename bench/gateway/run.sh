@@ -18,7 +18,6 @@
 # Output: a Markdown table on stdout; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hegui/target}"
 DURATION="${DURATION:-20s}"
 RATES="${RATES:-100 500 1000}"
 CONNS="${CONNS:-50}"
@@ -30,75 +29,35 @@ STREAM_MOCK_PORT=9304
 LUA="$PWD/bench/gateway/post.lua"
 
 log() { echo "[bench] $*" >&2; }
+. bench/gateway/lib.sh
 
 command -v wrk >/dev/null || { log "wrk not found: install it first (Debian: apt-get install wrk)"; exit 2; }
 
-log "building release binaries"
-cargo build --release -q -p hegui-cli -p hegui-gateway --bins >&2
-BIN="$CARGO_TARGET_DIR/release"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+build_gateway
+stack_init
 
-wait_port() {
-  for _ in $(seq 1 300); do
-    if (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  log "port $1 did not open"; return 1
-}
-
-"$BIN/hegui-mock-upstream" --listen "127.0.0.1:$MOCK_PORT" 2>"$WORK/mock.log" &
-PIDS+=($!)
-wait_port "$MOCK_PORT"
+start_mock "$MOCK_PORT" "$WORK/mock.log"
 # A second mock for the streaming measurement: 50 ms to the first token, 4 characters every 10 ms.
-"$BIN/hegui-mock-upstream" --listen "127.0.0.1:$STREAM_MOCK_PORT" --ttft-ms 50 --chunk-chars 4 \
-  --chunk-delay-ms 10 --reply "$(printf '这是一个用于测量流式延迟的模拟回答，内容没有任何问题。%.0s' 1 2 3 4)" \
-  2>"$WORK/mock-stream.log" &
-PIDS+=($!)
-wait_port "$STREAM_MOCK_PORT"
+start_mock "$STREAM_MOCK_PORT" "$WORK/mock-stream.log" --ttft-ms 50 --chunk-chars 4 \
+  --chunk-delay-ms 10 --reply "$(printf '这是一个用于测量流式延迟的模拟回答，内容没有任何问题。%.0s' 1 2 3 4)"
 
-BENCH_KEY="hg_benchkey_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-cat > "$WORK/hegui.toml" <<TOML
-listen = "127.0.0.1:$HEGUI_PORT"
-storage = "${STORAGE:-sqlite:$WORK/bench.db}"
-
-[[upstreams]]
-name = "mock"
-base-url = "http://127.0.0.1:$MOCK_PORT/v1"
-models = ["mock-chat"]
+BENCH_KEY="$(new_key)"
+{
+  bench_config "$HEGUI_PORT" "${STORAGE:-sqlite:$WORK/bench.db}" "$MOCK_PORT"
+  cat <<TOML
+cache-ms = ${CACHE_MS:-1000}
 
 [[upstreams]]
 name = "mock-stream"
 base-url = "http://127.0.0.1:$STREAM_MOCK_PORT/v1"
 models = ["mock-stream"]
-
-[[tenants]]
-id = "bench"
-api-key-env = "HEGUI_BENCH_KEY"
-
-[guard]
-# Rate limits are checked on every request; set far above the load so nothing is refused.
-tenant-rps = 1000000.0
-user-rps = 1000000.0
-cache-ms = ${CACHE_MS:-1000}
 TOML
-HEGUI_BENCH_KEY="$BENCH_KEY" RUST_LOG=warn "$BIN/hegui" serve --config "$WORK/hegui.toml" 2>"$WORK/hegui.log" &
-PIDS+=($!)
-wait_port "$HEGUI_PORT"
+} > "$WORK/hegui.toml"
+start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
 
 LITELLM=""
 if [ "${SKIP_LITELLM:-0}" != 1 ]; then
-  VENV="${HEGUI_CACHE:-$HOME/.cache/hegui}/litellm-venv"
-  if [ ! -x "$VENV/bin/litellm" ]; then
-    log "installing litellm[proxy]==1.102.4 into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q 'litellm[proxy]==1.102.4' >&2
-  fi
+  VENV="$(litellm_venv)"
   cat > "$WORK/litellm.yaml" <<YAML
 model_list:
   - model_name: mock-chat
