@@ -25,12 +25,12 @@ fn sigkill_of_one_instance_loses_no_acknowledged_record() {
         .unwrap();
     // A schema of its own, made (and migrated) here; the instances find it by `search_path`.
     let schema = format!("hegui_fleet_{}", hegui_store::RecordId::generate());
+    let options = hegui_store::OpenOptions {
+        pg_schema: Some(schema.clone()),
+        ..Default::default()
+    };
     runtime.block_on(async {
-        let options = hegui_store::OpenOptions {
-            pg_schema: Some(schema.clone()),
-            ..Default::default()
-        };
-        hegui_store::Store::open_with(&pg, options)
+        hegui_store::Store::open_with(&pg, options.clone())
             .await
             .unwrap()
             .close()
@@ -103,10 +103,6 @@ fn sigkill_of_one_instance_loses_no_acknowledged_record() {
     }
     drop(fleet);
     let (missing, report) = runtime.block_on(async {
-        let options = hegui_store::OpenOptions {
-            pg_schema: Some(schema.clone()),
-            ..Default::default()
-        };
         let store = hegui_store::Store::open_with(&pg, options).await.unwrap();
         let missing = serve::not_whole(&store, &completed).await;
         let report = store.verify(&Default::default()).await.unwrap();

@@ -102,12 +102,18 @@ pub(crate) async fn upstream_failure(
     if let Err(e) = gateway.audit(caller, record).await {
         return e;
     }
+    upstream_error((status, message)).record(caller.record_id.as_str())
+}
+
+/// The OpenAI-shaped error of an upstream failure: `upstream_timeout` for a 504,
+/// `upstream_error` otherwise.
+pub(crate) fn upstream_error((status, message): (StatusCode, String)) -> AppError {
     let code = if status == StatusCode::GATEWAY_TIMEOUT {
         "upstream_timeout"
     } else {
         "upstream_error"
     };
-    AppError::new(status, code, message).record(caller.record_id.as_str())
+    AppError::new(status, code, message)
 }
 
 /// A non-2xx upstream answer: 4xx are passed through (they are about the request), 5xx become

@@ -33,7 +33,7 @@ pub use verify::{Break, Head, SignatureCheck, VerifyOptions, VerifyReport};
 pub const GENESIS: [u8; 32] = [0u8; 32];
 
 /// What [`RecordId::completion`] appends to a started exchange's id.
-pub const COMPLETION_SUFFIX: &str = ".end";
+const COMPLETION_SUFFIX: &str = ".end";
 
 /// Version tag at the start of every canonical encoding.
 const CANONICAL_TAG: &[u8; 4] = b"HGL1";

@@ -272,19 +272,17 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             match exchange {
                 Some(exchange) => {
                     println!("{}", serde_json::to_string_pretty(&exchange.record)?);
-                    match (exchange.state(), &exchange.completion) {
-                        (ledger::StreamState::Completed, Some(completion)) => {
-                            eprintln!(
-                                "a streamed answer; completed by record `{}`:",
-                                completion.id
-                            );
-                            println!("{}", serde_json::to_string_pretty(completion)?);
-                        }
-                        (ledger::StreamState::Interrupted, _) => eprintln!(
+                    if let Some(completion) = &exchange.completion {
+                        eprintln!(
+                            "a streamed answer; completed by record `{}`:",
+                            completion.id
+                        );
+                        println!("{}", serde_json::to_string_pretty(completion)?);
+                    } else if exchange.state() == ledger::StreamState::Interrupted {
+                        eprintln!(
                             "a streamed answer that was interrupted: no record completes it \
                              (the gateway stopped mid-stream, or it is still streaming)"
-                        ),
-                        _ => {}
+                        );
                     }
                     Ok(ExitCode::SUCCESS)
                 }

@@ -111,7 +111,7 @@ pub(crate) async fn pass_through(
     let (_, upstream) = upstream_of(gateway, body)?;
     let response = crate::upstream::call_upstream(gateway, upstream, path, bytes)
         .await
-        .map_err(|(status, message)| AppError::new(status, "upstream_error", message))?;
+        .map_err(crate::upstream::upstream_error)?;
     let status = response.status();
     let kind = response.headers().get(header::CONTENT_TYPE).cloned();
     let mut answer = Response::new(Body::from_stream(response.bytes_stream()));

@@ -42,14 +42,13 @@ impl Exchange {
         }
     }
 
-    /// The record that says how the exchange ended: the completion when there is one.
-    pub fn last(&self) -> &Record {
-        self.completion.as_ref().unwrap_or(&self.record)
-    }
-
     fn started(&self) -> bool {
-        self.record.outcome == Outcome::Started.as_str()
+        started(&self.record)
     }
+}
+
+fn started(record: &Record) -> bool {
+    record.outcome == Outcome::Started.as_str()
 }
 
 impl Store {
@@ -59,7 +58,7 @@ impl Store {
         let Some(record) = self.record_by_id(id).await? else {
             return Ok(None);
         };
-        let completion = if record.outcome == Outcome::Started.as_str() {
+        let completion = if started(&record) {
             let id = RecordId::from_stored(id.to_owned()).completion();
             self.record_by_id(id.as_str()).await?
         } else {
