@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::config::UnknownFields;
 use crate::guard::fields::{self, HeldText};
-use crate::guard::scan::{ChunkShape, OutputScan};
+use crate::guard::scan::OutputScan;
 use crate::sse::SseParser;
+use crate::wire::answer::{Chunk, ChunkShape};
 
 /// Splits `bytes` into SSE events whole and cut at `cuts` (taken modulo the length): the two
 /// must give the same events. Returns how many.
@@ -44,7 +45,7 @@ fn sample_matcher() -> Arc<hegui_lexicon::Matcher> {
 }
 
 /// Runs the sample lexicon's output guard over `chunks` (an upstream's stream, any JSON at
-/// all) as the gateway does, and checks what a client would receive: no `block` pattern of the
+/// all; the stream ends at the first that is not a chunk) as the gateway does, and checks what a client would receive: no `block` pattern of the
 /// sample in any text, streamed texts joined per choice, the other fields of the choices
 /// joined per field path, the answer's own fields one chunk at a time (JSON escapes decoded
 /// too). Returns the chunks forwarded, or what got through.
@@ -60,8 +61,12 @@ pub fn output_guard(chunks: &[Value], drop_unknown: bool) -> Result<Vec<Value>, 
     let mut out = Vec::new();
     let mut blocked = false;
     for chunk in chunks {
-        shape.incoming(chunk);
-        match scan.on_chunk(chunk.clone()) {
+        // A chunk that is not a chat answer chunk ends the stream, as in the gateway.
+        let Ok(chunk) = serde_json::from_value::<Chunk>(chunk.clone()) else {
+            break;
+        };
+        shape.incoming(&chunk);
+        match scan.on_chunk(chunk) {
             Ok(Some(forwarded)) => {
                 shape.outgoing(&forwarded);
                 out.push(forwarded);
@@ -76,6 +81,11 @@ pub fn output_guard(chunks: &[Value], drop_unknown: bool) -> Result<Vec<Value>, 
     if !blocked && let Ok(rest) = scan.finish(&shape) {
         out.extend(rest);
     }
+    // What the client receives, read back as plain JSON.
+    let out: Vec<Value> = out
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap_or_default())
+        .collect();
     let (streamed, mut texts) = received_texts(&out);
     // Streamed text is shown as it is; other texts (tool-call arguments are JSON documents)
     // may be decoded once more by the client.

@@ -15,7 +15,6 @@ use hegui_lexicon::{Lexicon, Matcher, SharedMatcher};
 use hegui_store::ledger::NewRecord;
 use hegui_store::ledger::schema::{Outcome, Verdicts};
 use hegui_store::{AuditWriter, Store, WriterOptions};
-use serde_json::Value;
 use subtle::ConstantTimeEq as _;
 
 use crate::auth::Tenant;
@@ -329,14 +328,14 @@ impl Gateway {
     }
 
     /// Runs the admission guards for an authenticated request (its tenant set by the auth
-    /// layer). A refusal that the guard marks as audited leaves a record (kind `kind`, outcome
+    /// layer; `model` and `user` as its body names them). A refusal that the guard marks as audited leaves a record (kind `kind`, outcome
     /// `refused`), at most one per end user, guard and second.
     pub(crate) async fn admit(
         &self,
         tenant: &Tenant,
         kind: &str,
         headers: &HeaderMap,
-        body: Option<&Value>,
+        (model, user): (&str, Option<&str>),
         client_addr: Option<SocketAddr>,
     ) -> Result<Caller, AppError> {
         let mut caller = Caller::new(
@@ -344,7 +343,7 @@ impl Gateway {
             tenant.arrived,
             client_addr.map(|a| a.to_string()).unwrap_or_default(),
         );
-        let request = RequestMeta { headers, body };
+        let request = RequestMeta { headers, user };
         for guard in &self.inner.pipeline.admission {
             let Err(refusal) = guard.admit(&mut caller, request).await else {
                 continue;
@@ -359,10 +358,6 @@ impl Gateway {
             {
                 return Err(error);
             }
-            let model = body
-                .and_then(|b| b.get("model"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
             let record = self
                 .record(&caller, kind, model)
                 .response(error.message.clone())

@@ -58,6 +58,7 @@ mod server;
 mod sse;
 mod state;
 mod upstream;
+mod wire;
 
 use std::time::Duration;
 

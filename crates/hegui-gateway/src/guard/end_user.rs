@@ -12,7 +12,6 @@
 //! bidi controls, word joiner, BOM).
 
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::{Admission, Caller, Refusal, RequestMeta};
@@ -66,16 +65,15 @@ impl EndUser {
 
     /// The id as the request gives it.
     fn raw<'a>(&self, request: RequestMeta<'a>) -> Result<Option<&'a str>, &'static str> {
-        let user = match request.body.and_then(|b| b.get("user")) {
-            Some(Value::String(user)) => Some(user.as_str()),
-            Some(Value::Null) | None => match request.headers.get(self.header.as_str()) {
+        let user = match request.user {
+            Some(user) => Some(user),
+            None => match request.headers.get(self.header.as_str()) {
                 Some(value) => Some(
                     std::str::from_utf8(value.as_bytes())
                         .map_err(|_| "the end-user header is not UTF-8")?,
                 ),
                 None => None,
             },
-            Some(_) => return Err("`user` must be a string"),
         };
         Ok(user.filter(|u| !u.is_empty()))
     }

@@ -1,13 +1,13 @@
-//! What in a request or an answer is text, and the rule over it: **every text the gateway
-//! forwards, in either direction, is scanned, or it is not forwarded.** JSON string escapes
-//! (`\uXXXX`) are decoded by the JSON parser before anything is scanned.
+//! What in the untyped part of a request or an answer (the `rest` of a [`crate::wire`] type) is
+//! text, and the rule over it: **every text the gateway forwards, in either direction, is
+//! scanned, or it is not forwarded.** JSON string escapes (`\uXXXX`) are decoded by the JSON
+//! parser before anything is scanned.
 //!
 //! - A string is text unless it sits under one of the [`NOT_TEXT`] keys (ids, roles, types,
 //!   media as URLs or base64), which the lexicon cannot judge and which would only slow it down.
 //! - Fields the gateway does not know are scanned like any other (`unknown-fields = "scan"`,
-//!   the default) or removed before forwarding (`"drop"`), see [`drop_unknown_request`] and
-//!   [`drop_unknown_answer`]. The known fields are the OpenAI API's, plus `reasoning_content`,
-//!   which the gateway scans as streamed text.
+//!   the default) or removed before forwarding (`"drop"`: each wire type's `drop_unknown`, over
+//!   the OpenAI API's fields).
 //! - In an answer, the streamed text (`content`, `reasoning_content`) goes through the streaming
 //!   scanner; every other text-bearing field is gathered by [`HeldText`] per field path, so that
 //!   the fragments of one field (a tool call's arguments, logprobs tokens) are scanned joined
@@ -16,8 +16,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
-
-use crate::config::UnknownFields;
 
 /// Keys whose string values are not text a person or a model reads. Only a *string* under one
 /// of them is passed over: a list or an object under such a key is searched like any other
@@ -42,152 +40,6 @@ const NOT_TEXT: &[&str] = &[
     "detail",
     "format",
 ];
-
-/// The top-level fields of a chat request the gateway knows.
-const CHAT_REQUEST: &[&str] = &[
-    "messages",
-    "model",
-    "audio",
-    "frequency_penalty",
-    "function_call",
-    "functions",
-    "logit_bias",
-    "logprobs",
-    "max_completion_tokens",
-    "max_tokens",
-    "metadata",
-    "modalities",
-    "n",
-    "parallel_tool_calls",
-    "prediction",
-    "presence_penalty",
-    "prompt_cache_key",
-    "reasoning_effort",
-    "response_format",
-    "safety_identifier",
-    "seed",
-    "service_tier",
-    "stop",
-    "store",
-    "stream",
-    "stream_options",
-    "temperature",
-    "tool_choice",
-    "tools",
-    "top_logprobs",
-    "top_p",
-    "user",
-    "verbosity",
-    "web_search_options",
-];
-
-/// The fields of a message, in a request or an answer.
-const MESSAGE: &[&str] = &[
-    "role",
-    "content",
-    "reasoning_content",
-    "name",
-    "refusal",
-    "tool_calls",
-    "tool_call_id",
-    "function_call",
-    "audio",
-    "annotations",
-];
-
-/// The top-level fields of an embeddings, images or speech request.
-const MEDIA_REQUEST: &[&str] = &[
-    "model",
-    "input",
-    "prompt",
-    "user",
-    "dimensions",
-    "encoding_format",
-    "n",
-    "quality",
-    "response_format",
-    "size",
-    "style",
-    "background",
-    "moderation",
-    "output_compression",
-    "output_format",
-    "voice",
-    "instructions",
-    "speed",
-    "stream_format",
-];
-
-/// The top-level fields of a chat answer (plain or a chunk).
-const ANSWER: &[&str] = &[
-    "id",
-    "object",
-    "created",
-    "model",
-    "system_fingerprint",
-    "service_tier",
-    "usage",
-    "choices",
-];
-
-/// The fields of a choice of a chat answer.
-const CHOICE: &[&str] = &["index", "delta", "message", "finish_reason", "logprobs"];
-
-/// The request kinds whose fields are known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RequestKind {
-    Chat,
-    Media,
-}
-
-fn retain_known(map: &mut Map<String, Value>, known: &[&str]) -> bool {
-    let before = map.len();
-    map.retain(|key, _| known.contains(&key.as_str()));
-    map.len() != before
-}
-
-/// Removes the fields of a request the gateway does not know; whether anything went.
-pub(crate) fn drop_unknown_request(body: &mut Value, kind: RequestKind) -> bool {
-    let Some(map) = body.as_object_mut() else {
-        return false;
-    };
-    match kind {
-        RequestKind::Media => retain_known(map, MEDIA_REQUEST),
-        RequestKind::Chat => {
-            let mut changed = retain_known(map, CHAT_REQUEST);
-            if let Some(messages) = map.get_mut("messages").and_then(Value::as_array_mut) {
-                for message in messages.iter_mut().filter_map(Value::as_object_mut) {
-                    changed |= retain_known(message, MESSAGE);
-                }
-            }
-            changed
-        }
-    }
-}
-
-/// Removes the fields of a chat answer (plain, or one chunk) the gateway does not know.
-pub(crate) fn drop_unknown_answer(answer: &mut Value) {
-    let Some(map) = answer.as_object_mut() else {
-        return;
-    };
-    retain_known(map, ANSWER);
-    let Some(choices) = map.get_mut("choices").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for choice in choices.iter_mut().filter_map(Value::as_object_mut) {
-        retain_known(choice, CHOICE);
-        for key in ["delta", "message"] {
-            if let Some(message) = choice.get_mut(key).and_then(Value::as_object_mut) {
-                retain_known(message, MESSAGE);
-            }
-        }
-    }
-}
-
-/// Whether `policy` drops unknown fields.
-pub(crate) fn drops(policy: UnknownFields) -> bool {
-    policy == UnknownFields::Drop
-}
 
 /// `text` with its `\uXXXX` escapes decoded (surrogate pairs joined), when it has any: a string
 /// that is itself JSON (tool-call arguments, a response-format schema) may spell a word that
@@ -367,23 +219,5 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(decode_escapes(input).as_deref(), expected, "{input}");
         }
-    }
-
-    #[test]
-    fn unknown_fields_are_dropped_at_every_level() {
-        let mut request = json!({"model": "m", "chat_template": "x", "messages": [
-            {"role": "user", "content": "hi", "vendor_note": "x"}]});
-        assert!(drop_unknown_request(&mut request, RequestKind::Chat));
-        assert_eq!(
-            request,
-            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
-        );
-        let mut answer = json!({"id": "c", "extra": "x", "choices": [
-            {"index": 0, "text": "legacy", "message": {"content": "a", "vendor": "x"}}]});
-        drop_unknown_answer(&mut answer);
-        assert_eq!(
-            answer,
-            json!({"id": "c", "choices": [{"index": 0, "message": {"content": "a"}}]})
-        );
     }
 }

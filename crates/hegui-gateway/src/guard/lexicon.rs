@@ -9,14 +9,13 @@ use futures_util::future::BoxFuture;
 use hegui_lexicon::{SharedMatcher, Verdict};
 use hegui_store::ledger::schema::{Stage, StageVerdict};
 use hegui_store::users::UserState;
-use serde_json::Value;
 
 use super::scan::OutputScan;
 use super::{
-    Blocked, Caller, ChunkShape, InputCheck, InputFinding, InputGuard, OutputGuard, OutputPass,
-    scan_text,
+    Blocked, Caller, InputCheck, InputFinding, InputGuard, OutputGuard, OutputPass, scan_text,
 };
 use crate::config::UnknownFields;
+use crate::wire::answer::{Chunk, ChunkShape};
 
 /// The lexicon over the request's text.
 pub(crate) struct LexiconInput {
@@ -86,11 +85,11 @@ impl OutputGuard for LexiconOutput {
 }
 
 impl OutputPass for OutputScan {
-    fn on_chunk(&mut self, chunk: Value) -> Result<Option<Value>, Blocked> {
+    fn on_chunk(&mut self, chunk: Chunk) -> Result<Option<Chunk>, Blocked> {
         OutputScan::on_chunk(self, chunk)
     }
 
-    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
+    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Chunk>, Blocked> {
         OutputScan::finish(self, shape)
     }
 

@@ -33,19 +33,18 @@ pub(crate) mod scan;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::config::Config;
+use crate::error::AppError;
+use crate::state::{Tracked, UserKey};
+use crate::wire::answer::{Chunk, ChunkShape};
 use axum::http::HeaderMap;
 use futures_util::future::BoxFuture;
 use hegui_lexicon::{SharedMatcher, Verdict};
 use hegui_store::Store;
 use hegui_store::ledger::schema::{self, Stage, StageVerdict, Verdicts};
 use hegui_store::users::UserState;
-use serde_json::Value;
 
-use crate::config::Config;
-use crate::error::AppError;
-use crate::state::{Tracked, UserKey};
-
-pub(crate) use scan::{Blocked, ChunkShape};
+pub(crate) use scan::Blocked;
 
 /// Who is asking: set up by the auth layer and the admission guards, carried to the record.
 #[derive(Debug, Clone)]
@@ -83,12 +82,12 @@ impl Caller {
     }
 }
 
-/// What an admission guard may look at: the request's headers and its JSON body (none for
-/// `GET` routes).
+/// What an admission guard may look at: the request's headers and the end user its body names
+/// (`user`; none for `GET` routes).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestMeta<'a> {
     pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: Option<&'a Value>,
+    pub(crate) user: Option<&'a str>,
 }
 
 /// An admission guard's refusal.
@@ -197,11 +196,11 @@ impl InputCheck {
 /// One answer's pass through an output guard.
 pub(crate) trait OutputPass: Send {
     /// One chunk in; the chunk to forward (maybe rewritten) out, or `None` to hold it.
-    fn on_chunk(&mut self, chunk: Value) -> Result<Option<Value>, Blocked>;
+    fn on_chunk(&mut self, chunk: Chunk) -> Result<Option<Chunk>, Blocked>;
 
     /// The end of the answer: chunks still held or added, to forward before the final one
     /// (`shape` makes new chunks look like the upstream's).
-    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Value>, Blocked>;
+    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Chunk>, Blocked>;
 
     /// The record's verdict of this pass, if it decides anything.
     fn verdict(&self) -> Option<StageVerdict>;
@@ -340,7 +339,7 @@ pub(crate) struct OutputChain {
 
 impl OutputChain {
     /// One chunk in; the chunks to forward out (none while held).
-    pub(crate) fn on_chunk(&mut self, chunk: Value) -> Result<Vec<Value>, Blocked> {
+    pub(crate) fn on_chunk(&mut self, chunk: Chunk) -> Result<Vec<Chunk>, Blocked> {
         self.shape.incoming(&chunk);
         let out = Self::through(&mut self.passes, vec![chunk])?;
         out.iter().for_each(|c| self.shape.outgoing(c));
@@ -354,8 +353,8 @@ impl OutputChain {
 
     fn through(
         passes: &mut [(&'static str, Box<dyn OutputPass>)],
-        chunks: Vec<Value>,
-    ) -> Result<Vec<Value>, Blocked> {
+        chunks: Vec<Chunk>,
+    ) -> Result<Vec<Chunk>, Blocked> {
         let mut current = chunks;
         for (name, pass) in passes {
             let mut next = Vec::with_capacity(current.len());
@@ -369,7 +368,7 @@ impl OutputChain {
 
     /// The end of the answer: everything still held, in order, through the passes after the
     /// one that held it.
-    pub(crate) fn finish(&mut self) -> Result<Vec<Value>, Blocked> {
+    pub(crate) fn finish(&mut self) -> Result<Vec<Chunk>, Blocked> {
         let mut carried = Vec::new();
         for i in 0..self.passes.len() {
             let (pass, later) = self.passes[i..].split_at_mut(1);

@@ -3,10 +3,10 @@
 //! the start notice rides on the first chunk and the end notice is a chunk of its own before the
 //! final one; in a plain answer both end up in the message's `content`.
 
-use serde_json::{Value, json};
-
-use super::{Blocked, Caller, ChunkShape, OutputGuard, OutputPass};
+use super::{Blocked, Caller, OutputGuard, OutputPass};
 use crate::config::{ExplicitText, LabelConfig};
+use crate::wire::answer::{Chunk, ChunkShape};
+use crate::wire::message::{Content, Message};
 
 /// The explicit notice as an output guard.
 pub(crate) struct ExplicitNotice {
@@ -57,42 +57,33 @@ struct NoticePass {
 
 /// Puts `notice` and a line break before the `content` of every choice of `chunk` that has a
 /// delta; `false` when it has none.
-fn prepend(chunk: &mut Value, notice: &str) -> bool {
+fn prepend(chunk: &mut Chunk, notice: &str) -> bool {
     let mut done = false;
-    if let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) {
-        for choice in choices.iter_mut() {
-            if let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut) {
-                let content = delta.get("content").and_then(Value::as_str).unwrap_or("");
-                let text = format!("{notice}\n{content}");
-                delta.insert("content".into(), Value::String(text));
-                done = true;
-            }
-        }
+    for delta in chunk.choices.iter_mut().filter_map(|c| c.delta.as_mut()) {
+        let content = delta.content_str().unwrap_or("");
+        delta.content = Some(Content::Text(format!("{notice}\n{content}")));
+        done = true;
     }
     done
 }
 
 impl OutputPass for NoticePass {
-    fn on_chunk(&mut self, mut chunk: Value) -> Result<Option<Value>, Blocked> {
+    fn on_chunk(&mut self, mut chunk: Chunk) -> Result<Option<Chunk>, Blocked> {
         if self.start && !self.started {
             self.started = prepend(&mut chunk, &self.notice);
         }
         Ok(Some(chunk))
     }
 
-    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
+    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Chunk>, Blocked> {
         let mut out = Vec::new();
         if self.start && !self.started {
-            let mut chunk = shape.make_chunk(0, &json!({"content": ""}), &Value::Null);
+            let mut chunk = shape.make_chunk(0, Message::text(""), None);
             self.started = prepend(&mut chunk, &self.notice);
             out.push(chunk);
         }
         if self.end {
-            out.push(shape.make_chunk(
-                0,
-                &json!({"content": format!("\n{}", self.notice)}),
-                &Value::Null,
-            ));
+            out.push(shape.make_chunk(0, Message::text(format!("\n{}", self.notice)), None));
         }
         Ok(out)
     }

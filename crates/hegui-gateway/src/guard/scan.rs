@@ -22,6 +22,8 @@ use serde_json::{Map, Value};
 use super::fields::{self, HeldText};
 use super::{audit_hits, decision};
 use crate::config::UnknownFields;
+use crate::wire::answer::{Chunk, ChunkChoice, ChunkShape};
+use crate::wire::message::{Content, Message};
 
 /// The output was stopped by a `block` hit.
 #[derive(Debug, Clone)]
@@ -38,101 +40,6 @@ impl Blocked {
         self.guard = guard;
         self
     }
-}
-
-/// The `id`, `object`, `created`, `model` of an answer's first chunk, for the chunks the gateway
-/// makes itself; and which choices have been seen and finished.
-#[derive(Debug, Default)]
-pub(crate) struct ChunkShape {
-    template: Option<Map<String, Value>>,
-    /// Choice index → its `finish_reason` has gone out.
-    choices: BTreeMap<u64, bool>,
-}
-
-impl ChunkShape {
-    /// Notes a chunk coming in (its template, the choices it names).
-    pub(crate) fn incoming(&mut self, chunk: &Value) {
-        if self.template.is_none() {
-            let mut template = Map::new();
-            // Only fields that are not text: the chunks the gateway makes carry nothing that was
-            // not scanned.
-            for key in ["id", "object", "created", "model"] {
-                if let Some(v) = chunk.get(key) {
-                    template.insert(key.into(), v.clone());
-                }
-            }
-            self.template = Some(template);
-        }
-        for (index, _) in choice_ends(chunk) {
-            self.choices.entry(index).or_insert(false);
-        }
-    }
-
-    /// Notes a chunk going out: the choices it finishes are done.
-    pub(crate) fn outgoing(&mut self, chunk: &Value) {
-        for (index, finished) in choice_ends(chunk) {
-            if finished {
-                self.choices.insert(index, true);
-            }
-        }
-    }
-
-    /// A chunk made by the gateway, with the upstream's `id`, `model` and `created`.
-    pub(crate) fn make_chunk(&self, index: u64, delta: &Value, finish: &Value) -> Value {
-        self.chunk_with(vec![
-            serde_json::json!({"index": index, "delta": delta, "finish_reason": finish}),
-        ])
-    }
-
-    /// The final chunk after a block: every choice still open ends with the notice and
-    /// `finish_reason: "content_filter"` (choice 0 when none was seen).
-    pub(crate) fn stop_chunk(&self, notice: &str) -> Value {
-        let mut open: Vec<u64> = self
-            .choices
-            .iter()
-            .filter(|(_, finished)| !**finished)
-            .map(|(index, _)| *index)
-            .collect();
-        if open.is_empty() {
-            open.push(0);
-        }
-        self.chunk_with(
-            open.into_iter()
-                .map(|index| {
-                    serde_json::json!({
-                        "index": index,
-                        "delta": {"content": notice},
-                        "finish_reason": "content_filter",
-                    })
-                })
-                .collect(),
-        )
-    }
-
-    /// A chunk made by the gateway with these `choices`.
-    fn chunk_with(&self, choices: Vec<Value>) -> Value {
-        let mut chunk = self.template.clone().unwrap_or_default();
-        chunk
-            .entry("object")
-            .or_insert_with(|| Value::String("chat.completion.chunk".into()));
-        chunk.insert("choices".into(), Value::Array(choices));
-        Value::Object(chunk)
-    }
-}
-
-/// (index, has a `finish_reason`) of each choice of a chunk.
-fn choice_ends(chunk: &Value) -> impl Iterator<Item = (u64, bool)> + '_ {
-    chunk
-        .get("choices")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            (
-                c.get("index").and_then(Value::as_u64).unwrap_or(0),
-                c.get("finish_reason").is_some_and(|f| !f.is_null()),
-            )
-        })
 }
 
 #[derive(Debug)]
@@ -183,7 +90,7 @@ pub(crate) struct OutputScan {
     hit_total: u64,
     verdict: Verdict,
     /// Chunks held until the end (tool calls, a choice's other fields), in order.
-    held: Vec<Value>,
+    held: Vec<Chunk>,
     /// The text of what is held, per field.
     held_text: HeldText,
     /// The answer's own text fields as last scanned (they repeat in every chunk).
@@ -225,16 +132,11 @@ impl OutputScan {
         Ok(())
     }
 
-    /// The answer's own fields (all but `choices`, or `choices` too when it is not a list):
-    /// scanned now, each when it changes.
-    fn scan_top_level(&mut self, chunk: &Value) -> Result<(), Blocked> {
-        let Some(map) = chunk.as_object() else {
-            return self.scan_whole(&fields::text_of(chunk));
-        };
-        for (key, value) in map {
-            if (key == "choices" && (value.is_array() || value.is_null()))
-                || !fields::may_hold_text(key, value)
-            {
+    /// The answer's own fields (all but `choices`; `id`, `object`, `created` and `model` are
+    /// not text): scanned now, each when it changes.
+    fn scan_top_level(&mut self, chunk: &Chunk) -> Result<(), Blocked> {
+        for (key, value) in &chunk.rest {
+            if !fields::may_hold_text(key, value) {
                 continue;
             }
             let text = fields::text_of(value);
@@ -249,64 +151,46 @@ impl OutputScan {
 
     /// Takes the fields of a choice other than its index, delta and finish reason (`logprobs`,
     /// a legacy `text`, …) out of `chunk` into held chunks of their own; whether the chunk itself
-    /// must be held (a delta field other than the streamed texts, or a choice that is not an
-    /// object).
-    fn hold_other_fields(&mut self, chunk: &mut Value) -> bool {
+    /// must be held (a delta field other than the streamed texts: tool calls, `refusal`,
+    /// `content` as parts).
+    fn hold_other_fields(&mut self, chunk: &mut Chunk) -> bool {
         let mut hold_chunk = false;
         let mut trailers = Vec::new();
-        let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
-            return false;
-        };
-        for choice in choices.iter_mut() {
-            let Some(choice) = choice.as_object_mut() else {
-                self.held_text.add("choice", choice);
-                hold_chunk = true;
+        for choice in &mut chunk.choices {
+            let index = choice.index;
+            let others: Map<String, Value> = std::mem::take(&mut choice.rest)
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .collect();
+            if !others.is_empty() {
+                for (key, value) in &others {
+                    self.held_text.add(&format!("{index}.{key}"), value);
+                }
+                trailers.push(ChunkChoice {
+                    index,
+                    delta: Some(Message::default()),
+                    finish_reason: None,
+                    rest: others,
+                });
+            }
+            let Some(delta) = &choice.delta else {
                 continue;
             };
-            let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-            let others: Vec<String> = choice
-                .iter()
-                .filter(|(k, v)| {
-                    !matches!(k.as_str(), "index" | "delta" | "finish_reason") && !v.is_null()
-                })
-                .map(|(k, _)| k.clone())
-                .collect();
-            let mut trailer = Map::new();
-            for key in others {
-                if let Some(value) = choice.remove(&key) {
-                    self.held_text.add(&format!("{index}.{key}"), &value);
-                    trailer.insert(key, value);
-                }
+            if let Some(Content::Parts(parts)) = &delta.content {
+                let parts = serde_json::to_value(parts).unwrap_or_default();
+                self.held_text.add(&format!("{index}.content"), &parts);
+                hold_chunk = true;
             }
-            if !trailer.is_empty() {
-                trailer.insert("index".into(), index.into());
-                trailer.insert("delta".into(), Value::Object(Map::new()));
-                trailer.insert("finish_reason".into(), Value::Null);
-                trailers.push(Value::Object(trailer));
-            }
-            match choice.get("delta") {
-                Some(Value::Object(delta)) => {
-                    for (key, value) in delta {
-                        let streamed = matches!(key.as_str(), "content" | "reasoning_content")
-                            && value.is_string();
-                        if streamed || key == "role" || value.is_null() {
-                            continue;
-                        }
-                        self.held_text.add(&format!("{index}.{key}"), value);
-                        hold_chunk = true;
-                    }
-                }
-                None | Some(Value::Null) => {}
-                Some(other) => {
-                    self.held_text.add(&format!("{index}.delta"), other);
-                    hold_chunk = true;
-                }
+            for (key, value) in delta.rest.iter().filter(|(_, v)| !v.is_null()) {
+                self.held_text.add(&format!("{index}.{key}"), value);
+                hold_chunk = true;
             }
         }
         for trailer in trailers {
-            let mut held = chunk.clone();
-            held["choices"] = Value::Array(vec![trailer]);
-            self.held.push(held);
+            self.held.push(Chunk {
+                choices: vec![trailer],
+                ..chunk.clone()
+            });
         }
         hold_chunk
     }
@@ -371,76 +255,52 @@ impl OutputScan {
     ///
     /// INVARIANT: every string in the returned chunk's `delta.content` /
     /// `delta.reasoning_content` was released by a scanner with no `block` hit so far.
-    pub(crate) fn on_chunk(&mut self, mut chunk: Value) -> Result<Option<Value>, Blocked> {
+    pub(crate) fn on_chunk(&mut self, mut chunk: Chunk) -> Result<Option<Chunk>, Blocked> {
         if self.blocked {
             return Ok(None);
         }
-        if fields::drops(self.unknown) {
-            fields::drop_unknown_answer(&mut chunk);
+        if self.unknown == UnknownFields::Drop {
+            chunk.drop_unknown();
         }
         self.scan_top_level(&chunk)?;
         let has_tools = self.hold_other_fields(&mut chunk);
-        let mut interesting = false;
-        let Some(choices) = chunk
-            .get_mut("choices")
-            .and_then(Value::as_array_mut)
-            .filter(|c| !c.is_empty())
-        else {
+        if chunk.choices.is_empty() {
             // No choices (the usage chunk of `stream_options.include_usage`): nothing to scan.
             return Ok(Some(chunk));
-        };
-        let mut steps = Vec::new();
-        for choice in choices.iter_mut() {
-            let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-            let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
-            if finished {
-                interesting = true;
-            }
-            let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut) else {
+        }
+        let mut interesting = false;
+        let mut steps: Vec<(u64, bool, String, bool)> = Vec::new();
+        for choice in &mut chunk.choices {
+            let finished = choice.finish_reason.is_some();
+            interesting |= finished;
+            let Some(delta) = &mut choice.delta else {
                 continue;
             };
-            for (key, is_reasoning) in [("content", false), ("reasoning_content", true)] {
-                let incoming = delta.get(key).and_then(Value::as_str).map(str::to_owned);
-                let present = incoming.is_some();
-                let incoming = incoming.unwrap_or_default();
-                steps.push((index, is_reasoning, incoming, finished));
-                if present {
-                    delta.insert(key.into(), Value::String(String::new()));
-                }
-            }
-            if delta
-                .keys()
-                .any(|k| k != "content" && k != "reasoning_content")
-            {
-                interesting = true;
-            }
+            let content = match &mut delta.content {
+                Some(Content::Text(text)) => Some(std::mem::take(text)),
+                _ => None,
+            };
+            let reasoning = delta.reasoning_content.as_mut().map(std::mem::take);
+            interesting |= delta.role.is_some() || !delta.rest.is_empty();
+            steps.push((choice.index, false, content.unwrap_or_default(), finished));
+            steps.push((choice.index, true, reasoning.unwrap_or_default(), finished));
         }
-        let mut released: Vec<(u64, bool, String)> = Vec::new();
         for (index, is_reasoning, incoming, finished) in steps {
             let (text, found) = self.step(index, is_reasoning, &incoming, finished);
             self.absorb(found)?;
-            if !is_reasoning {
-                self.text.push_str(&text);
-            }
-            released.push((index, is_reasoning, text));
-        }
-        for (index, is_reasoning, text) in released {
-            let key = if is_reasoning {
-                "reasoning_content"
-            } else {
-                "content"
-            };
             if text.is_empty() {
                 continue;
             }
             interesting = true;
-            if let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) {
-                for choice in choices.iter_mut() {
-                    if choice.get("index").and_then(Value::as_u64).unwrap_or(0) == index
-                        && let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut)
-                    {
-                        delta.insert(key.into(), Value::String(text.clone()));
-                    }
+            if !is_reasoning {
+                self.text.push_str(&text);
+            }
+            for choice in chunk.choices.iter_mut().filter(|c| c.index == index) {
+                let delta = choice.delta.get_or_insert_with(Message::default);
+                if is_reasoning {
+                    delta.reasoning_content = Some(text.clone());
+                } else {
+                    delta.content = Some(Content::Text(text.clone()));
                 }
             }
         }
@@ -454,7 +314,7 @@ impl OutputScan {
     /// The end of the upstream stream (after `[DONE]`, or when it broke): flushes every scanner
     /// and the held tool calls. Returns chunks to forward before the final one, made in the
     /// answer's `shape`.
-    pub(crate) fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Value>, Blocked> {
+    pub(crate) fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Chunk>, Blocked> {
         if self.blocked {
             return Ok(Vec::new());
         }
@@ -470,14 +330,15 @@ impl OutputScan {
                 if !is_reasoning {
                     self.text.push_str(&released);
                 }
-                let key = if is_reasoning {
-                    "reasoning_content"
+                let delta = if is_reasoning {
+                    Message {
+                        reasoning_content: Some(released),
+                        ..Message::default()
+                    }
                 } else {
-                    "content"
+                    Message::text(released)
                 };
-                let mut delta = Map::new();
-                delta.insert(key.into(), Value::String(released));
-                out.push(shape.make_chunk(index, &Value::Object(delta), &Value::Null));
+                out.push(shape.make_chunk(index, delta, None));
             }
         }
         let held: Vec<String> = self.held_text.texts().map(|(_, t)| t.to_owned()).collect();
@@ -500,37 +361,45 @@ mod tests {
         Arc::new(Matcher::build(&Lexicon::sample()).unwrap())
     }
 
-    fn chunk(text: &str) -> Value {
-        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-               "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+    fn typed(value: Value) -> Chunk {
+        serde_json::from_value(value).unwrap()
     }
 
-    fn finish_chunk() -> Value {
-        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    fn chunk(text: &str) -> Chunk {
+        typed(
+            json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]}),
+        )
     }
 
-    fn choice_chunk(index: u64, text: &str, finish: &Value) -> Value {
-        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-               "choices": [{"index": index, "delta": {"content": text}, "finish_reason": finish}]})
+    fn finish_chunk() -> Chunk {
+        typed(
+            json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+        )
+    }
+
+    fn choice_chunk(index: u64, text: &str, finish: &Value) -> Chunk {
+        typed(
+            json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": index, "delta": {"content": text}, "finish_reason": finish}]}),
+        )
     }
 
     fn stopped_indices(shape: &ChunkShape) -> Vec<u64> {
         let stop = shape.stop_chunk("【已停止】");
-        stop["choices"]
-            .as_array()
-            .unwrap()
+        stop.choices
             .iter()
             .map(|c| {
-                assert_eq!(c["finish_reason"], "content_filter");
-                assert_eq!(c["delta"]["content"], "【已停止】");
-                c["index"].as_u64().unwrap()
+                assert_eq!(c.finish_reason.as_deref(), Some("content_filter"));
+                assert_eq!(c.delta.as_ref().unwrap().content_str(), Some("【已停止】"));
+                c.index
             })
             .collect()
     }
 
     /// Feeds one chunk as the output chain does; `false` when it blocks.
-    fn feed(guard: &mut OutputScan, shape: &mut ChunkShape, chunk: Value) -> bool {
+    fn feed(guard: &mut OutputScan, shape: &mut ChunkShape, chunk: Chunk) -> bool {
         shape.incoming(&chunk);
         match guard.on_chunk(chunk) {
             Ok(Some(out)) => {
@@ -589,9 +458,9 @@ mod tests {
     fn run(pieces: &[String]) -> (String, bool) {
         let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let mut out = String::new();
-        let mut take = |c: &Value| {
-            for choice in c["choices"].as_array().unwrap() {
-                if let Some(s) = choice["delta"]["content"].as_str() {
+        let mut take = |c: &Chunk| {
+            for choice in &c.choices {
+                if let Some(s) = choice.delta.as_ref().and_then(Message::content_str) {
                     out.push_str(s);
                 }
             }
@@ -632,7 +501,7 @@ mod tests {
     #[test]
     fn the_usage_chunk_passes() {
         let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
-        let usage = json!({"id": "c", "choices": [], "usage": {"total_tokens": 3}});
+        let usage = typed(json!({"id": "c", "choices": [], "usage": {"total_tokens": 3}}));
         assert_eq!(guard.on_chunk(usage.clone()).unwrap(), Some(usage));
     }
 
@@ -640,8 +509,10 @@ mod tests {
     fn tool_calls_are_held_and_scanned_whole() {
         let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
         let call = |args: &str| {
-            json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
-                {"index": 0, "function": {"arguments": args}}]}, "finish_reason": null}]})
+            typed(
+                json!({"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": args}}]}, "finish_reason": null}]}),
+            )
         };
         assert!(guard.on_chunk(call("{\"q\": \"冰")).unwrap().is_none());
         assert!(guard.on_chunk(call("毒\"}")).unwrap().is_none());
@@ -661,11 +532,14 @@ mod tests {
     #[test]
     fn reasoning_content_is_scanned_too() {
         let mut guard = OutputScan::new(matcher(), UnknownFields::Scan);
-        let think = |t: &str| json!({"id": "c", "choices": [{"index": 0, "delta": {"reasoning_content": t}, "finish_reason": null}]});
+        let think = |t: &str| {
+            typed(json!({"id": "c", "choices": [{"index": 0,
+                "delta": {"reasoning_content": t}, "finish_reason": null}]}))
+        };
         let first = guard.on_chunk(think("用户想买冰")).unwrap();
         let leaked = first
             .as_ref()
-            .and_then(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+            .and_then(|c| c.choices[0].delta.as_ref()?.reasoning_content.as_deref())
             .unwrap_or("");
         assert!(!leaked.contains('冰'), "{leaked}");
         assert!(guard.on_chunk(think("毒")).is_err());

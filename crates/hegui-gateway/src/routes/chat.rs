@@ -11,73 +11,30 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hegui_lexicon::Verdict;
 use hegui_store::ledger::schema::{Decision, Outcome, StageVerdict};
-use serde_json::{Value, json};
 
 use super::{Result, aigc_headers, blocked_input, client_addr, read_json, upstream_of};
 use crate::auth::Tenant;
+use crate::config::UnknownFields;
 use crate::error::AppError;
 use crate::gateway::Gateway;
 use crate::guard::Caller;
-use crate::guard::fields::{self, RequestKind};
+use crate::guard::fields;
 use crate::upstream::{call_upstream, read_upstream, upstream_failure, upstream_status};
+use crate::wire::Texts as _;
+use crate::wire::answer::{Choice, ChoiceMessage, Chunk, Completion};
+use crate::wire::message::{Content, Message};
+use crate::wire::request::ChatRequest;
 
-/// A 400 about `messages[i]…`.
-fn invalid_message(at: &str, what: &str) -> AppError {
-    AppError::bad_request("invalid_messages", format!("`{at}` {what}")).param("messages")
-}
-
-/// The text of a message's `content`: a string, null, or an array of parts whose `text` (where
-/// present) is a string. Anything else is refused rather than forwarded unscanned.
-fn content_text(content: &Value, at: usize, out: &mut Vec<String>) -> Result<()> {
-    match content {
-        Value::Null => Ok(()),
-        Value::String(s) => {
-            out.push(s.clone());
-            Ok(())
-        }
-        Value::Array(parts) => {
-            for (j, part) in parts.iter().enumerate() {
-                let Some(part) = part.as_object() else {
-                    return Err(invalid_message(
-                        &format!("messages[{at}].content[{j}]"),
-                        "must be an object (a content part)",
-                    ));
-                };
-                match part.get("text") {
-                    None => {}
-                    Some(Value::String(s)) => out.push(s.clone()),
-                    Some(_) => {
-                        return Err(invalid_message(
-                            &format!("messages[{at}].content[{j}].text"),
-                            "must be a string",
-                        ));
-                    }
-                }
-            }
-            Ok(())
-        }
-        _ => Err(invalid_message(
-            &format!("messages[{at}].content"),
-            "must be a string, an array of content parts, or null",
-        )),
-    }
-}
-
-/// Every text of a chat request that is forwarded, one per line: each message's `content`, then
-/// its other fields (a `name`, tool-call arguments, `reasoning_content`, …), then the request's
-/// other fields (tool descriptions, response-format schemas, a vLLM `prompt` or `documents`, any
-/// field the gateway does not know). At most `limit` messages.
-fn chat_input(body: &Value, limit: usize) -> Result<String> {
-    let messages = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            AppError::bad_request(
-                "missing_messages",
-                "`messages` is required and must be an array",
-            )
-            .param("messages")
-        })?;
+/// Every text of a chat request that is forwarded, one per line ([`ChatRequest::texts`]), once
+/// `messages` is known to be there with at most `limit` entries.
+fn chat_input(request: &ChatRequest, limit: usize) -> Result<String> {
+    let Some(messages) = &request.messages else {
+        return Err(AppError::bad_request(
+            "missing_messages",
+            "`messages` is required and must be an array",
+        )
+        .param("messages"));
+    };
     if messages.len() > limit {
         return Err(AppError::bad_request(
             "too_many_messages",
@@ -88,23 +45,7 @@ fn chat_input(body: &Value, limit: usize) -> Result<String> {
         )
         .param("messages"));
     }
-    let mut texts = Vec::new();
-    for (i, message) in messages.iter().enumerate() {
-        let Some(message) = message.as_object() else {
-            return Err(invalid_message(
-                &format!("messages[{i}]"),
-                "must be an object",
-            ));
-        };
-        if let Some(content) = message.get("content") {
-            content_text(content, i, &mut texts)?;
-        }
-        fields::field_strings(message, &["content"], &mut texts);
-    }
-    if let Some(body) = body.as_object() {
-        fields::field_strings(body, &["messages"], &mut texts);
-    }
-    Ok(texts.join("\n"))
+    Ok(request.text())
 }
 
 /// `POST /v1/chat/completions`.
@@ -132,21 +73,23 @@ async fn chat_inner(
     body: Body,
     addr: Option<SocketAddr>,
 ) -> Result<Response> {
-    let (mut bytes, mut body) = read_json(&gateway, body).await?;
     if gateway.config().pass_through {
-        return super::pass_through(&gateway, &body, "chat/completions", bytes).await;
+        return super::pass_through(&gateway, body, "chat/completions").await;
     }
+    let (mut bytes, mut request) = read_json::<ChatRequest>(&gateway, body).await?;
+    let named = (
+        request.model.as_deref().unwrap_or_default(),
+        request.user.as_deref(),
+    );
     let caller = gateway
-        .admit(&tenant, "chat", &headers, Some(&body), addr)
+        .admit(&tenant, "chat", &headers, named, addr)
         .await?;
-    if fields::drops(gateway.config().guard.unknown_fields)
-        && fields::drop_unknown_request(&mut body, RequestKind::Chat)
-    {
-        bytes = serde_json::to_vec(&body).unwrap_or_default().into();
+    if gateway.config().guard.unknown_fields == UnknownFields::Drop && request.drop_unknown() {
+        bytes = serde_json::to_vec(&request).unwrap_or_default().into();
     }
-    let (model, upstream) = upstream_of(&gateway, &body)?;
-    let text = chat_input(&body, gateway.config().limits.messages)?;
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let (model, upstream) = upstream_of(&gateway, request.model.as_deref())?;
+    let text = chat_input(&request, gateway.config().limits.messages)?;
+    let stream = request.stream.unwrap_or(false);
     let check = gateway.check_input(&caller, &text).await;
     if check.blocked.is_some() {
         return Ok(blocked_input(&gateway, &caller, "chat", &model, &text, &check, stream).await);
@@ -201,16 +144,23 @@ async fn chat_inner(
         Err(failure) => return Err(upstream_failure(&gateway, &caller, record, failure).await),
     };
     let upstream_wait = upstream_started.elapsed();
-    let Ok(mut value) = serde_json::from_slice::<Value>(&answer) else {
-        let failure = (
-            StatusCode::BAD_GATEWAY,
-            format!("upstream `{}` answered malformed JSON", upstream.name),
-        );
-        return Err(upstream_failure(&gateway, &caller, record, failure).await);
+    let mut answer = match serde_json::from_slice::<Completion>(&answer) {
+        Ok(answer) => answer,
+        Err(e) => {
+            let failure = (
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "upstream `{}` answered what is not a chat answer: {e}",
+                    upstream.name
+                ),
+            );
+            return Err(upstream_failure(&gateway, &caller, record, failure).await);
+        }
     };
-    let guarded = guard_choices(&gateway, &caller, &mut value, &model);
+    let guarded = guard_choices(&gateway, &caller, &mut answer, &model);
     let label = gateway.inner.pipeline.label.label(&caller);
-    gateway.inner.pipeline.label.attach(&mut value, &label);
+    let wrapped = label.to_json_wrapped();
+    answer.set_label(label);
     let outcome = if guarded.blocked {
         Outcome::BlockedOutput
     } else {
@@ -219,7 +169,7 @@ async fn chat_inner(
     let record = record
         .response(guarded.texts.join("\n"))
         .verdicts(check.verdicts(guarded.verdicts))
-        .label(label.to_json_wrapped())
+        .label(wrapped)
         .outcome(outcome);
     gateway.audit(&caller, record).await?;
     gateway
@@ -228,7 +178,7 @@ async fn chat_inner(
         .exchange(upstream_wait, caller.started);
     let overall = guarded.verdict.max(check.passed_verdict());
     let headers = aigc_headers(&gateway, &caller, overall.as_str(), true);
-    Ok((headers, axum::Json(value)).into_response())
+    Ok((headers, axum::Json(answer)).into_response())
 }
 
 /// What the output guards made of a plain answer.
@@ -244,8 +194,13 @@ struct Guarded {
 /// Runs each choice's message through a fresh chain of output passes, as one chunk with the
 /// answer's own fields; a stopped choice gets the notice instead, with
 /// `finish_reason: "content_filter"`, and a stopped answer keeps only the fields that are not
-/// text. An answer without a list of choices is scanned as one chunk of its own fields.
-fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value, model: &str) -> Guarded {
+/// text. An answer without choices is scanned as one chunk of its own fields.
+fn guard_choices(
+    gateway: &Gateway,
+    caller: &Caller,
+    answer: &mut Completion,
+    model: &str,
+) -> Guarded {
     let notice = &gateway.config().guard.output_notice;
     let mut guarded = Guarded {
         texts: Vec::new(),
@@ -253,12 +208,11 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value, model: &
         verdict: Verdict::Clean,
         blocked: false,
     };
-    if fields::drops(gateway.config().guard.unknown_fields) {
-        fields::drop_unknown_answer(value);
+    if gateway.config().guard.unknown_fields == UnknownFields::Drop {
+        answer.drop_unknown();
     }
-    let mut top = value.as_object().cloned().unwrap_or_default();
-    top.remove("choices");
-    let run = |guarded: &mut Guarded, chunk: Value| {
+    let top = answer.top_chunk();
+    let run = |guarded: &mut Guarded, chunk: Chunk| {
         let mut chain = gateway.inner.pipeline.open_output(caller);
         let result = chain.on_chunk(chunk).and_then(|mut out| {
             out.extend(chain.finish()?);
@@ -274,16 +228,15 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value, model: &
             guarded.blocked = true;
         })
     };
-    match value.get_mut("choices") {
-        Some(Value::Array(choices)) => {
+    match &mut answer.choices {
+        Some(choices) => {
             for choice in choices.iter_mut() {
                 guard_choice(&mut guarded, choice, &top, notice, &run);
             }
         }
-        _ => {
-            if run(&mut guarded, value.clone()).is_err() {
-                value["choices"] = json!([{"index": 0, "finish_reason": "content_filter",
-                    "message": {"role": "assistant", "content": notice}}]);
+        None => {
+            if run(&mut guarded, top).is_err() {
+                answer.choices = Some(vec![Choice::stopped(0, notice)]);
                 guarded.texts.push(notice.clone());
             }
         }
@@ -291,15 +244,8 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value, model: &
     if guarded.blocked {
         // A field of the answer itself may have been what stopped it: keep only those that are
         // not text.
-        if let Some(map) = value.as_object_mut() {
-            map.retain(|key, _| {
-                matches!(
-                    key.as_str(),
-                    "id" | "object" | "created" | "usage" | "choices"
-                )
-            });
-            map.insert("model".into(), Value::String(model.to_owned()));
-        }
+        answer.rest.retain(|key, _| key == "usage");
+        answer.model = Some(model.to_owned());
     }
     for stage in &guarded.verdicts {
         if let Some(decision) = stage.verdict {
@@ -310,67 +256,63 @@ fn guard_choices(gateway: &Gateway, caller: &Caller, value: &mut Value, model: &
 }
 
 /// One choice of a plain answer through the output passes (`run`), as a chunk made of the
-/// answer's own fields (`top`) and the choice with its `message` as the `delta`.
+/// answer's own fields (`top`) and the choice with its `message` as the `delta`; the released
+/// text is folded back into the message.
 fn guard_choice(
     guarded: &mut Guarded,
-    choice: &mut Value,
-    top: &serde_json::Map<String, Value>,
+    choice: &mut Choice,
+    top: &Chunk,
     notice: &str,
-    run: &impl Fn(&mut Guarded, Value) -> std::result::Result<Vec<Value>, crate::guard::Blocked>,
+    run: &impl Fn(&mut Guarded, Chunk) -> std::result::Result<Vec<Chunk>, crate::guard::Blocked>,
 ) {
-    let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-    // A message given as a bare string is its content.
-    if let Some(Value::String(content)) = choice.get("message") {
-        choice["message"] = json!({"role": "assistant", "content": content});
-    }
-    let mut as_chunk = choice.clone();
-    if let Some(map) = as_chunk.as_object_mut()
-        && let Some(message) = map.remove("message")
-    {
-        map.insert("delta".into(), message);
-    }
-    let mut chunk = top.clone();
-    chunk.insert("choices".into(), Value::Array(vec![as_chunk]));
-    match run(guarded, Value::Object(chunk)) {
+    let chunks = match run(guarded, choice.as_chunk(top)) {
+        Ok(chunks) => chunks,
         Err(_) => {
-            *choice = json!({"index": index, "finish_reason": "content_filter",
-                "message": {"role": "assistant", "content": notice}});
+            *choice = Choice::stopped(choice.index, notice);
             guarded.texts.push(notice.to_owned());
+            return;
         }
-        Ok(chunks) => {
-            let Some(message) = choice.get_mut("message").and_then(Value::as_object_mut) else {
-                guarded.texts.push(fields::text_of(choice));
-                return;
-            };
-            for key in ["content", "reasoning_content"] {
-                let mut text = String::new();
-                let mut any = false;
-                for c in &chunks {
-                    if let Some(s) = c
-                        .pointer(&format!("/choices/0/delta/{key}"))
-                        .and_then(Value::as_str)
-                    {
-                        text.push_str(s);
-                        any = true;
-                    }
-                }
-                if any {
-                    message.insert(key.into(), Value::String(text));
-                }
-            }
-            guarded.texts.push(forwarded_text(message));
+    };
+    let Some(message) = choice.message.take() else {
+        let mut texts = Vec::new();
+        fields::field_strings(&choice.rest, &[], &mut texts);
+        guarded.texts.push(texts.join("\n"));
+        return;
+    };
+    let mut message = message.into_message();
+    let mut content: Option<String> = None;
+    let mut reasoning: Option<String> = None;
+    // The chunks the chain made (the notices) carry index 0: each chunk's first choice is this
+    // choice's.
+    for delta in chunks
+        .iter()
+        .filter_map(|c| c.choices.first()?.delta.as_ref())
+    {
+        if let Some(text) = delta.content_str() {
+            content.get_or_insert_default().push_str(text);
+        }
+        if let Some(text) = &delta.reasoning_content {
+            reasoning.get_or_insert_default().push_str(text);
         }
     }
+    if let Some(content) = content {
+        message.content = Some(Content::Text(content));
+    }
+    if reasoning.is_some() {
+        message.reasoning_content = reasoning;
+    }
+    guarded.texts.push(forwarded_text(&message));
+    choice.message = Some(ChoiceMessage::Message(message));
 }
 
 /// The text a message forwards, for the record: its `content`, then its other fields' text
-/// (tool calls, `refusal`, …) each on its own line.
-pub(super) fn forwarded_text(message: &serde_json::Map<String, Value>) -> String {
+/// (tool calls, `refusal`, …) each on its own line; not the reasoning.
+fn forwarded_text(message: &Message) -> String {
     let mut texts = Vec::new();
-    if let Some(content) = message.get("content") {
-        fields::strings(content, &mut texts);
+    if let Some(content) = &message.content {
+        content.texts(&mut texts);
     }
-    fields::field_strings(message, &["content", "reasoning_content"], &mut texts);
+    fields::field_strings(&message.rest, &[], &mut texts);
     texts.join("\n")
 }
 

@@ -21,14 +21,16 @@ use axum::response::{IntoResponse as _, Response};
 use futures_util::StreamExt as _;
 use hegui_store::ledger::NewRecord;
 use hegui_store::ledger::schema::{Outcome, StageVerdict};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::aigc_headers;
 use crate::error::AppError;
 use crate::gateway::Gateway;
 use crate::guard::fields::HeldText;
-use crate::guard::{Blocked, Caller, ChunkShape, InputCheck, OutputChain};
+use crate::guard::{Blocked, Caller, InputCheck, OutputChain};
 use crate::sse::SseParser;
+use crate::wire::answer::{Chunk, ChunkShape};
+use crate::wire::message::{Content, Message};
 
 /// Writes the `started` record, starts the stream task and answers with its event stream.
 pub(crate) async fn start(
@@ -96,18 +98,13 @@ enum End {
     ClientGone,
 }
 
-fn sse(value: &Value) -> Bytes {
-    Bytes::from(format!("data: {value}\n\n"))
+fn sse(chunk: &Chunk) -> Bytes {
+    Bytes::from(super::sse(chunk))
 }
 
-fn has_finish(chunk: &Value) -> bool {
-    chunk
-        .get("choices")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.get("finish_reason").is_some_and(|f| !f.is_null()))
-        })
+/// An error event (the OpenAI error object).
+fn sse_error(error: &Value) -> Bytes {
+    Bytes::from(format!("data: {error}\n\n"))
 }
 
 impl StreamTask {
@@ -123,12 +120,12 @@ impl StreamTask {
         chain: &mut OutputChain,
         sent_text: &mut String,
         own_time: &mut Duration,
-    ) -> (End, Vec<Value>) {
+    ) -> (End, Vec<Chunk>) {
         let mut parser = SseParser::default();
         let mut body = response.bytes_stream();
         let idle = Duration::from_secs(self.gateway.config().limits.stream_idle_timeout_secs);
         let upstream = &self.upstream_name;
-        let mut tail: Vec<Value> = Vec::new();
+        let mut tail: Vec<Chunk> = Vec::new();
         loop {
             let next = match tokio::time::timeout(idle, body.next()).await {
                 Err(_) => {
@@ -151,24 +148,25 @@ impl StreamTask {
                 if data.trim() == "[DONE]" {
                     return (End::Done, tail);
                 }
-                let value = match serde_json::from_str::<Value>(&data) {
-                    Ok(v) => v,
+                let chunk = match serde_json::from_str::<Chunk>(&data) {
+                    Ok(chunk) => chunk,
                     Err(e) => {
-                        let message =
-                            format!("upstream `{upstream}` sent a chunk that is not JSON: {e}");
+                        let message = format!(
+                            "upstream `{upstream}` sent what is not a chat answer chunk: {e}"
+                        );
                         return (End::Failed(message), tail);
                     }
                 };
-                if let Some(error) = value.get("error") {
+                if let Some(error) = chunk.rest.get("error") {
                     let message = format!("upstream `{upstream}` reported an error: {error}");
                     return (End::Failed(message), tail);
                 }
-                let released = match chain.on_chunk(value) {
+                let released = match chain.on_chunk(chunk) {
                     Err(blocked) => return (End::Blocked(blocked), tail),
                     Ok(released) => released,
                 };
                 for chunk in released {
-                    if has_finish(&chunk) || !tail.is_empty() {
+                    if chunk.has_finish() || !tail.is_empty() {
                         tail.push(chunk);
                         continue;
                     }
@@ -212,7 +210,7 @@ impl StreamTask {
         // Everything clean and released goes out before the final chunk: text that came with
         // the finish chunk first, so that the end notice follows it and the final chunk carries
         // only `finish_reason` and `aigc`.
-        let mut pending: Vec<Value> = Vec::new();
+        let mut pending: Vec<Chunk> = Vec::new();
         if !matches!(end, End::Blocked(_) | End::ClientGone) {
             for chunk in &mut tail {
                 pending.extend(take_text(chain.shape(), chunk));
@@ -237,6 +235,7 @@ impl StreamTask {
         }
         let labeler = &gateway.inner.pipeline.label;
         let label = labeler.label(&self.caller);
+        let wrapped = label.to_json_wrapped();
         let output: Vec<StageVerdict> = chain.verdicts();
         let record = self
             .record
@@ -244,7 +243,7 @@ impl StreamTask {
             .with_id(self.caller.record_id.completion())
             .response(response_text)
             .verdicts(self.check.verdicts(output))
-            .label(label.to_json_wrapped())
+            .label(wrapped)
             .outcome(outcome);
         for chunk in &pending {
             if !self.send(sse(chunk)).await {
@@ -253,29 +252,32 @@ impl StreamTask {
         }
         // INVARIANT: the record is durable before the final chunk leaves.
         let audited = gateway.audit(&self.caller, record).await;
-        let aigc = serde_json::to_value(&label).unwrap_or_default();
         let before = Instant::now();
         match (&end, audited) {
             (_, Err(e)) => {
-                let _ = self.send(sse(&e.body())).await;
+                let _ = self.send(sse_error(&e.body())).await;
             }
             (End::ClientGone, Ok(())) => {}
             (End::Blocked(_), Ok(())) => {
                 let mut last = chain.shape().stop_chunk(notice);
-                last["aigc"] = aigc;
+                last.set_label(label);
                 let _ = self.send(sse(&last)).await;
                 let _ = self.send(Bytes::from_static(b"data: [DONE]\n\n")).await;
             }
             (End::Failed(message), Ok(())) => {
                 let error = AppError::upstream(message.clone()).body();
-                let _ = self.send(sse(&error)).await;
+                let _ = self.send(sse_error(&error)).await;
             }
             (End::Done, Ok(())) => {
                 if tail.is_empty() {
-                    tail.push(chain.shape().make_chunk(0, &json!({}), &json!("stop")));
+                    tail.push(
+                        chain
+                            .shape()
+                            .make_chunk(0, Message::default(), Some("stop")),
+                    );
                 }
                 if let Some(first_tail) = tail.first_mut() {
-                    first_tail["aigc"] = aigc;
+                    first_tail.set_label(label);
                 }
                 for chunk in &tail {
                     if !self.send(sse(chunk)).await {
@@ -294,57 +296,51 @@ impl StreamTask {
 }
 
 /// Moves the texts of `chunk` into new chunks (one per choice and field).
-fn take_text(shape: &ChunkShape, chunk: &mut Value) -> Vec<Value> {
+fn take_text(shape: &ChunkShape, chunk: &mut Chunk) -> Vec<Chunk> {
     let mut out = Vec::new();
-    let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
-        return out;
-    };
-    for choice in choices.iter_mut() {
-        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-        let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut) else {
+    for choice in &mut chunk.choices {
+        let Some(delta) = &mut choice.delta else {
             continue;
         };
-        for key in ["reasoning_content", "content"] {
-            if let Some(Value::String(text)) = delta.get(key)
-                && !text.is_empty()
-            {
-                let moved = json!({ key: text });
-                delta.insert(key.into(), Value::String(String::new()));
-                out.push(shape.make_chunk(index, &moved, &Value::Null));
-            }
+        if let Some(text) = delta.reasoning_content.take_if(|t| !t.is_empty()) {
+            let moved = Message {
+                reasoning_content: Some(text),
+                ..Message::default()
+            };
+            delta.reasoning_content = Some(String::new());
+            out.push(shape.make_chunk(choice.index, moved, None));
+        }
+        if let Some(Content::Text(text)) = &mut delta.content
+            && !text.is_empty()
+        {
+            let moved = Message::text(std::mem::take(text));
+            out.push(shape.make_chunk(choice.index, moved, None));
         }
     }
     out
 }
 
 /// The text of a chunk's delta fields other than the streamed ones, per field.
-fn other_text(chunk: &Value, out: &mut HeldText) {
-    for choice in chunk
-        .get("choices")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-        for (key, value) in choice
-            .get("delta")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if key != "content" && key != "reasoning_content" {
-                out.add(&format!("{index}.{key}"), value);
-            }
+fn other_text(chunk: &Chunk, out: &mut HeldText) {
+    for choice in &chunk.choices {
+        let Some(delta) = &choice.delta else {
+            continue;
+        };
+        let index = choice.index;
+        if let Some(Content::Parts(parts)) = &delta.content {
+            let parts = serde_json::to_value(parts).unwrap_or_default();
+            out.add(&format!("{index}.content"), &parts);
+        }
+        for (key, value) in &delta.rest {
+            out.add(&format!("{index}.{key}"), value);
         }
     }
 }
 
-fn collect_text(chunk: &Value, out: &mut String) {
-    if let Some(choices) = chunk.get("choices").and_then(Value::as_array) {
-        for choice in choices {
-            if let Some(s) = choice.pointer("/delta/content").and_then(Value::as_str) {
-                out.push_str(s);
-            }
+fn collect_text(chunk: &Chunk, out: &mut String) {
+    for choice in &chunk.choices {
+        if let Some(text) = choice.delta.as_ref().and_then(Message::content_str) {
+            out.push_str(text);
         }
     }
 }

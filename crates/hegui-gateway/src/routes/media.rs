@@ -15,11 +15,14 @@ use serde_json::Value;
 
 use super::{Result, aigc_headers, blocked_input, client_addr, read_json, upstream_of};
 use crate::auth::Tenant;
+use crate::config::UnknownFields;
 use crate::error::AppError;
 use crate::gateway::Gateway;
-use crate::guard::fields::{self, RequestKind};
+use crate::guard::fields;
 use crate::guard::{Caller, scan_text};
 use crate::upstream::{call_upstream, read_upstream, upstream_failure, upstream_status};
+use crate::wire::Texts as _;
+use crate::wire::request::MediaRequest;
 
 /// `POST /v1/embeddings`: input guard only.
 pub(crate) async fn embeddings(
@@ -113,33 +116,23 @@ impl Kind {
     }
 }
 
-/// Every text of the request that is forwarded, one per line: the prompt or input (for
-/// embeddings, every string of a list, nested or not), then every other field's.
-fn input_of(kind: Kind, body: &Value) -> Result<String> {
-    let field = kind.field();
-    match body.get(field) {
-        Some(Value::String(_)) => {}
-        Some(Value::Array(_)) if kind == Kind::Embedding => {}
-        _ => {
-            return Err(AppError::bad_request(
-                "missing_input",
-                format!("`{field}` is required and must be a string"),
-            )
-            .param(if kind == Kind::Image {
-                "prompt"
-            } else {
-                "input"
-            }));
-        }
+/// Every text of the request that is forwarded, one per line ([`MediaRequest::texts`]), once
+/// the prompt or input is known to be there: a string (for embeddings, also a list).
+fn input_of(kind: Kind, request: &MediaRequest) -> Result<String> {
+    let present = match kind {
+        Kind::Image => request.prompt.is_some(),
+        Kind::Speech => matches!(request.input, Some(Value::String(_))),
+        Kind::Embedding => matches!(request.input, Some(Value::String(_) | Value::Array(_))),
+    };
+    if !present {
+        let field = kind.field();
+        return Err(AppError::bad_request(
+            "missing_input",
+            format!("`{field}` is required and must be a string"),
+        )
+        .param(field));
     }
-    let mut texts = Vec::new();
-    if let Some(primary) = body.get(field) {
-        fields::strings(primary, &mut texts);
-    }
-    if let Some(body) = body.as_object() {
-        fields::field_strings(body, &[field], &mut texts);
-    }
-    Ok(texts.join("\n"))
+    Ok(request.text())
 }
 
 #[tracing::instrument(name = "media", skip_all, fields(kind = kind.name()))]
@@ -151,20 +144,22 @@ async fn simple_inner(
     addr: Option<SocketAddr>,
     kind: Kind,
 ) -> Result<Response> {
-    let (mut bytes, mut body) = read_json(&gateway, body).await?;
     if gateway.config().pass_through {
-        return super::pass_through(&gateway, &body, kind.path(), bytes).await;
+        return super::pass_through(&gateway, body, kind.path()).await;
     }
+    let (mut bytes, mut request) = read_json::<MediaRequest>(&gateway, body).await?;
+    let named = (
+        request.model.as_deref().unwrap_or_default(),
+        request.user.as_deref(),
+    );
     let caller = gateway
-        .admit(&tenant, kind.name(), &headers, Some(&body), addr)
+        .admit(&tenant, kind.name(), &headers, named, addr)
         .await?;
-    if fields::drops(gateway.config().guard.unknown_fields)
-        && fields::drop_unknown_request(&mut body, RequestKind::Media)
-    {
-        bytes = serde_json::to_vec(&body).unwrap_or_default().into();
+    if gateway.config().guard.unknown_fields == UnknownFields::Drop && request.drop_unknown() {
+        bytes = serde_json::to_vec(&request).unwrap_or_default().into();
     }
-    let (model, upstream) = upstream_of(&gateway, &body)?;
-    let text = input_of(kind, &body)?;
+    let (model, upstream) = upstream_of(&gateway, request.model.as_deref())?;
+    let text = input_of(kind, &request)?;
     let check = gateway.check_input(&caller, &text).await;
     if check.blocked.is_some() {
         return Ok(

@@ -20,23 +20,34 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::json;
 
 use crate::config::{InputBlock, Upstream};
 use crate::error::AppError;
 use crate::gateway::Gateway;
 use crate::guard::{Caller, InputCheck};
+use crate::wire::{
+    self,
+    answer::{Choice, Chunk, ChunkShape, Completion},
+    message::Message,
+    request::ModelOnly,
+};
 use hegui_store::ledger::schema::Outcome;
 
 pub(crate) type Result<T, E = AppError> = std::result::Result<T, E>;
 
-/// Reads the body as a JSON object, with clear errors for each way it can be wrong.
+/// Reads the body as a `T` (a JSON object of the wire types), with clear errors for each way it
+/// can be wrong: what is wrong and where (the path in the body).
 ///
 /// A body declared (`Content-Length`) larger than `limits.body-bytes` gets 413 before a byte of
 /// it is read. The whole body must arrive within `limits.body-read-secs` of the handler asking
 /// for it, however it is split into frames: a client that sends a byte every few seconds gets
 /// 408 at the deadline instead of holding its concurrency slot for as long as it likes.
-pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, Value)> {
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    gateway: &Gateway,
+    body: Body,
+) -> Result<(Bytes, T)> {
     let limits = &gateway.config().limits;
     let limit = limits.body_bytes;
     let too_large = || {
@@ -85,30 +96,57 @@ pub(crate) async fn read_json(gateway: &Gateway, body: Body) -> Result<(Bytes, V
             ),
         )
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        AppError::bad_request(
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
-    if !value.is_object() {
-        return Err(AppError::bad_request(
-            "invalid_json",
-            "request body must be a JSON object",
-        ));
-    }
+    let value = wire::decode(text).map_err(|e| decode_error(&e))?;
     Ok((bytes, value))
+}
+
+/// The error for a body that does not decode: its own code where the gateway reads the field
+/// (`model`, `messages`, `user`), `invalid_request` with the path elsewhere.
+fn decode_error(e: &wire::DecodeError) -> AppError {
+    if e.is_syntax() {
+        return AppError::bad_request(
+            "invalid_json",
+            format!("request body is not valid JSON: {}", e.error),
+        );
+    }
+    let path = e.path.as_str();
+    let top = path.split(['.', '[']).next().unwrap_or_default();
+    match top {
+        "" => AppError::bad_request(
+            "invalid_json",
+            format!("request body must be a JSON object ({})", e.error),
+        ),
+        "model" => {
+            AppError::bad_request("missing_model", "`model` is required and must be a string")
+                .param("model")
+        }
+        "messages" if path == "messages" => AppError::bad_request(
+            "missing_messages",
+            "`messages` is required and must be an array",
+        )
+        .param("messages"),
+        "messages" => AppError::bad_request("invalid_messages", format!("`{path}`: {}", e.error))
+            .param("messages"),
+        "user" => AppError::bad_request("invalid_user", "`user` must be a string").param("user"),
+        "prompt" => AppError::bad_request(
+            "missing_input",
+            format!("`prompt` is required and must be a string: {}", e.error),
+        )
+        .param("prompt"),
+        "input" => AppError::bad_request(
+            "missing_input",
+            format!("`input` is required and must be a string: {}", e.error),
+        )
+        .param("input"),
+        _ => AppError::bad_request("invalid_request", format!("`{path}`: {}", e.error)),
+    }
 }
 
 /// `pass-through = true` (measuring only): the request to its model's upstream as it came, the
 /// answer back as the upstream sends it (streamed or not): no guard, no label, no record.
-pub(crate) async fn pass_through(
-    gateway: &Gateway,
-    body: &Value,
-    path: &str,
-    bytes: Bytes,
-) -> Result<Response> {
-    let (_, upstream) = upstream_of(gateway, body)?;
+pub(crate) async fn pass_through(gateway: &Gateway, body: Body, path: &str) -> Result<Response> {
+    let (bytes, request) = read_json::<ModelOnly>(gateway, body).await?;
+    let (_, upstream) = upstream_of(gateway, request.model.as_deref())?;
     let response = crate::upstream::call_upstream(gateway, upstream, path, bytes)
         .await
         .map_err(crate::upstream::upstream_error)?;
@@ -122,11 +160,12 @@ pub(crate) async fn pass_through(
     Ok(answer)
 }
 
+/// The model a request names, and its upstream.
 pub(crate) fn upstream_of<'a>(
     gateway: &'a Gateway,
-    body: &Value,
+    model: Option<&str>,
 ) -> Result<(String, &'a Upstream)> {
-    let model = body.get("model").and_then(Value::as_str).ok_or_else(|| {
+    let model = model.ok_or_else(|| {
         AppError::bad_request("missing_model", "`model` is required and must be a string")
             .param("model")
     })?;
@@ -214,17 +253,45 @@ pub(crate) async fn blocked_input(
     let id = format!("chatcmpl-{}", caller.record_id);
     let created = chrono::Utc::now().timestamp();
     if stream {
-        let first = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": refusal}, "finish_reason": null}]});
-        let last = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "choices": [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]});
-        let body = format!("data: {first}\n\ndata: {last}\n\ndata: [DONE]\n\n");
+        let template = Chunk {
+            id: Some(id),
+            object: Some("chat.completion.chunk".into()),
+            created: Some(created),
+            model: Some(model.to_owned()),
+            ..Chunk::default()
+        };
+        let mut shape = ChunkShape::default();
+        shape.incoming(&template);
+        let assistant = Message {
+            role: Some("assistant".into()),
+            ..Message::text(refusal)
+        };
+        let first = shape.make_chunk(0, assistant, None);
+        let last = shape.make_chunk(0, Message::default(), Some("content_filter"));
+        let body = format!("{}{}data: [DONE]\n\n", sse(&first), sse(&last));
         return (headers, [(header::CONTENT_TYPE, "text/event-stream")], body).into_response();
     }
-    let value = json!({"id": id, "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": refusal}, "finish_reason": "content_filter"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}});
-    (headers, axum::Json(value)).into_response()
+    let answer = Completion {
+        id: Some(id),
+        object: Some("chat.completion".into()),
+        created: Some(created),
+        model: Some(model.to_owned()),
+        choices: Some(vec![Choice::stopped(0, &refusal)]),
+        aigc: None,
+        rest: [(
+            "usage".to_owned(),
+            json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}),
+        )]
+        .into_iter()
+        .collect(),
+    };
+    (headers, axum::Json(answer)).into_response()
+}
+
+/// One server-sent event of `chunk`.
+pub(crate) fn sse(chunk: &Chunk) -> String {
+    let json = serde_json::to_string(chunk).unwrap_or_default();
+    format!("data: {json}\n\n")
 }
 
 /// `GET /healthz`.

@@ -17,7 +17,7 @@ pub(crate) async fn models(
 ) -> Response {
     let addr = client_addr(&request);
     if let Err(e) = gateway
-        .admit(&tenant, "models", request.headers(), None, addr)
+        .admit(&tenant, "models", request.headers(), ("", None), addr)
         .await
     {
         return e.into_response();
