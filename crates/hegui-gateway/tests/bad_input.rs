@@ -112,6 +112,18 @@ async fn bad_input_gets_a_clear_4xx_and_a_record() {
             false,
         ),
         (
+            "stream as a string",
+            Send::Body(
+                json!({"model": "mock-chat", "stream": "yes", "messages": []})
+                    .to_string()
+                    .into_bytes(),
+                Key::Valid,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            true,
+        ),
+        (
             "messages as a string",
             Send::Body(messages(&json!("hi")), Key::Valid),
             StatusCode::BAD_REQUEST,
@@ -218,8 +230,10 @@ async fn bad_input_gets_a_clear_4xx_and_a_record() {
             true,
         ),
     ];
+    let mut messages = Vec::new();
     for (name, how, status, code, recorded) in &cases {
         let r = send(&h, how).await;
+        messages.push(format!("{name}: {}", r.json()["error"]["message"]));
         assert_eq!(r.status, *status, "{name}: {}", r.text);
         let error = &r.json()["error"];
         assert_eq!(error["code"], *code, "{name}: {}", r.text);
@@ -251,6 +265,8 @@ async fn bad_input_gets_a_clear_4xx_and_a_record() {
             assert_eq!(record.tenant, "", "{name}: no tenant is known");
         }
     }
+    // What each error says, and where.
+    insta::assert_snapshot!(messages.join("\n"));
     // The chain still verifies.
     let report = h.gateway.store().verify(&Default::default()).await.unwrap();
     assert!(report.is_ok(), "{report:?}");
