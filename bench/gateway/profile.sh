@@ -6,6 +6,7 @@
 #
 #   RATE=8000 DURATION=20 bench/gateway/profile.sh        # defaults: 8000 req/s for 20 s
 #   STREAM=1 bench/gateway/profile.sh                      # streamed requests instead
+#   PERF_OUT=/tmp/perf.data bench/gateway/profile.sh       # keep the recording
 #
 # Needs `perf` (Debian: linux-perf). The release profile keeps line tables, so frames resolve.
 set -euo pipefail
@@ -51,6 +52,10 @@ perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | 
 echo "--- self"
 perf report -i "$WORK/perf.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null \
   | grep -E "^ +[0-9]" | sed -E "s/ {2,}/ /g" | cut -c1-110 | head -40
+echo "--- the gateway's own code, with children"
+perf report -i "$WORK/perf.data" --children --dsos hegui --sort symbol --percent-limit 1.5 --stdio 2>/dev/null \
+  | grep -E "^ +[0-9]" | sed -E "s/ {2,}/ /g" | cut -c1-150 | head -70
+[ -n "${PERF_OUT:-}" ] && cp "$WORK/perf.data" "$PERF_OUT"
 echo "--- with children"
 perf report -i "$WORK/perf.data" --children --sort symbol --percent-limit 3 --stdio 2>/dev/null \
   | grep -E "^ +[0-9]" | sed -E "s/ {2,}/ /g" | cut -c1-110 | head -60
