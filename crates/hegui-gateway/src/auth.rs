@@ -14,7 +14,8 @@ use axum::response::{IntoResponse as _, Response};
 use crate::error::AppError;
 use crate::gateway::Gateway;
 
-/// The routes that answer without a key: health and metrics (and, later, the public pages).
+/// The routes that answer without a key besides the public pages (`public::ROUTES`): health
+/// and metrics.
 pub(crate) const PUBLIC: &[&str] = &["/healthz", "/metrics"];
 
 /// The tenant whose API key the request presented, and when the request arrived (the start

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::public::config::PublicPages;
+
 /// An invalid or unreadable configuration.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -220,6 +222,9 @@ pub struct TenantConfig {
     /// Keys made with the store (`hegui serve --new-key TENANT`) work as well.
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// The service's public pages (`/public/ID`); none when absent.
+    #[serde(default)]
+    pub public: Option<PublicPages>,
 }
 
 /// What to do with a blocked input.
@@ -469,6 +474,11 @@ impl Config {
         }
         if self.limits.body_bytes == 0 {
             return Err(invalid("limits.body-bytes", "must be greater than 0"));
+        }
+        for (i, tenant) in self.tenants.iter().enumerate() {
+            if let Some(public) = &tenant.public {
+                public.validate(&format!("tenants[{i}].public"))?;
+            }
         }
         if let Some(fleet) = &self.fleet {
             if !fleet.redis.starts_with("redis://") {

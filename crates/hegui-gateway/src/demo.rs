@@ -6,6 +6,7 @@
 
 use crate::config::{Config, TenantConfig, Upstream};
 use crate::mock::MockOptions;
+use crate::public::config::{Agreement, PublicPages};
 
 /// The demo model name.
 pub const MODEL: &str = "demo-chat";
@@ -48,6 +49,30 @@ pub fn config(mock_base_url: &str, storage: &str) -> Config {
         id: TENANT.into(),
         name: "演示租户 (demo)".into(),
         api_key_env: None,
+        public: Some(public_pages()),
     });
     config
+}
+
+/// The demo tenant's public pages (`/public/demo`): every text marked as a demo.
+pub fn public_pages() -> PublicPages {
+    PublicPages {
+        service: "hegui 演示服务 (demo)".into(),
+        provider: "演示提供者（非真实主体）".into(),
+        scope: "演示用途：面向评估 hegui 的工程师和合规人员，不面向公众，不用于任何真实决策。".into(),
+        limits: "演示上游是模拟模型，只会给出预设回答；回答不代表任何事实。".into(),
+        algorithm_filing: String::new(),
+        contact: String::new(),
+        complaint_days: 15,
+        complaint_working_days: true,
+        agreements: vec![Agreement {
+            version: "demo-1".into(),
+            effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            title: "演示用户服务协议".into(),
+            text: "本协议仅用于演示 hegui 的公开页面。\n\n\
+                   使用者不得利用本服务生成违法内容；违反者将依规警示、限制、暂停或终止服务，并保存有关记录。\n\n\
+                   投诉举报入口见本服务的投诉举报页面。"
+                .into(),
+        }],
+    }
 }

@@ -52,6 +52,7 @@ mod gateway;
 mod guard;
 mod metrics;
 pub mod mock;
+mod public;
 mod refusals;
 mod routes;
 mod server;
@@ -72,6 +73,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
+pub use public::config::{Agreement, PublicPages};
 pub use server::serve;
 
 impl Gateway {
@@ -100,12 +102,15 @@ impl Gateway {
             .map(|(method, path, _)| (method, path, true))
             .collect();
         list.extend(auth::PUBLIC.iter().map(|path| ("GET", *path, false)));
+        list.extend(public::ROUTES.iter().map(|path| ("GET", *path, false)));
+        list.push(("POST", public::ROUTES[3], false));
         list
     }
 
     /// The router: the OpenAI-compatible routes behind the API-key layer (an unknown path too,
     /// so that it answers 401 before 404) and the gateway-wide concurrency limit ([`slot`]);
-    /// [`auth::PUBLIC`] without either, so that health checks answer under overload.
+    /// [`auth::PUBLIC`] and the public pages ([`public::ROUTES`]) without either, so that
+    /// health checks answer under overload and users reach the complaint entrance.
     pub fn router(&self) -> Router {
         let mut protected = Router::new();
         for (_, path, handler) in Gateway::protected_routes() {
@@ -122,6 +127,7 @@ impl Gateway {
         let public = Router::new()
             .route("/healthz", get(routes::healthz))
             .route("/metrics", get(routes::metrics))
+            .merge(public::router())
             .method_not_allowed_fallback(routes::method_not_allowed);
         debug_assert_eq!(auth::PUBLIC.len(), 2, "every public route is listed");
         // Outermost first: a request id for every request (kept from the client's

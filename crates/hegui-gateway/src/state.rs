@@ -132,6 +132,9 @@ pub(crate) struct Tracked {
     refusals: Cache<(UserKey, &'static str), ()>,
     /// The budget of 401 records, shared by every client (`refusals::UNAUTHENTICATED_PER_SEC`).
     unauthenticated: governor::DefaultDirectRateLimiter,
+    /// The budget of complaints through the public pages, shared by every client
+    /// (`public::SUBMISSIONS_PER_SEC`): each is a row and an audit record.
+    submissions: governor::DefaultDirectRateLimiter,
 }
 
 impl Tracked {
@@ -162,7 +165,15 @@ impl Tracked {
                 NonZeroU32::new(crate::refusals::UNAUTHENTICATED_PER_SEC)
                     .unwrap_or(NonZeroU32::MIN),
             )),
+            submissions: RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(crate::public::SUBMISSIONS_PER_SEC).unwrap_or(NonZeroU32::MIN),
+            )),
         }
+    }
+
+    /// Takes one from the budget of public complaint submissions; `false` when it is spent.
+    pub(crate) fn submission_allows(&self) -> bool {
+        self.submissions.check().is_ok()
     }
 
     /// Takes one from the budget of 401 records; `false` when this second's is spent.

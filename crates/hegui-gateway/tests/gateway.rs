@@ -13,6 +13,7 @@ mod leaks;
 mod media;
 mod output_props;
 mod pass_through;
+mod public;
 mod records;
 mod util;
 

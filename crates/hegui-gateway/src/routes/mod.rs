@@ -39,54 +39,11 @@ pub(crate) type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// Reads the body as a `T` (a JSON object of the wire types), with clear errors for each way it
 /// can be wrong: what is wrong and where (the path in the body).
-///
-/// A body declared (`Content-Length`) larger than `limits.body-bytes` gets 413 before a byte of
-/// it is read. The whole body must arrive within `limits.body-read-secs` of the handler asking
-/// for it, however it is split into frames: a client that sends a byte every few seconds gets
-/// 408 at the deadline instead of holding its concurrency slot for as long as it likes.
 pub(crate) async fn read_json<T: DeserializeOwned>(
     gateway: &Gateway,
     body: Body,
 ) -> Result<(Bytes, T)> {
-    let limits = &gateway.config().limits;
-    let limit = limits.body_bytes;
-    let too_large = || {
-        AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
-            format!("request body is larger than the limit of {limit} bytes"),
-        )
-    };
-    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
-        return Err(too_large());
-    }
-    let deadline = std::time::Duration::from_secs(limits.body_read_secs);
-    let bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => {
-            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            while let Some(error) = cause {
-                if error.is::<http_body_util::LengthLimitError>() {
-                    return Err(too_large());
-                }
-                cause = error.source();
-            }
-            return Err(AppError::bad_request(
-                "invalid_body",
-                format!("the request body could not be read: {e}"),
-            ));
-        }
-        Err(_) => {
-            return Err(AppError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!(
-                    "the request body did not arrive within {} s",
-                    limits.body_read_secs
-                ),
-            ));
-        }
-    };
+    let bytes = read_body(gateway, body, gateway.config().limits.body_bytes).await?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         AppError::bad_request(
             "invalid_encoding",
@@ -98,6 +55,51 @@ pub(crate) async fn read_json<T: DeserializeOwned>(
     })?;
     let value = wire::decode(text).map_err(|e| decode_error(&e))?;
     Ok((bytes, value))
+}
+
+/// Reads a whole body of at most `limit` bytes.
+///
+/// A body declared (`Content-Length`) larger than `limit` gets 413 before a byte of it is read.
+/// The whole body must arrive within `limits.body-read-secs` of the handler asking for it,
+/// however it is split into frames: a client that sends a byte every few seconds gets 408 at
+/// the deadline instead of holding its concurrency slot for as long as it likes.
+pub(crate) async fn read_body(gateway: &Gateway, body: Body, limit: usize) -> Result<Bytes> {
+    let limits = &gateway.config().limits;
+    let too_large = || {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("request body is larger than the limit of {limit} bytes"),
+        )
+    };
+    if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let deadline = std::time::Duration::from_secs(limits.body_read_secs);
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(error) = cause {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    return Err(too_large());
+                }
+                cause = error.source();
+            }
+            Err(AppError::bad_request(
+                "invalid_body",
+                format!("the request body could not be read: {e}"),
+            ))
+        }
+        Err(_) => Err(AppError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} s",
+                limits.body_read_secs
+            ),
+        )),
+    }
 }
 
 /// The error for a body that does not decode: its own code where the gateway reads the field
