@@ -176,6 +176,9 @@ pub struct Matcher {
     pub(crate) combo_window: ComboWindow,
     pub(crate) max_len: usize,
     pub(crate) max_allow_len: usize,
+    /// Whether any pattern stands for an allow phrase (without one, a hit with no word
+    /// boundary is final as soon as it is found).
+    pub(crate) has_allow: bool,
     pub(crate) pii: PiiOptions,
     pub(crate) pii_rules: Vec<Arc<Rule>>,
     pub(crate) skipped_empty: usize,
@@ -317,6 +320,7 @@ impl Matcher {
                 }
             }
         }
+        let has_allow = targets.contains(&Target::Allow);
         Ok(Matcher {
             name: lexicon.manifest.name.clone(),
             version: lexicon.manifest.version.clone(),
@@ -330,6 +334,7 @@ impl Matcher {
             combo_window: lexicon.manifest.combinations.window,
             max_len,
             max_allow_len,
+            has_allow,
             pii: lexicon.manifest.pii,
             pii_rules: pii_rules(lexicon.manifest.pii.level),
             skipped_empty,

@@ -103,24 +103,30 @@ thread_local! {
     static SPARE: RefCell<Option<Core>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with a core at the start of a text, reusing this thread's spare core when there is
-/// one (its buffers keep their capacity; nothing of the previous scan is read again).
+/// Runs `f` with a core at the start of a text, reusing this thread's spare core in place when
+/// there is one (its buffers keep their capacity; nothing of the previous scan is read again).
 pub(super) fn with_core<R>(m: &Matcher, f: impl FnOnce(&mut Core) -> R) -> R {
-    let spare = SPARE.try_with(|s| s.borrow_mut().take()).ok().flatten();
-    let mut core = match spare {
-        Some(mut core) => {
-            core.reset(m);
-            core
+    let mut f = Some(f);
+    let reused = SPARE.try_with(|spare| {
+        // Busy only if `f` itself scanned on this thread; then it gets a core of its own.
+        let mut spare = spare.try_borrow_mut().ok()?;
+        let f = f.take()?;
+        let core = spare.get_or_insert_with(|| Core::new(m));
+        core.reset(m);
+        let out = f(core);
+        if core.ring.len() > REUSE_SLOTS {
+            *spare = None;
+        } else {
+            core.trim();
         }
-        None => Core::new(m),
-    };
-    let out = f(&mut core);
-    if core.ring.len() <= REUSE_SLOTS {
-        core.trim();
-        // Fails only while the thread is being torn down; the core is then dropped.
-        let _ = SPARE.try_with(|s| *s.borrow_mut() = Some(core));
+        Some(out)
+    });
+    match (reused, f) {
+        (Ok(Some(out)), _) => out,
+        // The thread is being torn down, or the spare core is in use.
+        (_, Some(f)) => f(&mut Core::new(m)),
+        (_, None) => unreachable!("`f` is taken only by a scan that returns its result"),
     }
-    out
 }
 
 /// The scanning state shared by one-shot and streaming scans.
@@ -297,6 +303,9 @@ impl Core {
 
     /// The hits completed so far, in one allocation of the exact size (the buffer stays here).
     pub(crate) fn take_ready(&mut self) -> Vec<Hit> {
+        if self.ready.is_empty() {
+            return Vec::new();
+        }
         self.ready.drain(..).collect()
     }
 
@@ -306,10 +315,13 @@ impl Core {
             self.pii.close(&mut self.findings);
             self.take_findings(m);
         }
+        if self.pending.is_empty() {
+            return;
+        }
         self.resolve_right(m, usize::MAX, None);
         let pending = std::mem::take(&mut self.pending);
         for p in &pending {
-            self.push_ready(m, p);
+            self.push_ready(m, p.rule, p.start, p.end);
         }
         // Keep the buffer for the next text.
         self.pending = pending;
@@ -373,18 +385,18 @@ impl Core {
             let p = self.pending[i];
             if p.right == Boundary::None && p.final_at <= n {
                 self.pending.swap_remove(i);
-                self.push_ready(m, &p);
+                self.push_ready(m, p.rule, p.start, p.end);
             } else {
                 i += 1;
             }
         }
     }
 
-    fn push_ready(&mut self, m: &Matcher, p: &Pending) {
-        if let Some(rule) = m.rules.get(p.rule as usize) {
+    fn push_ready(&mut self, m: &Matcher, rule: u32, start: usize, end: usize) {
+        if let Some(rule) = m.rules.get(rule as usize) {
             self.ready.push(Hit {
-                start: p.start,
-                end: p.end,
+                start,
+                end,
                 rule: rule.clone(),
                 pii: None,
             });
@@ -463,6 +475,12 @@ impl Core {
                         if info.boundary != Boundary::None
                             && info.boundary.blocked_by(class_of(slot.prev))
                         {
+                            continue;
+                        }
+                        if !m.has_allow && info.boundary == Boundary::None && info.wait == 0 {
+                            // Final at once (no allow phrase can cover it, no right boundary
+                            // to wait for): what `flush` below would do, without the detour.
+                            self.push_ready(m, rule, slot.start, end);
                             continue;
                         }
                         self.pending.push(Pending {
