@@ -19,7 +19,8 @@
 
 use std::cell::RefCell;
 
-use daachorse::charwise::iter::FindOverlappingStepper;
+use daachorse::Match;
+use daachorse::charwise::iter::{FindOverlappingStepper, FindOverlappingStepperIterator};
 
 use super::{Boundary, Hit, Matcher, Target};
 use crate::combo::{ComboScan, is_sentence_end};
@@ -404,7 +405,8 @@ impl Core {
     }
 
     /// Emits the normalized characters of one original character that maps to several.
-    #[inline(never)]
+    /// Inlined, like [`Core::emit`], so that the stepper never has its address taken.
+    #[inline(always)]
     fn emit_all<const COMBOS: bool>(
         &mut self,
         m: &Matcher,
@@ -443,8 +445,12 @@ impl Core {
         }
         self.n += 1;
         stepper.consume(ch);
-        if stepper.matches().next().is_some() {
-            self.matched::<COMBOS>(m, stepper, start + orig.len_utf8());
+        let mut matches = stepper.matches();
+        if let Some(first) = matches.next() {
+            // The iterator, not the stepper, goes out of line: a stepper whose address is
+            // taken lives in memory, and its state would make a store-to-load round trip on
+            // every character.
+            self.matched::<COMBOS>(m, first, matches, start + orig.len_utf8());
         } else if !self.pending.is_empty() {
             self.flush(m);
         }
@@ -456,12 +462,13 @@ impl Core {
     fn matched<const COMBOS: bool>(
         &mut self,
         m: &Matcher,
-        stepper: &FindOverlappingStepper<'_, u32>,
+        first: Match<u32>,
+        rest: FindOverlappingStepperIterator<'_, u32>,
         end: usize,
     ) {
         let mut allow_from: Option<u64> = None;
         let mut parts = false;
-        for mt in stepper.matches() {
+        for mt in std::iter::once(first).chain(rest) {
             let Some(info) = m.pats.get(mt.value() as usize) else {
                 continue;
             };
