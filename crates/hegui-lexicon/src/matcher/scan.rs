@@ -6,7 +6,9 @@
 //! it does one table lookup (an 8 KiB bit set first, for characters that map to themselves),
 //! the repeat/gap state machine, one 16-byte ring write and one automaton step; everything
 //! else (targets, word boundaries, the allow-list, combinations) runs only when the automaton
-//! reports a match or a hit is waiting. The loop is compiled once per combination of PII
+//! reports a match or a hit is waiting, out of line. The automaton stepper is a local of the
+//! loop that no out-of-line call borrows, so that its state stays in a register: the
+//! transition is the loop's critical path. The loop is compiled once per combination of PII
 //! detectors and `a&b` rules on or off (const generics), so that a lexicon without them pays
 //! nothing for them. [`Matcher::find_all`] reuses one core per thread ([`with_core`]), so that a
 //! scan of a short line allocates nothing but its result.
