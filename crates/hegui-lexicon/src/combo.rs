@@ -197,6 +197,19 @@ pub(crate) struct ComboScan {
 }
 
 impl ComboScan {
+    /// Back to the start of a text (keeps the buffer).
+    pub(crate) fn reset(&mut self) {
+        self.states.clear();
+        self.sentence_from = 0;
+    }
+
+    /// Frees the buffer if it holds more than `max` entries.
+    pub(crate) fn trim(&mut self, max: usize) {
+        if self.states.capacity() > max {
+            self.states = Vec::new();
+        }
+    }
+
     /// A sentence ended after normalized position `n`: nothing before it combines with what
     /// follows.
     pub(crate) fn end_sentence(&mut self, n: u64) {

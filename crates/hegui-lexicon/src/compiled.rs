@@ -342,6 +342,7 @@ impl Matcher {
         if pma.num_states() == 0 {
             return Err(bad("empty automaton"));
         }
+        let has_allow = targets.contains(&Target::Allow);
         Ok(Matcher {
             name,
             version,
@@ -355,6 +356,7 @@ impl Matcher {
             combo_window,
             max_len,
             max_allow_len,
+            has_allow,
             pii,
             pii_rules: pii_rules(pii.level),
             skipped_empty,

@@ -2,28 +2,27 @@
 //! (daachorse), plus the per-pattern data needed to turn automaton matches into [`Hit`]s with
 //! spans in the original text.
 //!
-//! One scanning core ([`Core`]) serves both [`Matcher::find_all`] and the streaming
-//! [`crate::Scanner`]: a one-shot scan is a stream of one chunk. The core never keeps a borrowed
-//! automaton state between chunks; it keeps the last `max_len - 1` normalized characters and
-//! replays them into a fresh stepper at the start of each chunk, which reaches exactly the state
-//! the unsplit scan would be in (an Aho-Corasick state is the longest suffix of the input that
-//! is a pattern prefix, always shorter than the longest pattern).
+//! This module builds the matcher and holds its tables; the scanning loop itself, shared by
+//! [`Matcher::find_all`] and the streaming [`crate::Scanner`] (a one-shot scan is a stream of one
+//! chunk), is in [`scan`].
 //!
 //! Overlapping hits: every occurrence of every pattern is reported (standard overlapping
 //! semantics), then sorted by `(start, end, rule id)`. Nothing is merged or dropped, except hits
 //! covered by an allow-list phrase and hits of short patterns that fail their word-boundary rule.
 
+mod scan;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use daachorse::charwise::CharwiseDoubleArrayAhoCorasick;
-use daachorse::charwise::iter::FindOverlappingStepper;
 use serde::Serialize;
 
-use crate::combo::{ComboInfo, ComboScan, ComboWindow, is_sentence_end};
+pub(crate) use self::scan::Core;
+use crate::combo::{ComboInfo, ComboWindow};
 use crate::lexicon::{Level, Lexicon, PiiOptions, Source};
-use crate::normalize::{CharMap, GAP, Mapped, NormState, NormalizeOptions};
-use crate::pii::{Finding, PiiKind, PiiMatch, PiiScan};
+use crate::normalize::{CharMap, NormalizeOptions};
+use crate::pii::{PiiKind, PiiMatch};
 
 /// A rule a hit refers to: one lexicon entry, or one PII detector.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -108,37 +107,6 @@ impl Boundary {
             _ => Boundary::None,
         }
     }
-
-    /// Whether a neighbour of class `class` breaks the rule.
-    #[inline]
-    fn blocked_by(self, class: u8) -> bool {
-        match self {
-            Boundary::None => false,
-            Boundary::Ascii => class & CLASS_ASCII_WORD != 0,
-            Boundary::Standalone => class & CLASS_WORD != 0,
-        }
-    }
-}
-
-const CLASS_ASCII_WORD: u8 = 1;
-const CLASS_WORD: u8 = 2;
-
-#[inline]
-fn class_of(c: char) -> u8 {
-    if c.is_ascii() {
-        if c.is_ascii_alphanumeric() {
-            CLASS_ASCII_WORD | CLASS_WORD
-        } else {
-            0
-        }
-    } else if matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}')
-    {
-        CLASS_ASCII_WORD | CLASS_WORD
-    } else if c.is_alphanumeric() {
-        CLASS_WORD
-    } else {
-        0
-    }
 }
 
 /// What an automaton pattern stands for.
@@ -208,6 +176,9 @@ pub struct Matcher {
     pub(crate) combo_window: ComboWindow,
     pub(crate) max_len: usize,
     pub(crate) max_allow_len: usize,
+    /// Whether any pattern stands for an allow phrase (without one, a hit with no word
+    /// boundary is final as soon as it is found).
+    pub(crate) has_allow: bool,
     pub(crate) pii: PiiOptions,
     pub(crate) pii_rules: Vec<Arc<Rule>>,
     pub(crate) skipped_empty: usize,
@@ -349,6 +320,7 @@ impl Matcher {
                 }
             }
         }
+        let has_allow = targets.contains(&Target::Allow);
         Ok(Matcher {
             name: lexicon.manifest.name.clone(),
             version: lexicon.manifest.version.clone(),
@@ -362,6 +334,7 @@ impl Matcher {
             combo_window: lexicon.manifest.combinations.window,
             max_len,
             max_allow_len,
+            has_allow,
             pii: lexicon.manifest.pii,
             pii_rules: pii_rules(lexicon.manifest.pii.level),
             skipped_empty,
@@ -370,10 +343,11 @@ impl Matcher {
 
     /// Every hit in `text`, sorted by `(start, end, rule id)`, spans in `text`.
     pub fn find_all(&self, text: &str) -> Vec<Hit> {
-        let mut core = Core::new(self);
-        core.feed(self, text);
-        core.finish(self);
-        let mut hits = std::mem::take(&mut core.ready);
+        let mut hits = scan::with_core(self, |core| {
+            core.feed(self, text);
+            core.finish(self);
+            core.take_ready()
+        });
         sort_hits(&mut hits);
         hits
     }
@@ -498,311 +472,6 @@ pub(crate) fn pii_rules(level: Level) -> Vec<Arc<Rule>> {
 
 pub(crate) fn sort_hits(hits: &mut [Hit]) {
     hits.sort_by_key(|h| (h.start, h.end, h.rule.id));
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    hs: u64,
-    /// Normalized count at which no allow phrase can still cover the hit.
-    final_at: u64,
-    start: usize,
-    end: usize,
-    rule: u32,
-    /// Right-boundary rule still to check against the next original character.
-    right: Boundary,
-}
-
-/// The scanning state shared by one-shot and streaming scans.
-#[derive(Debug, Clone)]
-pub(crate) struct Core {
-    st: NormState,
-    n: u64,
-    /// Ring of the last normalized characters (as `u32`), the original character before each
-    /// (for the left word boundary) and each one's original start offset. Three zero-initialised
-    /// arrays, so that a scan of a short line costs no more than a calloc.
-    ring_ch: Vec<u32>,
-    ring_prev: Vec<u32>,
-    ring_start: Vec<usize>,
-    mask: usize,
-    prev_char: char,
-    pub(crate) offset: usize,
-    pending: Vec<Pending>,
-    combos: ComboScan,
-    pii: PiiScan,
-    findings: Vec<Finding>,
-    pub(crate) ready: Vec<Hit>,
-}
-
-impl Core {
-    pub(crate) fn new(m: &Matcher) -> Core {
-        let size = (m.max_len + 1).next_power_of_two();
-        Core {
-            st: NormState::default(),
-            n: 0,
-            ring_ch: vec![0; size],
-            ring_prev: vec![0; size],
-            ring_start: vec![0; size],
-            mask: size - 1,
-            prev_char: '\0',
-            offset: 0,
-            pending: Vec::new(),
-            combos: ComboScan::default(),
-            pii: PiiScan::default(),
-            findings: Vec::new(),
-            ready: Vec::new(),
-        }
-    }
-
-    /// Scans the next chunk of original text.
-    pub(crate) fn feed(&mut self, m: &Matcher, text: &str) {
-        let base = self.offset;
-        let mut stepper = m.pma.find_overlapping_stepper();
-        let keep = self.n.min(m.max_len as u64 - 1);
-        for i in self.n - keep..self.n {
-            let ch = char::from_u32(self.ring_ch[i as usize & self.mask]).unwrap_or(GAP);
-            stepper.consume(ch);
-        }
-        let pii_on = m.pii.enabled;
-        let combos_on = !m.combos.is_empty();
-        for (i, c) in text.char_indices() {
-            let start = base + i;
-            let end = start + c.len_utf8();
-            if pii_on {
-                self.pii.step(c, start, end, &mut self.findings);
-                if !self.findings.is_empty() {
-                    self.take_findings(m);
-                }
-            }
-            let left = self.prev_char;
-            let before = self.n;
-            let mut mapped_any = false;
-            match m.map.get(c) {
-                Mapped::One(ch) => {
-                    mapped_any = true;
-                    if let Some(ch) = self.st.step(&m.opts, Some(ch)) {
-                        self.emit(m, &mut stepper, ch, start, end, left);
-                    }
-                }
-                Mapped::Skip => {
-                    if let Some(ch) = self.st.step(&m.opts, None) {
-                        self.emit(m, &mut stepper, ch, start, end, left);
-                    }
-                }
-                Mapped::Many(chars) => {
-                    for &ch in chars {
-                        mapped_any = true;
-                        if let Some(ch) = self.st.step(&m.opts, Some(ch)) {
-                            self.emit(m, &mut stepper, ch, start, end, left);
-                        }
-                    }
-                }
-                Mapped::Owned(chars) => {
-                    for ch in chars {
-                        mapped_any = true;
-                        if let Some(ch) = self.st.step(&m.opts, Some(ch)) {
-                            self.emit(m, &mut stepper, ch, start, end, left);
-                        }
-                    }
-                }
-            }
-            if !self.pending.is_empty() {
-                if mapped_any && self.n == before {
-                    // A collapsed repeat of the previous character: it extends a hit that ends
-                    // just before it (`ass` in `kick ass` ends after both `s`), and is not the
-                    // right neighbour of that hit.
-                    for p in &mut self.pending {
-                        if p.right != Boundary::None && p.end == start {
-                            p.end = end;
-                        }
-                    }
-                } else {
-                    self.resolve_right(m, start, Some(class_of(c)));
-                }
-            }
-            if combos_on && is_sentence_end(c) {
-                // After the character's own normalized output (if any), so that a part
-                // containing it spans the sentence end.
-                self.combos.end_sentence(self.n);
-            }
-            self.prev_char = c;
-        }
-        self.offset = base + text.len();
-    }
-
-    /// Ends the text: resolves everything still pending.
-    pub(crate) fn finish(&mut self, m: &Matcher) {
-        if m.pii.enabled {
-            self.pii.close(&mut self.findings);
-            self.take_findings(m);
-        }
-        self.resolve_right(m, usize::MAX, None);
-        let pending = std::mem::take(&mut self.pending);
-        for p in pending {
-            self.push_ready(m, &p);
-        }
-    }
-
-    /// Offset before which no future hit can start: text before it may be released.
-    pub(crate) fn safe_offset(&self, m: &Matcher) -> usize {
-        let mut safe = self.offset;
-        let keep = self.n.min(m.max_len as u64 - 1);
-        if keep > 0 {
-            safe = safe.min(self.ring_start[(self.n - keep) as usize & self.mask]);
-        }
-        for p in &self.pending {
-            safe = safe.min(p.start);
-        }
-        if let Some(part) = self.combos.held_from(m.combo_window, self.n) {
-            safe = safe.min(part);
-        }
-        if let Some(t) = self.pii.token_start() {
-            safe = safe.min(t);
-        }
-        safe
-    }
-
-    fn take_findings(&mut self, m: &Matcher) {
-        for (kind, start, end, masked) in self.findings.drain(..) {
-            let rule = m.pii_rules[kind as usize].clone();
-            self.ready.push(Hit {
-                start,
-                end,
-                rule,
-                pii: Some(PiiMatch { kind, masked }),
-            });
-        }
-    }
-
-    fn resolve_right(&mut self, m: &Matcher, at: usize, class: Option<u8>) {
-        let mut i = 0;
-        while i < self.pending.len() {
-            let p = &mut self.pending[i];
-            if p.right != Boundary::None && p.end <= at {
-                let blocked = class.is_some_and(|c| p.right.blocked_by(c));
-                if blocked {
-                    self.pending.swap_remove(i);
-                    continue;
-                }
-                p.right = Boundary::None;
-            }
-            i += 1;
-        }
-        self.flush(m);
-    }
-
-    /// Moves pending hits that can no longer change to `ready`.
-    fn flush(&mut self, m: &Matcher) {
-        let n = self.n;
-        let mut i = 0;
-        while i < self.pending.len() {
-            let p = self.pending[i];
-            if p.right == Boundary::None && p.final_at <= n {
-                self.pending.swap_remove(i);
-                self.push_ready(m, &p);
-            } else {
-                i += 1;
-            }
-        }
-    }
-
-    fn push_ready(&mut self, m: &Matcher, p: &Pending) {
-        if let Some(rule) = m.rules.get(p.rule as usize) {
-            self.ready.push(Hit {
-                start: p.start,
-                end: p.end,
-                rule: rule.clone(),
-                pii: None,
-            });
-        }
-    }
-
-    #[inline]
-    fn emit(
-        &mut self,
-        m: &Matcher,
-        stepper: &mut FindOverlappingStepper<'_, u32>,
-        ch: char,
-        start: usize,
-        end: usize,
-        left: char,
-    ) {
-        let at = self.n as usize & self.mask;
-        self.ring_ch[at] = u32::from(ch);
-        self.ring_prev[at] = u32::from(left);
-        self.ring_start[at] = start;
-        self.n += 1;
-        stepper.consume(ch);
-        let mut allow_from: Option<u64> = None;
-        let mut parts = false;
-        for mt in stepper.matches() {
-            let Some(info) = m.pats.get(mt.value() as usize) else {
-                continue;
-            };
-            let hs = self.n.saturating_sub(u64::from(info.len));
-            let slot_at = hs as usize & self.mask;
-            let slot_start = self.ring_start[slot_at];
-            let from = info.t_start as usize;
-            let to = from + info.t_len as usize;
-            for target in m.targets.get(from..to).unwrap_or(&[]) {
-                match *target {
-                    Target::Rule(rule) => {
-                        if info.boundary != Boundary::None {
-                            let left = char::from_u32(self.ring_prev[slot_at]).unwrap_or('\0');
-                            if info.boundary.blocked_by(class_of(left)) {
-                                continue;
-                            }
-                        }
-                        self.pending.push(Pending {
-                            hs,
-                            final_at: self.n + u64::from(info.wait),
-                            start: slot_start,
-                            end,
-                            rule,
-                            right: info.boundary,
-                        });
-                    }
-                    Target::Allow => {
-                        allow_from = Some(allow_from.map_or(hs, |a| a.min(hs)));
-                    }
-                    Target::Part { combo, bit } => {
-                        self.combos.record(combo, bit, hs, slot_start, self.n);
-                        parts = true;
-                    }
-                }
-            }
-        }
-        if parts {
-            self.complete_combos(m, end);
-        }
-        if let Some(from) = allow_from {
-            // An allow phrase [from, n) covers every pending hit that starts at or after `from`:
-            // all pending hits end at or before n.
-            self.pending.retain(|p| p.hs < from);
-        }
-        if !self.pending.is_empty() {
-            self.flush(m);
-        }
-    }
-
-    /// Turns the combinations completed at the current position into pending hits. A hit
-    /// waits only until no allow phrase can still cover it: one that covers it starts at or
-    /// before its first character and is at most `max_allow_len` characters long.
-    fn complete_combos(&mut self, m: &Matcher, end: usize) {
-        let n = self.n;
-        let wait = m.max_allow_len as u64;
-        let pending = &mut self.pending;
-        self.combos
-            .complete(&m.combos, m.combo_window, n, |rule, hs, start| {
-                pending.push(Pending {
-                    hs,
-                    final_at: (hs + wait).max(n),
-                    start,
-                    end,
-                    rule,
-                    right: Boundary::None,
-                });
-            });
-    }
 }
 
 #[cfg(test)]

@@ -125,40 +125,54 @@ impl NormState {
     #[inline]
     pub(crate) fn step(&mut self, opts: &NormalizeOptions, m: MappedChar) -> Option<char> {
         match m {
-            None => {
-                self.gap += 1;
-                if self.gap == u32::from(opts.max_gap) + 1 {
-                    self.last = None;
-                    Some(GAP)
-                } else {
-                    None
-                }
-            }
-            Some(c) => {
-                self.gap = 0;
-                if opts.collapse_repeats
-                    && self.last == Some(c)
-                    && self.repeat < u32::from(opts.max_repeat.max(1))
-                {
-                    self.repeat += 1;
-                    return None;
-                }
-                self.last = Some(c);
-                self.repeat = 1;
-                Some(c)
-            }
+            None => self.skip(opts),
+            Some(c) => self.char(opts, c),
         }
+    }
+
+    /// Feeds a skip character.
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, opts: &NormalizeOptions) -> Option<char> {
+        self.gap += 1;
+        if self.gap == u32::from(opts.max_gap) + 1 {
+            self.last = None;
+            Some(GAP)
+        } else {
+            None
+        }
+    }
+
+    /// Feeds a mapped (non-skip) character.
+    #[inline(always)]
+    pub(crate) fn char(&mut self, opts: &NormalizeOptions, c: char) -> Option<char> {
+        self.gap = 0;
+        if opts.collapse_repeats
+            && self.last == Some(c)
+            && self.repeat < u32::from(opts.max_repeat.max(1))
+        {
+            self.repeat += 1;
+            return None;
+        }
+        self.last = Some(c);
+        self.repeat = 1;
+        Some(c)
     }
 }
 
 const SKIP: u32 = 0x11_0000;
 const MANY: u32 = 0x20_0000;
+const BMP: usize = 0x1_0000;
 
 /// The character mapping as a table over the Basic Multilingual Plane plus a slow path above it.
+///
+/// Next to the table, one bit per BMP character says whether it maps to itself: for common text
+/// (simplified Chinese, lower-case ASCII) the scanner then reads an 8 KiB bit set that stays in
+/// the first-level cache instead of the 256 KiB table.
 #[derive(Debug)]
 pub(crate) struct CharMap {
     opts: NormalizeOptions,
-    bmp: Box<[u32]>,
+    bmp: Box<[u32; BMP]>,
+    same: Box<[u64; BMP / 64]>,
     many: Vec<Box<[char]>>,
 }
 
@@ -181,14 +195,17 @@ impl CharMap {
 
     /// Heap bytes of the table.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.bmp.len() * 4 + self.many.iter().map(|m| m.len() * 4 + 16).sum::<usize>()
+        self.bmp.len() * 4
+            + self.same.len() * 8
+            + self.many.iter().map(|m| m.len() * 4 + 16).sum::<usize>()
     }
 
     fn new(opts: NormalizeOptions) -> Self {
-        let mut bmp = vec![SKIP; 0x1_0000].into_boxed_slice();
+        let mut bmp: Box<[u32; BMP]> = boxed(SKIP);
+        let mut same: Box<[u64; BMP / 64]> = boxed(0);
         let mut many = Vec::new();
         let mut buf = Vec::new();
-        for code in 0..0x1_0000u32 {
+        for code in 0..BMP as u32 {
             let Some(c) = char::from_u32(code) else {
                 continue;
             };
@@ -202,63 +219,92 @@ impl CharMap {
                     MANY + (many.len() as u32 - 1)
                 }
             };
+            if bmp[code as usize] == code {
+                same[code as usize / 64] |= 1 << (code % 64);
+            }
         }
-        Self { opts, bmp, many }
+        Self {
+            opts,
+            bmp,
+            same,
+            many,
+        }
     }
 
     /// Calls `f` once per mapped character (`None` for a skip character) for original `c`.
     #[inline]
     pub(crate) fn map(&self, c: char, mut f: impl FnMut(MappedChar)) {
-        match self.get(c) {
-            Mapped::Skip => f(None),
-            Mapped::One(ch) => f(Some(ch)),
-            Mapped::Many(chars) => chars.iter().for_each(|&ch| f(Some(ch))),
-            Mapped::Owned(chars) => chars.into_iter().for_each(|ch| f(Some(ch))),
+        match self.lookup(c) {
+            Lookup::Skip => f(None),
+            Lookup::One(ch) => f(Some(ch)),
+            Lookup::Many(chars) => chars.iter().for_each(|&ch| f(Some(ch))),
+            Lookup::Outside => {
+                let mut buf = Vec::new();
+                self.map_outside(c, &mut buf);
+                if buf.is_empty() {
+                    f(None);
+                }
+                buf.into_iter().for_each(|ch| f(Some(ch)));
+            }
         }
     }
 
-    /// The mapping of original `c`.
-    #[inline]
-    pub(crate) fn get(&self, c: char) -> Mapped<'_> {
-        let code = u32::from(c);
-        if code < 0x1_0000 {
-            let v = self.bmp[code as usize];
-            if v < SKIP {
-                // INVARIANT: values below SKIP were stored from a `char`.
-                match char::from_u32(v) {
-                    Some(ch) => Mapped::One(ch),
-                    None => Mapped::Skip,
-                }
-            } else if v == SKIP {
-                Mapped::Skip
-            } else {
-                match self.many.get((v - MANY) as usize) {
-                    Some(chars) => Mapped::Many(chars),
-                    None => Mapped::Skip,
-                }
+    /// The mapping of original `c` from the tables; [`Lookup::Outside`] above the Basic
+    /// Multilingual Plane, where [`CharMap::map_outside`] computes it.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, c: char) -> Lookup<'_> {
+        let code = u32::from(c) as usize;
+        if code >= BMP {
+            return Lookup::Outside;
+        }
+        if self.same[code / 64] & (1 << (code % 64)) != 0 {
+            return Lookup::One(c);
+        }
+        let v = self.bmp[code];
+        if v < SKIP {
+            // INVARIANT: values below SKIP were stored from a `char`.
+            match char::from_u32(v) {
+                Some(ch) => Lookup::One(ch),
+                None => Lookup::Skip,
             }
+        } else if v == SKIP {
+            Lookup::Skip
         } else {
-            let mut buf = Vec::new();
-            map_slow(&self.opts, c, &mut buf);
-            match buf.as_slice() {
-                [] => Mapped::Skip,
-                [one] => Mapped::One(*one),
-                _ => Mapped::Owned(buf),
+            match self.many.get((v - MANY) as usize) {
+                Some(chars) => Lookup::Many(chars),
+                None => Lookup::Skip,
             }
         }
+    }
+
+    /// The mapping of a character above the Basic Multilingual Plane, into `out` (cleared
+    /// first; empty for a skip character).
+    #[cold]
+    pub(crate) fn map_outside(&self, c: char, out: &mut Vec<char>) {
+        out.clear();
+        map_slow(&self.opts, c, out);
     }
 }
 
-/// The mapping of one original character.
-pub(crate) enum Mapped<'a> {
+/// An array of `N` copies of `v` on the heap (built as a vector: 256 KiB is too much for some
+/// threads' stacks).
+fn boxed<T: Copy, const N: usize>(v: T) -> Box<[T; N]> {
+    match vec![v; N].into_boxed_slice().try_into() {
+        Ok(array) => array,
+        Err(_) => unreachable!("a vector of N elements converts to an array of N"),
+    }
+}
+
+/// The table mapping of one original character.
+pub(crate) enum Lookup<'a> {
     /// A skip character.
     Skip,
     /// One character.
     One(char),
-    /// Several characters (from the table).
+    /// Several characters.
     Many(&'a [char]),
-    /// Several characters (computed, outside the Basic Multilingual Plane).
-    Owned(Vec<char>),
+    /// Above the Basic Multilingual Plane: not in the table.
+    Outside,
 }
 
 /// The reference mapping of one character, used to fill the table.

@@ -76,6 +76,18 @@ pub(crate) struct PiiScan {
 }
 
 impl PiiScan {
+    /// Back to the start of a text (keeps the buffer).
+    pub(crate) fn reset(&mut self) {
+        self.token.clear();
+    }
+
+    /// Frees the buffer if it holds more than `max` entries.
+    pub(crate) fn trim(&mut self, max: usize) {
+        if self.token.capacity() > max {
+            self.token = Vec::new();
+        }
+    }
+
     /// Start offset of the open token, which the streaming scanner must hold back.
     pub(crate) fn token_start(&self) -> Option<usize> {
         self.token.first().map(|t| t.1)

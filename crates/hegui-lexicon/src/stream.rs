@@ -99,7 +99,7 @@ impl Scanner {
         let released: String = self.buffer.drain(..take).collect();
         let at = self.released;
         self.released += take;
-        let mut hits = std::mem::take(&mut self.core.ready);
+        let mut hits = self.core.take_ready();
         sort_hits(&mut hits);
         Step {
             released,

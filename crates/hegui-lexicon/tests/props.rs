@@ -16,9 +16,32 @@ const TEXT_CHARS: &[char] = &[
 ];
 const PATTERN_CHARS: &[char] = &['赌', '博', '海', '洛', 'a', 's', 'x', '1', '靠', '可', 'b'];
 
+/// Characters for every branch of the scanning loop: characters that map to themselves (the bit
+/// set), to another character, to several (`ﬁ`, `⑩`), to nothing (skip), and characters above
+/// the Basic Multilingual Plane that map to one (`𝐀`, `𝟙`), to themselves (`𠀀`) or to nothing.
+const WIDE_TEXT_CHARS: &[char] = &[
+    '赌', '博', '賭', 'a', 'A', 'ｓ', 's', 'f', 'i', 'ﬁ', '⑩', '1', '0', '一', '𝐀', '𝟙', '𠀀',
+    '🎲', ' ', '.', '\u{200b}', '靠', '可', '。', '\n', '@', '8',
+];
+const WIDE_PATTERN_CHARS: &[char] = &['赌', '博', 'a', 's', 'f', 'i', '1', '0', '𠀀', '靠'];
+
 fn text_strategy(max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(TEXT_CHARS), 0..max)
         .prop_map(|v| v.into_iter().collect())
+}
+
+fn wide_text_strategy(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(WIDE_TEXT_CHARS), 0..max)
+        .prop_map(|v| v.into_iter().collect())
+}
+
+fn wide_rule_strategy() -> impl Strategy<Value = String> {
+    let literal = prop::collection::vec(prop::sample::select(WIDE_PATTERN_CHARS), 1..4)
+        .prop_map(|v| v.into_iter().collect::<String>());
+    prop_oneof![
+        3 => literal.clone(),
+        1 => prop::collection::vec(literal, 2..3).prop_map(|parts| parts.join("&")),
+    ]
 }
 
 fn pattern_strategy() -> impl Strategy<Value = String> {
@@ -175,6 +198,78 @@ proptest! {
         let got = one_shot(&m, &text);
         let want = naive(&lex, &text);
         prop_assert_eq!(got, want);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The scanning loop against the naive reference on text with every kind of mapping, with
+    /// PII detectors off and on (the loop is compiled separately for each; PII hits are left
+    /// out of the comparison), one-shot and streamed one character at a time.
+    #[test]
+    fn scan_paths_match_a_naive_matcher(
+        text in wide_text_strategy(40),
+        patterns in prop::collection::vec(wide_rule_strategy(), 1..6),
+        allow in prop::collection::vec(wide_rule_strategy().prop_filter("literal", |a| !a.contains('&')), 0..2),
+        window in 1u16..12,
+    ) {
+        let lex = lexicon_with_window(&patterns, &allow, false, window);
+        let want = naive(&lex, &text);
+        let m = Arc::new(Matcher::build(&lex).unwrap());
+        prop_assert_eq!(&one_shot(&m, &text), &want);
+        let singles: Vec<&str> = text
+            .char_indices()
+            .map(|(i, c)| &text[i..i + c.len_utf8()])
+            .collect();
+        prop_assert_eq!(&stream(&m, &singles).1, &want);
+        let with_pii = Matcher::build(&lexicon_with_window(&patterns, &allow, true, window)).unwrap();
+        let mut got: Vec<_> = with_pii
+            .find_all(&text)
+            .iter()
+            .filter(|h| h.pii.is_none())
+            .map(key)
+            .collect();
+        got.sort_unstable();
+        prop_assert_eq!(&got, &want);
+    }
+}
+
+/// `find_all` reuses one scanning core per thread: scans that alternate between matchers of
+/// different sizes and options find what a fresh core (a new scanner) finds.
+#[test]
+fn reused_cores_find_what_fresh_ones_find() {
+    let long = "赌".repeat(40) + "博";
+    let matchers = [
+        Arc::new(Matcher::build(&lexicon(&["ass".into(), long.clone()], &[], false)).unwrap()),
+        Arc::new(
+            Matcher::build(&lexicon(
+                &["赌&博".into(), "靠".into()],
+                &["可靠".into()],
+                true,
+            ))
+            .unwrap(),
+        ),
+        Arc::new(Matcher::build(&Lexicon::sample()).unwrap()),
+    ];
+    let texts = [
+        "kick ass 13812345678",
+        "赌博。可靠 靠",
+        &long,
+        "",
+        "grass 赌\u{200b}博 𝐀ss",
+    ];
+    for round in 0..3 {
+        for (i, m) in matchers.iter().enumerate() {
+            for text in &texts {
+                let fresh = stream(m, &[text]).1;
+                assert_eq!(
+                    one_shot(m, text),
+                    fresh,
+                    "round {round}, matcher {i}, {text:?}"
+                );
+            }
+        }
     }
 }
 
