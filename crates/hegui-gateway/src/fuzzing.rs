@@ -1,5 +1,6 @@
-//! Entry points for the fuzz targets (`fuzz/gateway`) and the property tests: the SSE parser
-//! and the output guard's state machine, each with the invariant it must keep. Not an API.
+//! Entry points for the fuzz targets (`fuzz/gateway`) and the property tests: the SSE parser,
+//! the wire types' decoding and the output guard's state machine, each with the invariant it
+//! must keep. Not an API.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -30,6 +31,46 @@ pub fn sse(bytes: &[u8], cuts: &[usize]) -> Result<usize, String> {
         return Err(format!("whole: {whole:?}\ncut: {pieces:?}"));
     }
     Ok(whole.len())
+}
+
+/// Decodes `text` as each request and answer type: never a panic; a body that decodes encodes
+/// to JSON that decodes to the same value (nothing is lost or invented on the way through), and
+/// a body that does not decode has an error with a path. Returns how many types decoded it.
+pub fn wire(text: &str) -> Result<usize, String> {
+    use crate::wire::Texts as _;
+    use crate::wire::answer::{Chunk, Completion};
+    use crate::wire::request::{ChatRequest, MediaRequest};
+
+    fn check<T>(text: &str) -> Result<Option<T>, String>
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+    {
+        match crate::wire::decode::<T>(text) {
+            Ok(value) => {
+                let encoded = serde_json::to_string(&value).map_err(|e| e.to_string())?;
+                let again: T = serde_json::from_str(&encoded)
+                    .map_err(|e| format!("{encoded} does not decode again: {e}"))?;
+                if again != value {
+                    return Err(format!("{value:?} became {again:?}"));
+                }
+                Ok(Some(value))
+            }
+            Err(e) if e.path.is_empty() => Err(format!("an error without a path: {}", e.error)),
+            Err(_) => Ok(None),
+        }
+    }
+    let mut decoded = 0;
+    if let Some(request) = check::<ChatRequest>(text)? {
+        let _ = request.text();
+        decoded += 1;
+    }
+    if let Some(request) = check::<MediaRequest>(text)? {
+        let _ = request.text();
+        decoded += 1;
+    }
+    decoded += usize::from(check::<Chunk>(text)?.is_some());
+    decoded += usize::from(check::<Completion>(text)?.is_some());
+    Ok(decoded)
 }
 
 fn sample_matcher() -> Arc<hegui_lexicon::Matcher> {

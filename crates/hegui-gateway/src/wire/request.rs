@@ -11,7 +11,7 @@ use super::message::Message;
 use crate::guard::fields;
 
 /// `POST /v1/chat/completions`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub(crate) struct ChatRequest {
     /// Required: checked by the route, so that its absence gets its own error code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,7 +30,7 @@ pub(crate) struct ChatRequest {
 }
 
 /// `POST /v1/embeddings`, `/v1/images/generations`, `/v1/audio/speech`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub(crate) struct MediaRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) model: Option<String>,

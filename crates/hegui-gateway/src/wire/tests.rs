@@ -138,3 +138,69 @@ fn unknown_fields_are_dropped_at_every_level() {
             "message": {"content": "a"}}]})
     );
 }
+
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    /// JSON shaped like requests and answers: the keys the types know, in any nesting, with
+    /// values of every kind (so that most are wrong somewhere).
+    fn json() -> impl Strategy<Value = Value> {
+        let key = prop::sample::select(vec![
+            "model",
+            "messages",
+            "role",
+            "content",
+            "reasoning_content",
+            "text",
+            "type",
+            "choices",
+            "delta",
+            "message",
+            "index",
+            "finish_reason",
+            "stream",
+            "user",
+            "prompt",
+            "input",
+            "aigc",
+            "id",
+            "created",
+            "tool_calls",
+            "x",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z冰毒 ]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..6).prop_map(|pairs| {
+                    Value::Object(
+                        pairs
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect::<Map<_, _>>(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Whatever arrives, decoding never panics, what decodes survives a round trip, and
+        /// what does not has an error with a path.
+        #[test]
+        fn decoding_is_total_and_lossless(value in json()) {
+            let text = value.to_string();
+            if let Err(e) = crate::fuzzing::wire(&text) {
+                prop_assert!(false, "{text}: {e}");
+            }
+        }
+    }
+}
