@@ -65,6 +65,7 @@ pub fn public_pages() -> PublicPages {
         contact: String::new(),
         complaint_days: 15,
         complaint_working_days: true,
+        require_agreement: false,
         agreements: vec![Agreement {
             version: "demo-1".into(),
             effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! client ─► auth layer (API key → tenant)
-//!        ─► admission: end_user ─► sanctions (suspended?) ─► rate_limit
+//!        ─► admission: end_user ─► sanctions (suspended?) ─► rate_limit ─► agreement
 //!        ─► input: lexicon ─► classifier (optional)
 //!        ─► upstream (streamed or not)
 //!        ─► output: lexicon (streaming scanner, bounded hold-back) ─► explicit_notice
@@ -90,6 +90,11 @@ impl Gateway {
                 post(routes::media::images),
             ),
             ("POST", "/v1/audio/speech", post(routes::media::speech)),
+            (
+                "POST",
+                "/v1/hegui/agreements/accept",
+                post(routes::agreements::accept),
+            ),
         ]
     }
 

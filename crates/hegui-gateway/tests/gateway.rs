@@ -4,6 +4,7 @@
 
 #![allow(unreachable_pub)]
 
+mod agreements;
 mod auth;
 mod bad_input;
 mod connections;

@@ -117,6 +117,11 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
         "drop time index",
         include_str!("../migrations/sqlite/0003_drop_time_index.sql"),
     ),
+    (
+        4,
+        "agreement acceptances",
+        include_str!("../migrations/sqlite/0004_agreement_acceptances.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Migration] = &[
     (
@@ -133,6 +138,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         3,
         "drop time index",
         include_str!("../migrations/postgres/0003_drop_time_index.sql"),
+    ),
+    (
+        4,
+        "agreement acceptances",
+        include_str!("../migrations/postgres/0004_agreement_acceptances.sql"),
     ),
 ];
 

@@ -35,6 +35,7 @@
 //!
 //! No feature flags.
 
+pub mod agreements;
 mod backend;
 pub mod cases;
 mod error;

@@ -39,7 +39,7 @@ impl EndUser {
 
     /// The end user a request names (by the one rule of this module), if any, or why the id
     /// is refused.
-    fn named(&self, request: RequestMeta<'_>) -> Result<Option<String>, &'static str> {
+    pub(crate) fn named(&self, request: RequestMeta<'_>) -> Result<Option<String>, &'static str> {
         let Some(raw) = self.raw(request)? else {
             return Ok(None);
         };

@@ -20,6 +20,7 @@
 //! own HTTP client) and never the [`crate::Gateway`], so this folder does not import the rest of
 //! the gateway.
 
+pub(crate) mod agreement;
 pub(crate) mod classifier;
 pub(crate) mod end_user;
 pub(crate) mod fields;
@@ -290,6 +291,10 @@ impl Pipeline {
                     parts.tracked.clone(),
                     parts.fleet.clone(),
                     &parts.config.guard,
+                )),
+                Box::new(agreement::AgreementGuard::new(
+                    parts.config,
+                    parts.store.clone(),
                 )),
             ],
             input,

@@ -32,6 +32,10 @@ pub struct PublicPages {
     /// calendar days.
     #[serde(default = "default_true")]
     pub complaint_working_days: bool,
+    /// Refuse (403 `agreement_not_accepted`) an end user who has not accepted the version in
+    /// force (`POST /v1/hegui/agreements/accept`). Default false.
+    #[serde(default)]
+    pub require_agreement: bool,
     /// Every version of the service agreement and rules, kept once published.
     #[serde(default)]
     pub agreements: Vec<Agreement>,

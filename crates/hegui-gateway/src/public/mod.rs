@@ -128,7 +128,8 @@ fn process(p: &PublicPages) -> String {
     )
 }
 
-fn today() -> chrono::NaiveDate {
+/// Today in Beijing time.
+pub(crate) fn today() -> chrono::NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 

@@ -9,6 +9,7 @@
 //! the input guards → [`crate::upstream`] → the output guards or the labeler → the audit
 //! record, durable before the answer (or its last chunk) leaves.
 
+pub(crate) mod agreements;
 pub(crate) mod chat;
 pub(crate) mod chat_stream;
 pub(crate) mod media;
