@@ -343,7 +343,11 @@ impl Gateway {
             tenant.arrived,
             client_addr.map(|a| a.to_string()).unwrap_or_default(),
         );
-        let request = RequestMeta { headers, user };
+        let request = RequestMeta {
+            kind,
+            headers,
+            user,
+        };
         for guard in &self.inner.pipeline.admission {
             let Err(refusal) = guard.admit(&mut caller, request).await else {
                 continue;

@@ -68,6 +68,8 @@ async fn a_user_is_refused_until_the_version_in_force_is_accepted() {
             r.text
         );
     }
+    // Listing the models uses nothing of the service: not refused.
+    assert_eq!(h.get_auth("/v1/models").await.status, StatusCode::OK);
     // The first refusal of an end user is on the record (then at most one a second).
     let record = h.record(&first.unwrap()).await;
     assert_eq!(

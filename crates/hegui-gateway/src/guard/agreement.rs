@@ -53,7 +53,11 @@ impl AgreementGuard {
         }
     }
 
-    async fn check(&self, caller: &Caller) -> Result<(), Refusal> {
+    async fn check(&self, caller: &Caller, kind: &str) -> Result<(), Refusal> {
+        // Listing the models uses nothing of the service.
+        if kind == "models" {
+            return Ok(());
+        }
         let Some(pages) = self.required.get(&caller.tenant) else {
             return Ok(());
         };
@@ -107,8 +111,8 @@ impl Admission for AgreementGuard {
     fn admit<'a>(
         &'a self,
         caller: &'a mut Caller,
-        _request: RequestMeta<'a>,
+        request: RequestMeta<'a>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
-        Box::pin(self.check(caller))
+        Box::pin(self.check(caller, request.kind))
     }
 }

@@ -83,10 +83,11 @@ impl Caller {
     }
 }
 
-/// What an admission guard may look at: the request's headers and the end user its body names
-/// (`user`; none for `GET` routes).
+/// What an admission guard may look at: the request's kind (`chat`, `models`, …), its headers
+/// and the end user its body names (`user`; none for `GET` routes).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestMeta<'a> {
+    pub(crate) kind: &'a str,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) user: Option<&'a str>,
 }

@@ -91,6 +91,7 @@ async fn accept_inner(
     );
     let user = end_user
         .named(RequestMeta {
+            kind: "agreement",
             headers: &HeaderMap::new(),
             user: Some(&acceptance.user),
         })
