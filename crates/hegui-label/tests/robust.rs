@@ -58,6 +58,25 @@ fn truncations_never_panic() {
     }
 }
 
+/// Every byte of every MP4 fixture, plain and labeled, set to values that make box sizes lie
+/// (0: "to the end", 34: a size that cuts `mvhd` short): a label written must read back, or
+/// the write must fail. A random mutation found an `mvhd` size that hid the new `udta`.
+#[test]
+fn damaged_mp4_box_sizes_never_hide_the_label() {
+    for (format, bytes) in fixtures() {
+        if format != Format::Mp4 {
+            continue;
+        }
+        for i in 0..bytes.len() {
+            for value in [0u8, 34, 255] {
+                let mut damaged = bytes.clone();
+                damaged[i] = value;
+                exercise(format, &damaged);
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

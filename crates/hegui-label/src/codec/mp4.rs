@@ -42,7 +42,16 @@ fn boxes(bytes: &[u8], range: std::ops::Range<usize>) -> Result<Vec<Bx>, LabelEr
         let size = b.be32(at)? as usize;
         let kind: [u8; 4] = b.slice(at + 4, 4)?.try_into().unwrap_or([0; 4]);
         let (size, header) = match size {
-            0 => (range.end - at, 8),
+            // "To the end of the file": only a top-level box may say so (ISO/IEC 14496-12
+            // §4.2); inside another box it would swallow its siblings.
+            0 if range.end == bytes.len() && range.start == 0 => (range.end - at, 8),
+            0 => {
+                return Err(LabelError::corrupt(
+                    "mp4",
+                    at,
+                    "a box of size 0 inside another box",
+                ));
+            }
             1 => (usize::try_from(b.be64(at + 8)?).unwrap_or(usize::MAX), 16),
             n => (n, 8),
         };
@@ -399,6 +408,15 @@ impl Codec for Mp4 {
         if delta != 0 {
             let len = new_moov.len();
             patch_offsets(&mut new_moov, 8..len, moov.end as u64, delta)?;
+        }
+        // What is written must read back: a damaged `moov` (a child whose size swallows the
+        // boxes after it) could hide the new `udta` from a reader. Only `moov` is parsed again.
+        if !self.find(&new_moov)?.iter().any(|r| r.value == value) {
+            return Err(LabelError::corrupt(
+                "mp4",
+                moov.start,
+                "the children of `moov` do not parse to its end (a box size is damaged)",
+            ));
         }
         // Only `moov` is new: everything before and after it is copied verbatim.
         Ok([
