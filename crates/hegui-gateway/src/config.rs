@@ -456,6 +456,15 @@ impl Config {
     }
 
     /// Checks values the schema cannot: addresses, URLs, duplicates, thresholds.
+    /// The public pages of tenant `id`, when it has any.
+    pub fn public_pages(&self, id: &str) -> Option<&PublicPages> {
+        self.tenants
+            .iter()
+            .find(|t| t.id == id)
+            .and_then(|t| t.public.as_ref())
+    }
+
+    /// Checks the fields that have rules.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen.parse::<SocketAddr>().map_err(|e| {
             invalid(

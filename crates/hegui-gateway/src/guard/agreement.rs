@@ -61,18 +61,17 @@ impl AgreementGuard {
         let Some(pages) = self.required.get(&caller.tenant) else {
             return Ok(());
         };
-        let today = crate::public::today();
-        let Some(current) = pages.current_agreement(today) else {
+        let Some(current) = pages.current_agreement(crate::public::deadline::today()) else {
             return Ok(());
         };
-        let url = format!("/public/{}/agreement/{}", caller.tenant, current.version);
         let refuse = |why: String| {
             Refusal::audited(AppError::new(
                 StatusCode::FORBIDDEN,
                 "agreement_not_accepted",
                 format!(
-                    "请先阅读并同意《{}》（{}）后使用本服务 ({why}; read and accept it first: {url})",
-                    current.title, current.version
+                    "请先阅读并同意《{}》（{}）后使用本服务 ({why}; read and accept it first: \
+                     /public/{}/agreement/{})",
+                    current.title, current.version, caller.tenant, current.version
                 ),
             ))
         };

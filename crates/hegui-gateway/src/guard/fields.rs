@@ -162,6 +162,23 @@ impl HeldText {
         }
     }
 
+    /// Adds the texts of a delta (or message) of choice `index` other than the streamed ones:
+    /// `content` given as parts, and every other field (tool calls, `refusal`, …); whether
+    /// there was any.
+    pub(crate) fn add_delta(&mut self, index: u64, delta: &crate::wire::message::Message) -> bool {
+        let mut any = false;
+        if let Some(crate::wire::message::Content::Parts(parts)) = &delta.content {
+            let parts = serde_json::to_value(parts).unwrap_or_default();
+            self.add(&format!("{index}.content"), &parts);
+            any = true;
+        }
+        for (key, value) in delta.rest.iter().filter(|(_, v)| !v.is_null()) {
+            self.add(&format!("{index}.{key}"), value);
+            any = true;
+        }
+        any
+    }
+
     /// Each field path with its text.
     pub(crate) fn texts(&self) -> impl Iterator<Item = (&str, &str)> {
         self.paths.iter().map(|(p, t)| (p.as_str(), t.as_str()))

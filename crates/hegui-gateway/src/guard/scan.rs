@@ -173,17 +173,8 @@ impl OutputScan {
                     rest: others,
                 });
             }
-            let Some(delta) = &choice.delta else {
-                continue;
-            };
-            if let Some(Content::Parts(parts)) = &delta.content {
-                let parts = serde_json::to_value(parts).unwrap_or_default();
-                self.held_text.add(&format!("{index}.content"), &parts);
-                hold_chunk = true;
-            }
-            for (key, value) in delta.rest.iter().filter(|(_, v)| !v.is_null()) {
-                self.held_text.add(&format!("{index}.{key}"), value);
-                hold_chunk = true;
+            if let Some(delta) = &choice.delta {
+                hold_chunk |= self.held_text.add_delta(index, delta);
             }
         }
         for trailer in trailers {

@@ -11,13 +11,13 @@
 //! [`SUBMISSIONS_PER_SEC`], so a flood fills neither the tables nor the ledger.
 
 pub(crate) mod config;
-mod deadline;
+pub(crate) mod deadline;
 
 use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -93,44 +93,27 @@ fn render(name: &str, ctx: minijinja::Value) -> Response {
 
 /// The tenant's public pages, or 404.
 fn pages<'a>(gateway: &'a Gateway, tenant: &str) -> Result<&'a PublicPages, AppError> {
-    gateway
-        .config()
-        .tenants
-        .iter()
-        .find(|t| t.id == tenant)
-        .and_then(|t| t.public.as_ref())
-        .ok_or_else(|| {
-            AppError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_service",
-                format!("no public pages for `{tenant}`"),
-            )
-        })
+    gateway.config().public_pages(tenant).ok_or_else(|| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_service",
+            format!("no public pages for `{tenant}`"),
+        )
+    })
 }
 
 /// The handling process and its published time limit, as the pages state it.
 fn process(p: &PublicPages) -> String {
-    let unit = if p.complaint_working_days {
-        "个工作日"
+    let (unit, en) = if p.complaint_working_days {
+        ("个工作日", "working days")
     } else {
-        "日"
+        ("日", "days")
     };
+    let days = p.complaint_days;
     format!(
-        "受理后生成受理编号；我们在受理之日起 {} {unit}内核实处理并答复，答复期限随受理编号一并告知。\
-         处理过程全程留存记录。We answer within {} {} of receipt.",
-        p.complaint_days,
-        p.complaint_days,
-        if p.complaint_working_days {
-            "working days"
-        } else {
-            "days"
-        }
+        "受理后生成受理编号；我们在受理之日起 {days} {unit}内核实处理并答复，答复期限随受理编号一并告知。\
+         处理过程全程留存记录。We answer within {days} {en} of receipt."
     )
-}
-
-/// Today in Beijing time.
-pub(crate) fn today() -> chrono::NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// `GET /public/{tenant}`.
@@ -161,7 +144,7 @@ async fn index(State(gateway): State<Gateway>, Path(tenant): Path<String>) -> Re
         .iter()
         .map(|a| context! { version => a.version, title => a.title, effective => a.effective.to_string() })
         .collect();
-    let current = p.current_agreement(today()).map(|a| {
+    let current = p.current_agreement(deadline::today()).map(|a| {
         context! { version => a.version, title => a.title, effective => a.effective.to_string() }
     });
     render(
@@ -187,7 +170,9 @@ fn public_context(p: &PublicPages) -> minijinja::Value {
 /// `GET /public/{tenant}/agreement`: the version in force today.
 async fn current_agreement(State(gateway): State<Gateway>, Path(tenant): Path<String>) -> Response {
     let version = match pages(&gateway, &tenant) {
-        Ok(p) => p.current_agreement(today()).map(|a| a.version.clone()),
+        Ok(p) => p
+            .current_agreement(deadline::today())
+            .map(|a| a.version.clone()),
         Err(e) => return e.into_response(),
     };
     match version {
@@ -223,7 +208,7 @@ fn show_agreement(gateway: &Gateway, tenant: &str, version: &str) -> Response {
         .into_response();
     };
     let is_current = p
-        .current_agreement(today())
+        .current_agreement(deadline::today())
         .is_some_and(|c| c.version == a.version);
     let paragraphs: Vec<&str> = a
         .text
@@ -296,10 +281,8 @@ async fn submit_complaint(
     Path(tenant): Path<String>,
     request: Request,
 ) -> Response {
-    let addr = request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.to_string())
+    let addr = crate::routes::client_addr(&request)
+        .map(|a| a.to_string())
         .unwrap_or_default();
     let (parts, body) = request.into_parts();
     let json = is_json(&parts.headers);
@@ -308,7 +291,7 @@ async fn submit_complaint(
         Ok((p, received)) => {
             let page = render(
                 "complaint_received.html",
-                context! { tenant, p => public_context(p), r => received, process => process(p) },
+                context! { tenant, p => public_context(p), r => received },
             );
             (StatusCode::CREATED, page).into_response()
         }

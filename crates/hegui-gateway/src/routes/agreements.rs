@@ -68,10 +68,7 @@ async fn accept_inner(
     })?;
     let config = gateway.config();
     let known = config
-        .tenants
-        .iter()
-        .find(|t| t.id == tenant.id)
-        .and_then(|t| t.public.as_ref())
+        .public_pages(&tenant.id)
         .is_some_and(|p| p.agreements.iter().any(|a| a.version == acceptance.version));
     if !known {
         return Err(AppError::new(

@@ -323,16 +323,8 @@ fn take_text(shape: &ChunkShape, chunk: &mut Chunk) -> Vec<Chunk> {
 /// The text of a chunk's delta fields other than the streamed ones, per field.
 fn other_text(chunk: &Chunk, out: &mut HeldText) {
     for choice in &chunk.choices {
-        let Some(delta) = &choice.delta else {
-            continue;
-        };
-        let index = choice.index;
-        if let Some(Content::Parts(parts)) = &delta.content {
-            let parts = serde_json::to_value(parts).unwrap_or_default();
-            out.add(&format!("{index}.content"), &parts);
-        }
-        for (key, value) in &delta.rest {
-            out.add(&format!("{index}.{key}"), value);
+        if let Some(delta) = &choice.delta {
+            out.add_delta(choice.index, delta);
         }
     }
 }

@@ -131,16 +131,14 @@ fn decode_error(e: &wire::DecodeError) -> AppError {
         "messages" => AppError::bad_request("invalid_messages", format!("`{path}`: {}", e.error))
             .param("messages"),
         "user" => AppError::bad_request("invalid_user", "`user` must be a string").param("user"),
-        "prompt" => AppError::bad_request(
-            "missing_input",
-            format!("`prompt` is required and must be a string: {}", e.error),
-        )
-        .param("prompt"),
-        "input" => AppError::bad_request(
-            "missing_input",
-            format!("`input` is required and must be a string: {}", e.error),
-        )
-        .param("input"),
+        "prompt" | "input" => {
+            let field = if top == "prompt" { "prompt" } else { "input" };
+            AppError::bad_request(
+                "missing_input",
+                format!("`{field}` is required and must be a string: {}", e.error),
+            )
+            .param(field)
+        }
         _ => AppError::bad_request("invalid_request", format!("`{path}`: {}", e.error)),
     }
 }
