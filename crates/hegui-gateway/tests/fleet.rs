@@ -192,6 +192,7 @@ async fn without_redis_rate_limits_fail_open_and_sanctions_hold() {
             hegui_store::users::UserState::Suspended,
             "test",
             None,
+            "test",
         )
         .await
         .unwrap();

@@ -32,7 +32,7 @@ async fn send(h: &Harness, spelling: &Spelling) -> Answer {
 async fn suspend(h: &Harness, user: &str) {
     h.gateway
         .store()
-        .sanction("acme", user, UserState::Suspended, "test", None)
+        .sanction("acme", user, UserState::Suspended, "test", None, "test")
         .await
         .unwrap();
 }

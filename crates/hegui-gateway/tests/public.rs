@@ -94,23 +94,38 @@ async fn a_complaint_gets_a_ticket_a_deadline_and_a_record() {
     let received = r.json();
     let ticket = received["ticket"].as_str().unwrap();
     assert!(ticket.starts_with('C'));
-    assert_eq!(received["status"], "open");
+    assert_eq!(received["status"], "new");
     let deadline =
         chrono::NaiveDate::parse_from_str(received["deadline"].as_str().unwrap(), "%Y-%m-%d")
             .unwrap();
     assert!(deadline > chrono::Utc::now().date_naive());
 
-    let stored = h.gateway.store().complaint(ticket).await.unwrap().unwrap();
+    let stored = h
+        .gateway
+        .store()
+        .complaint("acme", ticket)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.tenant_id, "acme");
     assert_eq!(stored.channel, "api");
     assert_eq!(
         stored.deadline_ms,
         received["deadline_ms"].as_i64().unwrap()
     );
-    assert!(
-        stored.content.contains("[report] 回答里有违法内容"),
-        "{}",
-        stored.content
+    assert_eq!(
+        (
+            stored.kind.as_str(),
+            stored.content.as_str(),
+            stored.record_id.as_str(),
+            stored.contact.as_str()
+        ),
+        (
+            "report",
+            "回答里有违法内容",
+            "01a2084eac25813e1e2830481779f87b",
+            "138 0000 0000"
+        )
     );
 
     let record = h.record(received["record"].as_str().unwrap()).await;
@@ -137,7 +152,7 @@ async fn a_complaint_gets_a_ticket_a_deadline_and_a_record() {
         "{}",
         r.text
     );
-    assert_eq!(h.gateway.store().complaints("acme").await.unwrap().len(), 2);
+    assert_eq!(h.gateway.store().complaints("acme", Default::default()).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -211,7 +226,7 @@ async fn bad_complaints_get_a_clear_4xx() {
     assert!(
         h.gateway
             .store()
-            .complaints("acme")
+            .complaints("acme", Default::default())
             .await
             .unwrap()
             .is_empty()

@@ -34,7 +34,7 @@ async fn audit_records_by_outcome() {
     .await;
     h.gateway
         .store()
-        .sanction("acme", "mallory", UserState::Suspended, "test", None)
+        .sanction("acme", "mallory", UserState::Suspended, "test", None, "test")
         .await
         .unwrap();
     let as_user = |mut body: Value, user: &str| {

@@ -66,6 +66,15 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// The change is not allowed in the current state (a step its state does not allow, a
+    /// second takedown of the same record).
+    #[error("{what}: {reason}")]
+    Conflict {
+        /// What was to change.
+        what: &'static str,
+        /// Why it cannot.
+        reason: String,
+    },
     /// Nothing with this key exists.
     #[error("no {what} `{key}`")]
     NotFound {

@@ -1,17 +1,12 @@
-//! End users, their state and the sanctions that changed it.
-//!
-//! The Interim Measures (art. 14) require warning, restricting, suspending or terminating
-//! service to users who misuse it, and keeping the records (regulation.md). A sanction changes
-//! the user's state and is recorded, with its reason and the audit record that prompted it, in
-//! one transaction.
-
-use sqlx::Row as _;
+//! End users and their state (the sanctions that change it are in [`crate::sanctions`]).
 
 use crate::backend::with_pool;
 use crate::{Store, StoreError};
 
 /// An end user's standing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum UserState {
     /// No restriction.
@@ -78,25 +73,6 @@ pub struct EndUser {
     pub updated_ms: i64,
 }
 
-/// A recorded sanction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sanction {
-    /// Row id.
-    pub id: i64,
-    /// Tenant.
-    pub tenant_id: String,
-    /// User.
-    pub user_id: String,
-    /// The state the user was put in.
-    pub state: UserState,
-    /// Why.
-    pub reason: String,
-    /// The audit record that prompted it, if any.
-    pub record_id: Option<String>,
-    /// When.
-    pub created_ms: i64,
-}
-
 impl Store {
     /// The user, if known.
     pub async fn end_user(
@@ -147,92 +123,5 @@ impl Store {
             .map(|_| ())
             .map_err(StoreError::db("writing end users"))
         })
-    }
-
-    /// Puts the user in `state` and records the sanction, in one transaction. Creates the user
-    /// if unknown.
-    pub async fn sanction(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        state: UserState,
-        reason: &str,
-        record_id: Option<&str>,
-    ) -> Result<Sanction, StoreError> {
-        let now = crate::now_ms();
-        let e = StoreError::db("recording a sanction");
-        let id: i64 = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(e)?;
-            sqlx::query(
-                "INSERT INTO end_users (tenant_id, user_id, state, minor, updated_ms) VALUES ($1, $2, $3, FALSE, $4) \
-                 ON CONFLICT (tenant_id, user_id) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms",
-            )
-            .bind(tenant_id)
-            .bind(user_id)
-            .bind(state.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("recording a sanction"))?;
-            let row = sqlx::query(
-                "INSERT INTO sanctions (tenant_id, user_id, state, reason, record_id, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(tenant_id)
-            .bind(user_id)
-            .bind(state.as_str())
-            .bind(reason)
-            .bind(record_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db("recording a sanction"))?;
-            let id: i64 = row
-                .try_get(0)
-                .map_err(StoreError::db("recording a sanction"))?;
-            tx.commit()
-                .await
-                .map_err(StoreError::db("recording a sanction"))?;
-            Ok::<_, StoreError>(id)
-        })?;
-        Ok(Sanction {
-            id,
-            tenant_id: tenant_id.to_owned(),
-            user_id: user_id.to_owned(),
-            state,
-            reason: reason.to_owned(),
-            record_id: record_id.map(str::to_owned),
-            created_ms: now,
-        })
-    }
-
-    /// The user's sanctions, oldest first.
-    pub async fn sanctions(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-    ) -> Result<Vec<Sanction>, StoreError> {
-        let rows: Vec<(i64, String, String, Option<String>, i64)> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT id, state, reason, record_id, created_ms FROM sanctions WHERE tenant_id = $1 AND user_id = $2 ORDER BY id",
-            )
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_all(pool)
-            .await
-            .map_err(StoreError::db("reading sanctions"))
-        })?;
-        rows.into_iter()
-            .map(|(id, state, reason, record_id, created_ms)| {
-                Ok(Sanction {
-                    id,
-                    tenant_id: tenant_id.to_owned(),
-                    user_id: user_id.to_owned(),
-                    state: state.parse()?,
-                    reason,
-                    record_id,
-                    created_ms,
-                })
-            })
-            .collect()
     }
 }

@@ -78,6 +78,7 @@ async fn users_and_sanctions(db: &TestDb) {
             UserState::Suspended,
             "repeated violations",
             Some("rec1"),
+            "policy",
         )
         .await
         .unwrap();
@@ -85,7 +86,7 @@ async fn users_and_sanctions(db: &TestDb) {
     let alice = store.end_user("t1", "alice").await.unwrap().unwrap();
     assert_eq!((alice.state, alice.minor), (UserState::Suspended, true));
     store
-        .sanction("t1", "bob", UserState::Warned, "first", None)
+        .sanction("t1", "bob", UserState::Warned, "first", None, "li")
         .await
         .unwrap();
     assert_eq!(
@@ -97,43 +98,6 @@ async fn users_and_sanctions(db: &TestDb) {
     store.close().await;
 }
 both!(users_and_sanctions_work, users_and_sanctions);
-
-async fn complaints_and_incidents(db: &TestDb) {
-    use hegui_store::cases::{ComplaintStatus, IncidentKind};
-    let store = db.open().await;
-    let c = store
-        .create_complaint("t1", "web", "bad output", 1_000)
-        .await
-        .unwrap();
-    let c2 = store
-        .update_complaint(&c.ticket, ComplaintStatus::InProgress, "looking")
-        .await
-        .unwrap();
-    let c3 = store
-        .update_complaint(&c.ticket, ComplaintStatus::Resolved, "removed")
-        .await
-        .unwrap();
-    assert_eq!(c3.status, ComplaintStatus::Resolved);
-    assert!(c3.handling.starts_with(&c2.handling) && c3.handling.lines().count() == 2);
-    assert!(
-        store
-            .update_complaint("nope", ComplaintStatus::Open, "")
-            .await
-            .is_err()
-    );
-    assert_eq!(store.complaints("t1").await.unwrap().len(), 1);
-    let i = store
-        .create_incident("t1", IncidentKind::Takedown, "removed image", Some("rec"))
-        .await
-        .unwrap();
-    store.update_incident(&i.id, true, true).await.unwrap();
-    let all = store.incidents("t1").await.unwrap();
-    assert_eq!(all.len(), 1);
-    assert_eq!(all[0].status, "closed");
-    assert!(all[0].reported_ms.is_some());
-    store.close().await;
-}
-both!(complaints_and_incidents_work, complaints_and_incidents);
 
 async fn appends_verify_and_survive_reopen(db: &TestDb) {
     let key = key();

@@ -302,6 +302,11 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             let key = load_key(&key)?;
             let store = open(&database, Access::Existing, retention_days).await?;
             let report = store.prune(before_ms, &key).await.context("cannot prune")?;
+            // Deletion requests that waited for these records' retention period end now.
+            let deletions = store
+                .finish_due_deletions()
+                .await
+                .context("cannot complete the deletion requests due after the prune");
             store.close().await;
             if report.removed == 0 {
                 println!("nothing to prune before {before}");
@@ -309,6 +314,12 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 println!(
                     "pruned {} records up to seq {}; signed checkpoint left at the boundary",
                     report.removed, report.boundary_seq
+                );
+            }
+            for request in deletions? {
+                println!(
+                    "personal-information request {} done: deleted end user `{}` of tenant `{}`",
+                    request.id, request.end_user, request.tenant_id
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -80,7 +80,14 @@ impl Sanctions {
             let until = u.updated_ms + (self.policy.suspend_minutes as i64) * 60_000;
             if now_ms() >= until {
                 self.store
-                    .sanction(tenant, user, UserState::Normal, "suspension expired", None)
+                    .sanction(
+                        tenant,
+                        user,
+                        UserState::Normal,
+                        "suspension expired",
+                        None,
+                        hegui_store::sanctions::POLICY,
+                    )
                     .await
                     .map_err(|e| AppError::internal("lifting a suspension", e))?;
                 state = UserState::Normal;
@@ -173,6 +180,7 @@ impl Sanctions {
                 target,
                 &reason,
                 Some(caller.record_id.as_str()),
+                hegui_store::sanctions::POLICY,
             )
             .await
         {

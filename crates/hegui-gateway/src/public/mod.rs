@@ -22,6 +22,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
+use hegui_store::complaints::{ComplaintKind, ComplaintStatus, NewComplaint};
 use hegui_store::ledger::schema::{Outcome, Verdicts};
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
@@ -263,7 +264,7 @@ enum Kind {
 #[derive(Debug, Serialize)]
 struct Received {
     ticket: String,
-    status: &'static str,
+    status: ComplaintStatus,
     /// The last day to answer (Beijing time), `YYYY-MM-DD`.
     deadline: String,
     deadline_ms: i64,
@@ -359,22 +360,34 @@ async fn submit<'a>(
     let deadline = deadline::deadline(Utc::now(), p.complaint_days, p.complaint_working_days)
         .map_err(|e| AppError::internal("computing the complaint deadline", e))?;
     let kind = match submission.kind {
-        Kind::Complaint => "complaint",
-        Kind::Report => "report",
+        Kind::Complaint => ComplaintKind::Complaint,
+        Kind::Report => ComplaintKind::Report,
     };
-    let mut text = format!("[{kind}] {content}");
-    if !submission.record.is_empty() {
-        text.push_str(&format!("\n[record] {}", submission.record.trim()));
-    }
-    if !submission.contact.is_empty() {
-        text.push_str(&format!("\n[contact] {}", submission.contact.trim()));
-    }
     let channel = if json { "api" } else { "web" };
     let complaint = gateway
         .store()
-        .create_complaint(tenant, channel, &text, deadline.ms)
+        .create_complaint(
+            tenant,
+            NewComplaint {
+                kind: Some(kind),
+                channel: channel.to_owned(),
+                content: content.to_owned(),
+                contact: submission.contact.trim().to_owned(),
+                record_id: submission.record.trim().to_owned(),
+                deadline_ms: deadline.ms,
+                deadline_provisional: deadline.provisional,
+            },
+        )
         .await
         .map_err(|e| AppError::internal("recording the complaint", e))?;
+    // The ledger says when it arrived and what it said, whatever happens to the row later.
+    let mut text = format!("[{kind}] {content}");
+    if !complaint.record_id.is_empty() {
+        text.push_str(&format!("\n[record] {}", complaint.record_id));
+    }
+    if !complaint.contact.is_empty() {
+        text.push_str(&format!("\n[contact] {}", complaint.contact));
+    }
     let caller = Caller::new(
         tenant.to_owned(),
         std::time::Instant::now(),
@@ -383,13 +396,12 @@ async fn submit<'a>(
     let received = Received {
         record: caller.record_id.as_str().to_owned(),
         ticket: complaint.ticket.clone(),
-        status: "open",
+        status: complaint.status,
         deadline: deadline.date.to_string(),
         deadline_ms: deadline.ms,
         deadline_provisional: deadline.provisional,
         process: process(p),
     };
-    // The ledger says when it arrived and what it said, whatever happens to the row later.
     let record = gateway
         .record(&caller, "complaint", "")
         .request(text)

@@ -1,0 +1,388 @@
+//! The governance repositories on SQLite and PostgreSQL: complaints and their history, admin
+//! tokens, sanctions by actor and their export window, takedowns with their review-list and
+//! report entries, refutations, and personal-information requests with the retention rule.
+
+mod common;
+
+use common::TestDb;
+use hegui_store::admins::Role;
+use hegui_store::complaints::{ComplaintFilter, ComplaintStatus, NewComplaint, Step, StepAction};
+use hegui_store::ledger::NewRecord;
+use hegui_store::pi::{PiKind, PiStatus};
+use hegui_store::reports::{Refutation, ReportStatus, ReportSubject};
+use hegui_store::takedowns::NewTakedown;
+use hegui_store::users::UserState;
+use hegui_store::{StoreError, WriterOptions};
+
+fn complaint(deadline_ms: i64) -> NewComplaint {
+    NewComplaint {
+        channel: "web".into(),
+        content: "bad output".into(),
+        contact: "13800000000".into(),
+        record_id: "rec1".into(),
+        deadline_ms,
+        ..Default::default()
+    }
+}
+
+async fn complaints(db: &TestDb) {
+    let store = db.open().await;
+    let c = store
+        .create_complaint("t1", complaint(1_000))
+        .await
+        .unwrap();
+    assert_eq!(c.status, ComplaintStatus::New);
+    let late = store
+        .create_complaint("t1", complaint(i64::MAX))
+        .await
+        .unwrap();
+    store
+        .create_complaint("t2", complaint(1_000))
+        .await
+        .unwrap();
+    // Another tenant's ticket is not found, and nothing changes.
+    let other = store
+        .complaint_step("t2", &c.ticket, "li", &Step::Start)
+        .await;
+    assert!(
+        matches!(other, Err(StoreError::NotFound { .. })),
+        "{other:?}"
+    );
+    for step in [
+        Step::Assign("wang".into()),
+        Step::Start,
+        Step::Note("looked at the record".into()),
+        Step::Answer("removed; thank you".into()),
+    ] {
+        store
+            .complaint_step("t1", &c.ticket, "li", &step)
+            .await
+            .unwrap();
+    }
+    let wrong = store
+        .complaint_step("t1", &c.ticket, "li", &Step::Start)
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::Conflict { .. })),
+        "{wrong:?}"
+    );
+    let done = store.complaint("t1", &c.ticket).await.unwrap().unwrap();
+    assert_eq!(
+        (done.status, done.assignee.as_str(), done.answer.as_str()),
+        (ComplaintStatus::Answered, "wang", "removed; thank you")
+    );
+    assert!(done.answered_ms.is_some());
+    let history = store.complaint_events(&c.ticket).await.unwrap();
+    let actions: Vec<_> = history.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            StepAction::Received,
+            StepAction::Assign,
+            StepAction::Start,
+            StepAction::Note,
+            StepAction::Answer
+        ]
+    );
+    assert_eq!(history[0].actor, "submitter");
+    assert_eq!(history[4].actor, "li");
+    // Overdue: open and past the deadline; the answered one is not, the late one not yet.
+    let overdue = store
+        .complaints(
+            "t1",
+            ComplaintFilter {
+                overdue_at: Some(2_000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(overdue.is_empty(), "{overdue:?}");
+    let open = store
+        .complaints(
+            "t1",
+            ComplaintFilter {
+                status: Some(ComplaintStatus::New),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].ticket, late.ticket);
+    assert_eq!(
+        store
+            .complaints(
+                "t2",
+                ComplaintFilter {
+                    overdue_at: Some(2_000),
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.close().await;
+}
+both!(complaints_move_through_their_states, complaints);
+
+async fn admin_tokens(db: &TestDb) {
+    let store = db.open().await;
+    let (info, text) = store
+        .create_admin_token("t1", "li", Role::Operator)
+        .await
+        .unwrap();
+    assert!(text.starts_with("hga_"));
+    let found = store.authenticate_admin(&text).await.unwrap().unwrap();
+    assert_eq!((found.name.as_str(), found.role), ("li", Role::Operator));
+    assert_eq!(
+        store
+            .authenticate_admin(&text[..text.len() - 1])
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.authenticate_admin("hg_x_y").await.unwrap(), None);
+    assert!(
+        store
+            .create_admin_token("t1", " ", Role::Auditor)
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .revoke_admin_token("t2", &info.token_id)
+            .await
+            .is_err()
+    );
+    store
+        .revoke_admin_token("t1", &info.token_id)
+        .await
+        .unwrap();
+    assert_eq!(store.authenticate_admin(&text).await.unwrap(), None);
+    assert_eq!(store.admin_tokens("t1").await.unwrap().len(), 1);
+    store.close().await;
+}
+both!(admin_tokens_authenticate_and_revoke, admin_tokens);
+
+async fn sanctions(db: &TestDb) {
+    let store = db.open().await;
+    let first = store
+        .sanction(
+            "t1",
+            "bob",
+            UserState::Suspended,
+            "spam",
+            Some("r1"),
+            "policy",
+        )
+        .await
+        .unwrap();
+    store
+        .sanction("t1", "bob", UserState::Normal, "appeal upheld", None, "li")
+        .await
+        .unwrap();
+    store
+        .sanction("t2", "bob", UserState::Warned, "other tenant", None, "zhao")
+        .await
+        .unwrap();
+    let all = store.sanctions("t1", "bob").await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (all[0].actor.as_str(), all[1].actor.as_str()),
+        ("policy", "li")
+    );
+    assert_eq!(all[0], first);
+    let window = store
+        .sanctions_between("t1", first.created_ms, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(window.len(), 2);
+    assert!(
+        store
+            .sanctions_between("t1", 0, first.created_ms)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.end_user("t1", "bob").await.unwrap().unwrap().state,
+        UserState::Normal
+    );
+    store.close().await;
+}
+both!(sanctions_record_their_actor, sanctions);
+
+async fn takedowns_and_reports(db: &TestDb) {
+    let store = db.open().await;
+    let t = store
+        .create_takedown(
+            "t1",
+            "li",
+            NewTakedown {
+                record_id: "rec1".into(),
+                reason: "rumour".into(),
+                risk: "A.3.h".into(),
+                pattern: "某某谣言".into(),
+                prompt: "q".into(),
+                answer: "a".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let again = store
+        .create_takedown(
+            "t1",
+            "li",
+            NewTakedown {
+                record_id: "rec1".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.taken_down("t1", "rec1").await.unwrap(),
+        Some(t.clone())
+    );
+    assert_eq!(store.taken_down("t2", "rec1").await.unwrap(), None);
+    let review = store.lexicon_review("t1").await.unwrap();
+    assert_eq!(review.len(), 1);
+    assert_eq!(review[0].source, format!("takedown:{}", t.id));
+    let r = store
+        .create_refutation(
+            "t1",
+            "li",
+            Refutation {
+                id: String::new(),
+                tenant_id: String::new(),
+                claim: "某地发生地震".into(),
+                refutation: "经核实，该信息不实".into(),
+                published_where: "https://example.cn/piyao/1".into(),
+                published_ms: 5,
+                record_id: "rec1".into(),
+                actor: String::new(),
+                created_ms: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.refutations("t1").await.unwrap(), vec![r.clone()]);
+    let pending = store
+        .authority_reports("t1", Some(ReportStatus::Pending))
+        .await
+        .unwrap();
+    let subjects: Vec<_> = pending
+        .iter()
+        .map(|p| (p.subject, p.subject_id.clone()))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            (ReportSubject::Takedown, t.id.clone()),
+            (ReportSubject::Refutation, r.id.clone())
+        ]
+    );
+    let sent = store
+        .submit_report("t1", &pending[0].id, "网信办 12377 回执 123")
+        .await
+        .unwrap();
+    assert_eq!(sent.status, ReportStatus::Submitted);
+    assert!(matches!(
+        store.submit_report("t1", &pending[0].id, "again").await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.submit_report("t2", &pending[1].id, "x").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store.close().await;
+}
+both!(
+    takedowns_open_review_and_report_entries,
+    takedowns_and_reports
+);
+
+async fn pi_requests(db: &TestDb) {
+    let store = db.open().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 86_400_000;
+    // Carol's last record is 200 days old (past the 180-day retention), Dave's is new.
+    let records = [
+        NewRecord::new("chat")
+            .tenant("t1")
+            .end_user("carol")
+            .at(now - 200 * day),
+        NewRecord::new("chat")
+            .tenant("t1")
+            .end_user("dave")
+            .at(now - 200 * day),
+        NewRecord::new("chat").tenant("t1").end_user("dave").at(now),
+    ];
+    store
+        .append_batch(&records, &WriterOptions::default())
+        .await
+        .unwrap();
+    for user in ["carol", "dave"] {
+        store.upsert_end_user("t1", user, true).await.unwrap();
+    }
+    let carol = store
+        .create_pi_request("t1", "carol", PiKind::Deletion, "delete my data", now + day)
+        .await
+        .unwrap();
+    let dave = store
+        .create_pi_request("t1", "dave", PiKind::Deletion, "", now + day)
+        .await
+        .unwrap();
+    let access = store
+        .create_pi_request("t1", "dave", PiKind::Access, "", now + day)
+        .await
+        .unwrap();
+    let done = store
+        .complete_pi_request("t1", &carol.id, false, "deleted")
+        .await
+        .unwrap();
+    assert_eq!(done.status, PiStatus::Done);
+    assert_eq!(store.end_user("t1", "carol").await.unwrap(), None);
+    let waiting = store
+        .complete_pi_request("t1", &dave.id, false, "")
+        .await
+        .unwrap();
+    assert_eq!(waiting.status, PiStatus::PendingRetention);
+    let until = waiting.retain_until_ms.unwrap();
+    assert!((until - (now + 180 * day)).abs() < 60_000, "{until}");
+    assert!(store.end_user("t1", "dave").await.unwrap().is_some());
+    assert!(matches!(
+        store.complete_pi_request("t1", &dave.id, false, "").await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store.complete_pi_request("t2", &access.id, false, "").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        store.records_of_user("t1", "dave", 10).await.unwrap().len(),
+        2
+    );
+    // Nothing is due while Dave has records; once they are gone, the deletion completes.
+    assert!(store.finish_due_deletions().await.unwrap().is_empty());
+    store
+        .execute_raw_for_tests("DELETE FROM audit_records WHERE end_user = 'dave'")
+        .await
+        .unwrap();
+    let finished = store.finish_due_deletions().await.unwrap();
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].status, PiStatus::Done);
+    assert_eq!(store.end_user("t1", "dave").await.unwrap(), None);
+    let listed = store.pi_requests("t1", Some(PiStatus::Open)).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, access.id);
+    store.close().await;
+}
+both!(pi_deletions_wait_for_the_retention_period, pi_requests);
