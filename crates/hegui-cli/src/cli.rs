@@ -45,6 +45,10 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Audit(commands::audit::Command),
 
+    /// Tokens of the gateway's admin API (governance workflows).
+    #[command(subcommand)]
+    Admin(commands::admin::Command),
+
     /// Human genetic resources: classify materials, classify approval changes.
     #[command(subcommand)]
     Hgr(commands::hgr::Command),

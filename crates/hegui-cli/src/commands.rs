@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes its clap arguments and a `run` function returning the
 //! process exit code; [`run`] dispatches.
 
+pub(crate) mod admin;
 pub(crate) mod annotate;
 pub(crate) mod assess;
 pub(crate) mod audit;
@@ -42,6 +43,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Label(inner) => label::run(inner),
         Command::Keys(inner) => keys::run(inner),
         Command::Audit(inner) => audit::run(inner),
+        Command::Admin(inner) => admin::run(inner),
         Command::Hgr(inner) => hgr::run(inner),
         Command::Serve(inner) => serve::run(inner),
         Command::Corpus(inner) => corpus::run(inner),

@@ -65,6 +65,8 @@ pub fn public_pages() -> PublicPages {
         contact: String::new(),
         complaint_days: 15,
         complaint_working_days: true,
+        complaint_webhook: String::new(),
+        pi_request_days: 15,
         require_agreement: false,
         agreements: vec![Agreement {
             version: "demo-1".into(),

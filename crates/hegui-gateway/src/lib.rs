@@ -41,6 +41,7 @@
 //!
 //! No cargo features.
 
+mod admin;
 mod auth;
 pub mod config;
 pub mod demo;
@@ -71,6 +72,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use admin::openapi as admin_openapi;
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
 pub use public::config::{Agreement, PublicPages};
@@ -95,20 +97,33 @@ impl Gateway {
                 "/v1/hegui/agreements/accept",
                 post(routes::agreements::accept),
             ),
+            (
+                "GET",
+                "/v1/hegui/records/{id}",
+                get(routes::records::record),
+            ),
         ]
     }
 
-    /// Every route as (method, path, needs a key): for tests that check that nothing outside
-    /// the public list answers without a key.
+    /// Every route as (method, axum path, what it needs): for tests that check that nothing
+    /// outside the public list answers without a key or token.
     #[doc(hidden)]
-    pub fn route_list() -> Vec<(&'static str, &'static str, bool)> {
+    pub fn route_list() -> Vec<(&'static str, String, Access)> {
         let mut list: Vec<_> = Gateway::protected_routes()
             .into_iter()
-            .map(|(method, path, _)| (method, path, true))
+            .map(|(method, path, _)| (method, path.to_owned(), Access::ApiKey))
             .collect();
-        list.extend(auth::PUBLIC.iter().map(|path| ("GET", *path, false)));
-        list.extend(public::ROUTES.iter().map(|path| ("GET", *path, false)));
-        list.push(("POST", public::ROUTES[3], false));
+        list.extend(
+            admin::route_list()
+                .into_iter()
+                .map(|(method, path)| (method, path, Access::AdminToken)),
+        );
+        let public = auth::PUBLIC
+            .iter()
+            .chain(public::ROUTES)
+            .chain([&admin::OPENAPI_PATH]);
+        list.extend(public.map(|path| ("GET", (*path).to_owned(), Access::Public)));
+        list.push(("POST", public::ROUTES[3].to_owned(), Access::Public));
         list
     }
 
@@ -130,6 +145,7 @@ impl Gateway {
             ))
             .layer(axum::middleware::from_fn_with_state(self.clone(), slot));
         let public = Router::new()
+            .merge(admin::router(self))
             .route("/healthz", get(routes::healthz))
             .route("/metrics", get(routes::metrics))
             .merge(public::router())
@@ -156,6 +172,18 @@ impl Gateway {
             .layer(plumbing)
             .with_state(self.clone())
     }
+}
+
+/// What a route needs before it answers.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Nothing (health, metrics, public pages, the admin API's description).
+    Public,
+    /// A tenant's API key.
+    ApiKey,
+    /// An admin token.
+    AdminToken,
 }
 
 /// Logs to stderr with `tracing`; the level comes from `RUST_LOG` (default `info`), the format

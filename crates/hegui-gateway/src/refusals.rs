@@ -27,7 +27,8 @@ use crate::guard::{self, Caller};
 pub(crate) const UNAUTHENTICATED_PER_SEC: u32 = 10;
 
 impl Gateway {
-    /// Records a malformed request of `tenant` (a 400, 404 or 413 that no guard recorded).
+    /// Records a malformed request of `tenant` (a 400, 404 or 413 that no guard recorded), or
+    /// one for content taken down (451).
     pub(crate) async fn refused_request(
         &self,
         tenant: &Tenant,
@@ -35,7 +36,7 @@ impl Gateway {
         client_addr: Option<SocketAddr>,
         error: AppError,
     ) -> AppError {
-        let malformed = matches!(error.status.as_u16(), 400 | 404 | 413);
+        let malformed = matches!(error.status.as_u16(), 400 | 404 | 413 | 451);
         if !malformed || error.record_id.is_some() || self.config().pass_through {
             return error;
         }

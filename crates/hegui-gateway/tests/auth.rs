@@ -2,8 +2,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use hegui_gateway::Gateway;
 use hegui_gateway::mock::MockOptions;
+use hegui_gateway::{Access, Gateway};
 
 use crate::util::harness;
 
@@ -23,36 +23,53 @@ async fn nothing_outside_the_public_list_answers_without_a_key() {
     .await;
     let routes = Gateway::route_list();
     assert!(
-        routes
-            .iter()
-            .any(|(_, path, _)| *path == "/v1/chat/completions")
+        routes.iter().any(
+            |(_, path, access)| path == "/admin/v1/complaints" && *access == Access::AdminToken
+        )
     );
-    let mut paths: Vec<(&str, &str, bool)> = routes.clone();
+    let mut paths: Vec<(&str, String, Access)> = routes.clone();
     paths.extend([
-        ("GET", "/v1/no-such-route", true),
-        ("POST", "/v1/chat/completions/", true),
-        ("GET", "/", true),
+        ("GET", "/v1/no-such-route".into(), Access::ApiKey),
+        ("POST", "/v1/chat/completions/".into(), Access::ApiKey),
+        ("GET", "/".into(), Access::ApiKey),
     ]);
     let oversized = vec![b'x'; 20 << 20];
-    for (method, path, needs_key) in paths {
+    for (method, path, access) in paths {
         let path = path
             .replace("{tenant}", "acme")
-            .replace("{version}", "demo-1");
-        for key in [None, Some("hg_wrong_key"), Some("")] {
+            .replace("{version}", "demo-1")
+            .replace(['{', '}'], "");
+        // An API key is not an admin token, and an admin token's form is no help without its
+        // secret.
+        for key in [
+            None,
+            Some("hg_wrong_key"),
+            Some(""),
+            Some(h.key.as_str()),
+            Some("hga_0_0"),
+        ] {
+            if access == Access::ApiKey && key == Some(h.key.as_str()) {
+                continue;
+            }
             for body in [Vec::new(), b"{not json".to_vec(), oversized.clone()] {
                 let mut request = Request::builder().method(method).uri(&path);
                 if let Some(key) = key {
                     request = request.header("authorization", format!("Bearer {key}"));
                 }
                 let answer = h.send(request.body(Body::from(body)).unwrap()).await;
-                if needs_key {
+                if access != Access::Public {
                     assert_eq!(
                         answer.status,
                         StatusCode::UNAUTHORIZED,
                         "{method} {path} with key {key:?}: {}",
                         answer.text
                     );
-                    assert_eq!(answer.json()["error"]["code"], "invalid_api_key");
+                    let code = if access == Access::ApiKey {
+                        "invalid_api_key"
+                    } else {
+                        "invalid_admin_token"
+                    };
+                    assert_eq!(answer.json()["error"]["code"], code, "{method} {path}");
                 } else if method == "GET" {
                     assert_eq!(answer.status, StatusCode::OK, "{method} {path}");
                 } else {

@@ -152,7 +152,15 @@ async fn a_complaint_gets_a_ticket_a_deadline_and_a_record() {
         "{}",
         r.text
     );
-    assert_eq!(h.gateway.store().complaints("acme", Default::default()).await.unwrap().len(), 2);
+    assert_eq!(
+        h.gateway
+            .store()
+            .complaints("acme", Default::default())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -34,7 +34,14 @@ async fn audit_records_by_outcome() {
     .await;
     h.gateway
         .store()
-        .sanction("acme", "mallory", UserState::Suspended, "test", None, "test")
+        .sanction(
+            "acme",
+            "mallory",
+            UserState::Suspended,
+            "test",
+            None,
+            "test",
+        )
         .await
         .unwrap();
     let as_user = |mut body: Value, user: &str| {

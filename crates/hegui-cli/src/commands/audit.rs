@@ -32,7 +32,7 @@ pub(crate) struct Database {
 
 impl Database {
     /// The database URL: `--database`, else the config's `storage`.
-    fn url(&self) -> anyhow::Result<String> {
+    pub(crate) fn url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.url {
             return Ok(url.clone());
         }

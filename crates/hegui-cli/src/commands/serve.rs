@@ -108,6 +108,22 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         );
         eprintln!("hegui demo: database {} ({})", db.url, db.lifetime);
         eprintln!("hegui gateway listening on http://{addr}/v1");
+        eprintln!(
+            "hegui demo: public pages http://{addr}/public/{}",
+            hegui_gateway::demo::TENANT
+        );
+        for (name, role) in [
+            ("demo-operator", hegui_store::admins::Role::Operator),
+            ("demo-auditor", hegui_store::admins::Role::Auditor),
+        ] {
+            let (_, token) = gateway
+                .store()
+                .create_admin_token(hegui_gateway::demo::TENANT, name, role)
+                .await?;
+            eprintln!(
+                "hegui demo: admin API http://{addr}/admin/v1, {role} token of `{name}`: {token}"
+            );
+        }
         eprintln!("hegui demo: API key, new at every start (on stdout):");
         println!("{key}");
     } else {

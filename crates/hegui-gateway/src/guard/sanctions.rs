@@ -1,7 +1,8 @@
 //! End-user state and the violation policy (Interim Measures art. 14: warn, restrict, suspend
 //! users who break the law or the agreement, and keep records).
 //!
-//! As an admission guard, [`Sanctions`] refuses a suspended or terminated end user (403, with an
+//! As an admission guard, [`Sanctions`] refuses a suspended or terminated end user, and a
+//! restricted one's media requests (403, with an
 //! audit record) and lifts a suspension whose time is over. After a refused input,
 //! [`Sanctions::record_violation`] counts it and applies the configured thresholds; a sanction
 //! is written to the store with the record id that caused it. States are cached for
@@ -23,6 +24,10 @@ use crate::config::Policy;
 use crate::error::AppError;
 use crate::fleet::{Fleet, Notice};
 use crate::state::{Tracked, UserKey};
+
+/// What a restricted end user may not use: the generation of media, which spreads further
+/// than a chat answer (a restriction limits functions, Interim Measures art. 14).
+const RESTRICTED_KINDS: &[&str] = &["image", "speech"];
 
 /// The end-user state guard and the violation policy.
 pub(crate) struct Sanctions {
@@ -95,6 +100,20 @@ impl Sanctions {
         }
         self.tracked.user_states.insert(key, state);
         Ok(state)
+    }
+
+    /// A sanction recorded in the store takes effect: the cached state is replaced here and, in
+    /// a fleet, dropped on every other instance.
+    pub(crate) async fn applied(&self, tenant: &str, user: &str, state: UserState) {
+        let key: UserKey = (Arc::from(tenant), Arc::from(user));
+        self.tracked.user_states.insert(key, state);
+        if let Some(fleet) = &self.fleet {
+            let notice = Notice::User {
+                tenant: tenant.to_owned(),
+                user: user.to_owned(),
+            };
+            fleet.publish(&notice).await;
+        }
     }
 
     /// A passed input: the consecutive count starts again.
@@ -186,14 +205,7 @@ impl Sanctions {
         {
             Ok(_) => {
                 tracing::info!(tenant = ?caller.tenant, user = ?caller.user, state = target.as_str(), %reason, "sanction");
-                self.tracked.user_states.insert(caller.key(), target);
-                if let Some(fleet) = &self.fleet {
-                    let notice = Notice::User {
-                        tenant: caller.tenant.clone(),
-                        user: caller.user.clone(),
-                    };
-                    fleet.publish(&notice).await;
-                }
+                self.applied(&caller.tenant, &caller.user, target).await;
                 Some(target)
             }
             Err(e) => {
@@ -212,7 +224,7 @@ impl Admission for Sanctions {
     fn admit<'a>(
         &'a self,
         caller: &'a mut Caller,
-        _request: RequestMeta<'a>,
+        request: RequestMeta<'a>,
     ) -> BoxFuture<'a, Result<(), Refusal>> {
         Box::pin(async move {
             if !caller.named {
@@ -224,6 +236,16 @@ impl Admission for Sanctions {
                 .await
                 .map_err(Refusal::plain)?;
             caller.state = state;
+            if state == UserState::Restricted && RESTRICTED_KINDS.contains(&request.kind) {
+                return Err(Refusal::audited(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    "user_restricted",
+                    format!(
+                        "您的账号因违规已被限制使用部分功能 (end user `{}` is restricted: {} is not available)",
+                        caller.user, request.kind
+                    ),
+                )));
+            }
             if !matches!(state, UserState::Suspended | UserState::Terminated) {
                 return Ok(());
             }

@@ -32,6 +32,16 @@ pub struct PublicPages {
     /// calendar days.
     #[serde(default = "default_true")]
     pub complaint_working_days: bool,
+    /// Where answers to complaints are sent: each answer is POSTed there as JSON (ticket,
+    /// status, answer, contact, time), and the delivery goes into the ticket's history. Empty:
+    /// none.
+    #[serde(default)]
+    pub complaint_webhook: String,
+    /// The time limit for handling a personal-information request (Interim Measures art. 11
+    /// asks for timely handling and gives no number), counted like `complaint-days`.
+    /// Default 15.
+    #[serde(default = "default_complaint_days")]
+    pub pi_request_days: u32,
     /// Refuse (403 `agreement_not_accepted`) an end user who has not accepted the version in
     /// force (`POST /v1/hegui/agreements/accept`). Default false.
     #[serde(default)]
@@ -104,10 +114,21 @@ impl PublicPages {
                 return Err(invalid(field, "is required".into()));
             }
         }
-        if !(1..=365).contains(&self.complaint_days) {
+        for (field, days) in [
+            ("complaint-days", self.complaint_days),
+            ("pi-request-days", self.pi_request_days),
+        ] {
+            if !(1..=365).contains(&days) {
+                return Err(invalid(field, format!("{days} is not between 1 and 365")));
+            }
+        }
+        let hook = &self.complaint_webhook;
+        if !hook.is_empty()
+            && reqwest::Url::parse(hook).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
             return Err(invalid(
-                "complaint-days",
-                format!("{} is not between 1 and 365", self.complaint_days),
+                "complaint-webhook",
+                format!("`{hook}` is not an http or https URL"),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();

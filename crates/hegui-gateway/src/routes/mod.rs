@@ -4,6 +4,7 @@
 //! - [`chat`]: `POST /v1/chat/completions`, plain; [`chat_stream`]: the same, streamed.
 //! - [`media`]: images and speech (labeled), and embeddings (input guard only).
 //! - [`models`]: `GET /v1/models`.
+//! - [`records`]: `GET /v1/hegui/records/{id}`, an answer served again (never once taken down).
 //!
 //! Each handler: the auth layer has set the tenant → [`Gateway::admit`] (admission guards) →
 //! the input guards → [`crate::upstream`] → the output guards or the labeler → the audit
@@ -14,6 +15,7 @@ pub(crate) mod chat;
 pub(crate) mod chat_stream;
 pub(crate) mod media;
 pub(crate) mod models;
+pub(crate) mod records;
 
 use std::net::SocketAddr;
 

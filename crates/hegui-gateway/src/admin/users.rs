@@ -1,0 +1,379 @@
+//! End users and sanctions (Interim Measures art. 14): a user's state, sanctions and audit
+//! records in one view; manual warn / restrict / suspend / terminate / restore with a
+//! mandatory reason; the export of sanction records for a report to the authorities; the
+//! export of a user's records (the copy a personal-information request asks for).
+//!
+//! A manual sanction is the same kind of row as the violation policy's (its actor is the
+//! admin instead of `policy`) and takes effect at once on every instance: the cached state is
+//! dropped here and, in a fleet, on the others.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse as _, Response};
+use chrono::Offset as _;
+use hegui_store::admins::AdminToken;
+use hegui_store::sanctions::Sanction;
+use hegui_store::users::UserState;
+use serde::{Deserialize, Serialize};
+
+use super::{Action, Admin, ErrorBody};
+use crate::error::AppError;
+use crate::gateway::Gateway;
+
+/// The most audit records a user view or export holds.
+const MAX_RECORDS: i64 = 1_000;
+
+/// The token's holder, role and tenant.
+#[utoipa::path(get, path = "/admin/v1/whoami", tag = "users",
+    responses((status = 200, body = AdminToken), (status = 401, body = ErrorBody)))]
+pub(crate) async fn whoami(Extension(admin): Extension<Admin>) -> Json<AdminToken> {
+    Json(admin.0)
+}
+
+/// An end user's standing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct UserView {
+    user: String,
+    /// `normal` when the store has never seen the user.
+    state: UserState,
+    /// Flagged as a minor.
+    minor: bool,
+    /// Every sanction, oldest first (automatic ones have the actor `policy`).
+    sanctions: Vec<Sanction>,
+    /// The user's audit records, oldest first (at most 1,000).
+    records: Vec<RecordSummary>,
+}
+
+/// An audit record, in short.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct RecordSummary {
+    id: String,
+    time_ms: i64,
+    kind: String,
+    outcome: String,
+    model: String,
+}
+
+/// An end user's state, sanctions and audit records. Reads the ledger for the user's records
+/// (a scan: the ledger has no index on the user, which would cost every append).
+#[utoipa::path(get, path = "/admin/v1/users/{user}", tag = "users",
+    params(("user" = String, Path, description = "The end-user id")),
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub(crate) async fn user(
+    State(gateway): State<Gateway>,
+    Extension(admin): Extension<Admin>,
+    Path(raw): Path<String>,
+) -> Result<Json<UserView>, AppError> {
+    let user = super::user_id(&gateway, &raw)?;
+    let store = gateway.store();
+    let tenant = admin.tenant();
+    let found = store
+        .end_user(tenant, &user)
+        .await
+        .map_err(|e| super::store_error("reading the end user", e))?;
+    let sanctions = store
+        .sanctions(tenant, &user)
+        .await
+        .map_err(|e| super::store_error("reading sanctions", e))?;
+    let records = store
+        .records_of_user(tenant, &user, MAX_RECORDS)
+        .await
+        .map_err(|e| super::store_error("reading audit records", e))?
+        .into_iter()
+        .map(|r| RecordSummary {
+            id: r.id,
+            time_ms: r.time_ms,
+            kind: r.kind,
+            outcome: r.outcome,
+            model: r.model,
+        })
+        .collect();
+    Ok(Json(UserView {
+        state: found.as_ref().map_or(UserState::Normal, |u| u.state),
+        minor: found.as_ref().is_some_and(|u| u.minor),
+        user,
+        sanctions,
+        records,
+    }))
+}
+
+/// A manual sanction.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SanctionKind {
+    /// 警示 Warn.
+    Warn,
+    /// 限制功能 Restrict (media generation refused).
+    Restrict,
+    /// 暂停服务 Suspend (refused until the policy's `suspend-minutes` pass or a restore).
+    Suspend,
+    /// 终止服务 Terminate (refused until a restore).
+    Terminate,
+    /// 恢复 Restore to normal.
+    Restore,
+}
+
+impl SanctionKind {
+    fn state(self) -> UserState {
+        match self {
+            SanctionKind::Warn => UserState::Warned,
+            SanctionKind::Restrict => UserState::Restricted,
+            SanctionKind::Suspend => UserState::Suspended,
+            SanctionKind::Terminate => UserState::Terminated,
+            SanctionKind::Restore => UserState::Normal,
+        }
+    }
+}
+
+/// A manual sanction asked for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SanctionRequest {
+    action: SanctionKind,
+    /// Why (required; it goes into the sanction record and the report to the authorities).
+    reason: String,
+    /// The audit record that prompted it, if any.
+    #[serde(default)]
+    record: String,
+}
+
+/// A sanction recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SanctionDone {
+    sanction: Sanction,
+    /// The `governance` audit record.
+    record: String,
+}
+
+/// Sanctions an end user (operators only), with a mandatory reason.
+#[utoipa::path(post, path = "/admin/v1/users/{user}/sanctions", tag = "users",
+    params(("user" = String, Path, description = "The end-user id")),
+    request_body = SanctionRequest,
+    responses((status = 201, body = SanctionDone), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn sanction(
+    State(gateway): State<Gateway>,
+    Extension(admin): Extension<Admin>,
+    Path(raw): Path<String>,
+    body: Body,
+) -> Result<Response, AppError> {
+    admin.operator()?;
+    let user = super::user_id(&gateway, &raw)?;
+    let request: SanctionRequest = super::json_body(&gateway, body).await?;
+    let reason = super::text("reason", &request.reason)?;
+    let record_id = super::optional_text("record", &request.record)?;
+    if !record_id.is_empty() {
+        super::takedowns::record_of(&gateway, &admin, &record_id).await?;
+    }
+    let state = request.action.state();
+    let sanction = gateway
+        .store()
+        .sanction(
+            admin.tenant(),
+            &user,
+            state,
+            &reason,
+            (!record_id.is_empty()).then_some(record_id.as_str()),
+            admin.name(),
+        )
+        .await
+        .map_err(|e| super::store_error("recording a sanction", e))?;
+    gateway
+        .inner
+        .pipeline
+        .sanctions
+        .applied(admin.tenant(), &user, state)
+        .await;
+    let mut subjects = vec![format!("sanction:{}", sanction.id)];
+    if !record_id.is_empty() {
+        subjects.push(record_id);
+    }
+    let action = format!("sanction.{}", state.as_str());
+    let record = super::record(
+        &gateway,
+        &admin,
+        &user,
+        Action {
+            action: &action,
+            actor: admin.name(),
+            role: admin.0.role,
+            reason: &reason,
+            subjects,
+        },
+        format!("end user `{user}` is now {}", state.as_str()),
+    )
+    .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(SanctionDone { sanction, record }),
+    )
+        .into_response())
+}
+
+/// The window and format of a sanctions export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportQuery {
+    /// From (RFC 3339 or `YYYY-MM-DD`, inclusive). Default: the beginning.
+    from: Option<String>,
+    /// To (exclusive). Default: now.
+    to: Option<String>,
+    /// `json` (default) or `csv`.
+    format: Option<Format>,
+}
+
+/// An export format.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Format {
+    /// A JSON array.
+    Json,
+    /// CSV with a header row (UTF-8 with a byte-order mark, so spreadsheet programs read the
+    /// Chinese text).
+    Csv,
+}
+
+/// The tenant's sanction records in a time window, automatic and manual: the export for a
+/// report to the authorities.
+#[utoipa::path(get, path = "/admin/v1/sanctions", tag = "users", params(ExportQuery),
+    responses((status = 200, content((Vec<Sanction> = "application/json"), (String = "text/csv"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub(crate) async fn sanctions(
+    State(gateway): State<Gateway>,
+    Extension(admin): Extension<Admin>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let q: ExportQuery = super::query(raw.as_deref())?;
+    let from = q
+        .from
+        .as_deref()
+        .map(|t| super::time("from", t))
+        .transpose()?;
+    let to = q.to.as_deref().map(|t| super::time("to", t)).transpose()?;
+    let list = gateway
+        .store()
+        .sanctions_between(admin.tenant(), from.unwrap_or(0), to.unwrap_or(i64::MAX))
+        .await
+        .map_err(|e| super::store_error("reading sanctions", e))?;
+    match q.format.unwrap_or(Format::Json) {
+        Format::Json => Ok(Json(list).into_response()),
+        Format::Csv => csv_response(
+            "sanctions.csv",
+            &[
+                "id", "tenant", "user", "state", "reason", "record", "actor", "time",
+            ],
+            list.iter().map(|s| {
+                vec![
+                    s.id.to_string(),
+                    s.tenant_id.clone(),
+                    s.user_id.clone(),
+                    s.state.as_str().to_owned(),
+                    s.reason.clone(),
+                    s.record_id.clone().unwrap_or_default(),
+                    s.actor.clone(),
+                    rfc3339(s.created_ms),
+                ]
+            }),
+        ),
+    }
+}
+
+/// A time in ms as RFC 3339 in Beijing time (what a report to a Chinese authority shows).
+pub(crate) fn rfc3339(ms: i64) -> String {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix());
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&beijing).to_rfc3339())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// A CSV download: a header row and one row per item, UTF-8 with a byte-order mark.
+pub(crate) fn csv_response(
+    file: &str,
+    header_row: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<Response, AppError> {
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let write = |e: csv::Error| AppError::internal("writing CSV", e);
+    writer.write_record(header_row).map_err(write)?;
+    for row in rows {
+        writer.write_record(&row).map_err(write)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::internal("writing CSV", e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// What hegui holds about an end user: state, sanctions, audit records in full.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct UserExport {
+    user: String,
+    state: UserState,
+    minor: bool,
+    sanctions: Vec<Sanction>,
+    /// The audit records (as the ledger holds them; bodies only where the ledger kept them).
+    #[schema(value_type = Vec<Object>)]
+    records: Vec<hegui_store::ledger::Record>,
+}
+
+/// Everything hegui holds about an end user, for an access or copy request; leaves a
+/// `governance` record (an export of personal information is itself an action to account
+/// for).
+#[utoipa::path(get, path = "/admin/v1/users/{user}/export", tag = "users",
+    params(("user" = String, Path, description = "The end-user id")),
+    responses((status = 200, body = UserExport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub(crate) async fn export(
+    State(gateway): State<Gateway>,
+    Extension(admin): Extension<Admin>,
+    Path(raw): Path<String>,
+) -> Result<Json<UserExport>, AppError> {
+    let user = super::user_id(&gateway, &raw)?;
+    let store = gateway.store();
+    let tenant = admin.tenant();
+    let found = store
+        .end_user(tenant, &user)
+        .await
+        .map_err(|e| super::store_error("reading the end user", e))?;
+    let sanctions = store
+        .sanctions(tenant, &user)
+        .await
+        .map_err(|e| super::store_error("reading sanctions", e))?;
+    let records = store
+        .records_of_user(tenant, &user, MAX_RECORDS)
+        .await
+        .map_err(|e| super::store_error("reading audit records", e))?;
+    super::record(
+        &gateway,
+        &admin,
+        &user,
+        Action {
+            action: "user.export",
+            actor: admin.name(),
+            role: admin.0.role,
+            reason: "",
+            subjects: Vec::new(),
+        },
+        format!("exported {} records of end user `{user}`", records.len()),
+    )
+    .await?;
+    Ok(Json(UserExport {
+        state: found.as_ref().map_or(UserState::Normal, |u| u.state),
+        minor: found.as_ref().is_some_and(|u| u.minor),
+        user,
+        sanctions,
+        records,
+    }))
+}
