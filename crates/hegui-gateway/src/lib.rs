@@ -42,6 +42,7 @@
 //! No cargo features.
 
 mod auth;
+pub mod clock;
 pub mod config;
 pub mod demo;
 mod error;
@@ -71,6 +72,7 @@ use axum::routing::{MethodRouter, get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use clock::Clock;
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
 pub use public::config::{Agreement, PublicPages};

@@ -122,6 +122,11 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
         "agreement acceptances",
         include_str!("../migrations/sqlite/0004_agreement_acceptances.sql"),
     ),
+    (
+        6,
+        "identity and minors",
+        include_str!("../migrations/sqlite/0006_identity_minors.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Migration] = &[
     (
@@ -143,6 +148,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         4,
         "agreement acceptances",
         include_str!("../migrations/postgres/0004_agreement_acceptances.sql"),
+    ),
+    (
+        6,
+        "identity and minors",
+        include_str!("../migrations/postgres/0006_identity_minors.sql"),
     ),
 ];
 

@@ -41,6 +41,7 @@ pub mod cases;
 mod error;
 pub mod ledger;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 mod writer;
 
