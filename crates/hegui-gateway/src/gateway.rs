@@ -188,7 +188,16 @@ impl Gateway {
                 .as_ref()
                 .and_then(|p| p.identity_secret_env.as_ref())
             {
-                let secret = env_var(format!("tenants[{i}].public.identity-secret-env"), variable)?;
+                let field = format!("tenants[{i}].public.identity-secret-env");
+                let secret = env_var(field.clone(), variable)?;
+                // A short secret can be guessed: then anyone can vouch for anyone.
+                if secret.len() < 16 {
+                    return Err(crate::config::invalid(
+                        field,
+                        format!("`{variable}` holds fewer than 16 bytes"),
+                    )
+                    .into());
+                }
                 identity_secrets.insert(tenant.id.clone(), secret.into_bytes());
             }
         }

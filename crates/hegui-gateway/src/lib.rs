@@ -8,9 +8,10 @@
 //! ```text
 //! client ─► auth layer (API key → tenant)
 //!        ─► admission: end_user ─► sanctions (suspended?) ─► rate_limit ─► agreement
+//!                      ─► identity ─► minors ─► reminders
 //!        ─► input: lexicon ─► classifier (optional)
 //!        ─► upstream (streamed or not)
-//!        ─► output: lexicon (streaming scanner, bounded hold-back) ─► explicit_notice
+//!        ─► output: lexicon (streaming scanner, bounded hold-back) ─► explicit_notice ─► user_notice
 //!        ─► implicit label (ProduceID = audit record id) ─► audit record (durable) ─► client
 //! ```
 //!
@@ -52,6 +53,7 @@ pub mod fuzzing;
 mod gateway;
 mod guard;
 mod metrics;
+mod minors_config;
 pub mod mock;
 mod public;
 mod refusals;

@@ -171,7 +171,7 @@ impl IdentityGuard {
     }
 
     /// The status from a valid header, recorded in the store.
-    async fn from_header(&self, caller: &Caller, value: &[u8]) -> Result<Status, Refusal> {
+    async fn header_status(&self, caller: &Caller, value: &[u8]) -> Result<Status, Refusal> {
         let refuse = |e: HeaderError| {
             tracing::warn!(tenant = ?caller.tenant, user = ?caller.user, error = %e,
                 "identity header refused");
@@ -238,7 +238,7 @@ impl IdentityGuard {
     async fn check(&self, caller: &mut Caller, request: RequestMeta<'_>) -> Result<(), Refusal> {
         let required = self.required.contains(&caller.tenant) && request.kind != "models";
         let status = match request.headers.get(HEADER) {
-            Some(value) => Some(self.from_header(caller, value.as_bytes()).await?),
+            Some(value) => Some(self.header_status(caller, value.as_bytes()).await?),
             None if caller.named => {
                 let status = self.stored(caller, false).await?;
                 if required && !status.verified {
@@ -305,7 +305,7 @@ mod tests {
         let good = sign(&format!("alice;verified;{now}"), secret);
         let tampered = good.replacen("alice", "mallo", 1);
         let cases: Vec<(String, Result<SignedIdentity, HeaderError>)> = vec![
-            (good.clone(), ok("alice", true, false)),
+            (good, ok("alice", true, false)),
             (
                 sign(&format!("bob;verified,minor;{}", now - 299), secret),
                 ok("bob", true, true),
