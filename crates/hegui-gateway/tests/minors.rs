@@ -153,6 +153,13 @@ async fn identity_is_required_until_verified() {
         ("bob", good.clone(), StatusCode::OK, ""),
         // Verified by the header before: the store remembers it.
         ("bob", String::new(), StatusCode::OK, ""),
+        // The header's user is spelled by the same rule as the request's.
+        (
+            "bob",
+            identity("ｂｏｂ ", "verified", now),
+            StatusCode::OK,
+            "",
+        ),
         (
             "carol",
             good.replacen("bob", "carol", 1),

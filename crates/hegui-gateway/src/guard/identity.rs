@@ -26,7 +26,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use futures_util::future::BoxFuture;
 use hegui_store::Store;
 use hegui_store::users::IdentityStatus;
@@ -34,6 +34,7 @@ use hmac::{Hmac, Mac as _};
 use moka::sync::Cache;
 use sha2::Sha256;
 
+use super::end_user::EndUser;
 use super::{Admission, Caller, Parts, Refusal, RequestMeta};
 use crate::Clock;
 use crate::error::AppError;
@@ -134,6 +135,8 @@ pub(crate) fn verify(value: &[u8], secret: &[u8], now: i64) -> Result<SignedIden
 /// The identity guard.
 pub(crate) struct IdentityGuard {
     store: Store,
+    /// Spells the header's user as the request's.
+    users: EndUser,
     clock: Clock,
     /// The tenants that require verification.
     required: HashSet<String>,
@@ -151,6 +154,10 @@ impl IdentityGuard {
         let capacity = config.limits.tracked_users;
         IdentityGuard {
             store: parts.store.clone(),
+            users: EndUser::new(
+                &config.guard.user_header,
+                config.guard.case_insensitive_users,
+            ),
             clock: parts.clock.clone(),
             required: config
                 .tenants
@@ -183,7 +190,13 @@ impl IdentityGuard {
             .ok_or_else(|| refuse(HeaderError::NoSecret(caller.tenant.clone())))?;
         let now = (self.clock)().timestamp();
         let signed = verify(value, secret, now).map_err(refuse)?;
-        if !caller.named || signed.user != caller.user {
+        // The header's user spelled by the one rule of `end_user`, as the request's was.
+        let user = self.users.named(RequestMeta {
+            kind: "identity",
+            headers: &HeaderMap::new(),
+            user: Some(&signed.user),
+        });
+        if !caller.named || user.ok().flatten().as_deref() != Some(caller.user.as_str()) {
             return Err(refuse(HeaderError::OtherUser));
         }
         let status = Status {
