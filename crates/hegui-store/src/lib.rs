@@ -5,8 +5,9 @@
 //!
 //! - [`Store`]: one handle over either backend ([`Store::open`] takes `sqlite:…` or
 //!   `postgres://…`). Migrations for the backend run on open. Repositories are plain methods:
-//!   tenants and API keys ([`tenants`]), end users, their state and sanctions ([`users`]),
-//!   complaints and incidents ([`cases`]).
+//!   tenants and API keys ([`tenants`]), end users, their state, sanctions and identity status
+//!   ([`users`]), minutes of use for minors mode ([`usage`]), complaints and incidents
+//!   ([`cases`]).
 //! - [`ledger`]: the audit records, their canonical encoding, the SM3 hash chain, signed
 //!   checkpoints, verification, export for a regulator and pruning after the retention period.
 //! - [`AuditWriter`]: the group-commit writer. `append(record).await` resolves only once the

@@ -4,6 +4,11 @@
 //! service to users who misuse it, and keeping the records (regulation.md). A sanction changes
 //! the user's state and is recorded, with its reason and the audit record that prompted it, in
 //! one transaction.
+//!
+//! Each end user also has an identity status (Deep Synthesis Provisions art. 9: verified or
+//! not, who reported it and when; never identity documents) and a minor flag, set by the
+//! provider's systems ([`Store::set_identity`], [`Store::set_minor`]) and read by the gateway's
+//! identity and minors guards.
 
 use sqlx::Row as _;
 
