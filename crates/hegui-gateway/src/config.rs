@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::minors_config::{Minors, Reminders};
 pub use crate::public::config::PublicPages;
 
 /// An invalid or unreadable configuration.
@@ -45,7 +46,7 @@ pub enum ConfigError {
     },
 }
 
-fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         field: field.into(),
         reason: reason.into(),
@@ -283,6 +284,11 @@ pub struct Guard {
     pub cache_ms: u64,
     /// Optional classifier guard.
     pub classifier: Option<Classifier>,
+    /// Minors mode: what applies to end users flagged minor.
+    pub minors: Minors,
+    /// Reminders that the user is talking to an AI, at first use and after long continuous
+    /// use (for anthropomorphic-interaction services); absent: none.
+    pub reminders: Option<Reminders>,
 }
 
 impl Default for Guard {
@@ -301,6 +307,8 @@ impl Default for Guard {
             user_burst: 0.0,
             cache_ms: 1000,
             classifier: None,
+            minors: Minors::default(),
+            reminders: None,
         }
     }
 }
@@ -587,6 +595,15 @@ impl Config {
                 ),
             ));
         }
+        self.guard.minors.quiet()?;
+        if let Some(reminders) = &self.guard.reminders
+            && reminders.session_gap_minutes == 0
+        {
+            return Err(invalid(
+                "guard.reminders.session-gap-minutes",
+                "must be greater than 0",
+            ));
+        }
         if self.label.producer.trim().is_empty() {
             return Err(invalid("label.producer", "must not be empty"));
         }
@@ -657,6 +674,18 @@ mod tests {
             ("[label]\nnotice = \"hello\"", "`label.notice`"),
             ("[fleet]\nredis = \"http://x\"", "`fleet.redis`"),
             ("[limits]\nbody-bytes = 0", "`limits.body-bytes`"),
+            (
+                "[guard.minors]\nquiet-hours = \"22:00\"",
+                "`guard.minors.quiet-hours`",
+            ),
+            (
+                "[guard.minors]\nquiet-hours = \"25:00-06:00\"",
+                "`guard.minors.quiet-hours`",
+            ),
+            (
+                "[guard.reminders]\nsession-gap-minutes = 0",
+                "`guard.reminders.session-gap-minutes`",
+            ),
         ];
         for (text, needle) in cases {
             let err = parse(text).unwrap_err().to_string();

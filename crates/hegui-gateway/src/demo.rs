@@ -68,6 +68,8 @@ pub fn public_pages() -> PublicPages {
         complaint_webhook: String::new(),
         pi_request_days: 15,
         require_agreement: false,
+        require_identity: false,
+        identity_secret_env: None,
         agreements: vec![Agreement {
             version: "demo-1".into(),
             effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),

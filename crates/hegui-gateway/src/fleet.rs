@@ -6,6 +6,9 @@
 //! - **Violation counters** (consecutive and per day) in one hash per end user, updated by a
 //!   script; a sanction is claimed with `SET NX` so that the instances racing past a threshold
 //!   record it once.
+//! - **Minutes of use** of minors (per end user and Beijing day) and **sessions** for the
+//!   reminders, each updated by a script, so that a daily limit holds fleet-wide. The times are
+//!   the gateway's (its injected clock), not the server's.
 //! - **Invalidation**: a sanction or a lexicon reload on one instance is published on
 //!   `PREFIX:invalidate`; every instance drops the end user's cached state, or reloads its
 //!   lexicon.
@@ -54,6 +57,47 @@ redis.call('EXPIRE', KEYS[1], 172800)
 return {consecutive, today}
 ";
 
+/// Counts a minute of use: KEYS[1] the end user's hash for the day; ARGV[1] the minute of the
+/// day, ARGV[2] the limit. Returns {minutes, allowed} (as in `hegui_store::usage`).
+const MINUTES: &str = r"
+local minute = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local minutes = tonumber(redis.call('HGET', KEYS[1], 'minutes') or 0)
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or -1)
+if minute > last and minutes < limit then
+  minutes = minutes + 1
+  last = minute
+  redis.call('HSET', KEYS[1], 'minutes', minutes, 'last', last)
+  redis.call('EXPIRE', KEYS[1], 172800)
+end
+if last >= minute then return {minutes, 1} end
+return {minutes, 0}
+";
+
+/// One step of a session (see `guard::reminders::step`): KEYS[1] the end user's hash; ARGV[1]
+/// now (ms), ARGV[2] the gap that ends a session (ms), ARGV[3] the interval of reminders (ms, 0
+/// for none), ARGV[4] 1 to remind at a session's start. Returns 0 (no reminder), 1 (first use)
+/// or 2 (continuous use).
+const SESSION: &str = r"
+local now = tonumber(ARGV[1])
+local gap = tonumber(ARGV[2])
+local every = tonumber(ARGV[3])
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or -1)
+local due = tonumber(redis.call('HGET', KEYS[1], 'due') or 0)
+local out = 0
+if last < 0 or now - last >= gap then
+  if ARGV[4] == '1' then out = 1 end
+  due = now + every
+elseif every > 0 and now >= due then
+  out = 2
+  due = now + every
+end
+if now > last then last = now end
+redis.call('HSET', KEYS[1], 'last', last, 'due', due)
+redis.call('PEXPIRE', KEYS[1], gap)
+return out
+";
+
 /// What an instance is told by another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Notice {
@@ -92,6 +136,8 @@ pub(crate) struct Fleet {
     timeout: Duration,
     gcra: Script,
     count: Script,
+    minutes: Script,
+    session: Script,
     errors: prometheus_client::metrics::counter::Counter,
 }
 
@@ -125,6 +171,8 @@ impl Fleet {
             timeout,
             gcra: Script::new(GCRA),
             count: Script::new(COUNT),
+            minutes: Script::new(MINUTES),
+            session: Script::new(SESSION),
             errors,
         })
     }
@@ -209,6 +257,56 @@ impl Fleet {
             day,
             today,
         })
+    }
+
+    /// Counts a request of the end user in `minute` of `day` against `limit` minutes of use;
+    /// `None` when Redis did not answer.
+    pub(crate) async fn count_use_minute(
+        &self,
+        tenant: &str,
+        user: &str,
+        day: &str,
+        minute: u32,
+        limit: u32,
+    ) -> Option<hegui_store::usage::MinuteUse> {
+        let mut conn = self.conn.clone();
+        let counted: Option<(u32, u8)> = self
+            .call(
+                "minutes of use",
+                self.minutes
+                    .key(self.user_key(&format!("mu:{day}"), tenant, user))
+                    .arg(minute)
+                    .arg(limit)
+                    .invoke_async(&mut conn),
+            )
+            .await;
+        counted.map(|(minutes, allowed)| hegui_store::usage::MinuteUse {
+            minutes,
+            allowed: allowed == 1,
+        })
+    }
+
+    /// One step of the end user's session at `now_ms`: 0 (no reminder), 1 (first use) or 2
+    /// (continuous use); `None` when Redis did not answer.
+    pub(crate) async fn session_step(
+        &self,
+        tenant: &str,
+        user: &str,
+        now_ms: i64,
+        (gap_ms, every_ms, first_use): (i64, i64, bool),
+    ) -> Option<u8> {
+        let mut conn = self.conn.clone();
+        self.call(
+            "session",
+            self.session
+                .key(self.user_key("session", tenant, user))
+                .arg(now_ms)
+                .arg(gap_ms)
+                .arg(every_ms)
+                .arg(u8::from(first_use))
+                .invoke_async(&mut conn),
+        )
+        .await
     }
 
     /// A passed input: the consecutive count starts again.

@@ -128,6 +128,15 @@ impl Gateway {
 
     /// As [`Gateway::new`], over an open store.
     pub async fn with_store(config: Config, store: Store) -> Result<Gateway, GatewayError> {
+        Gateway::with_clock(config, store, crate::clock::system()).await
+    }
+
+    /// As [`Gateway::with_store`], with the time read from `clock` (tests set it).
+    pub async fn with_clock(
+        config: Config,
+        store: Store,
+        clock: crate::Clock,
+    ) -> Result<Gateway, GatewayError> {
         config.validate()?;
         let sample = Matcher::build(&Lexicon::sample()).map_err(|e| GatewayError::Lexicon {
             path: "(sample)".into(),
@@ -153,6 +162,7 @@ impl Gateway {
             None => None,
         };
         let mut static_keys = Vec::new();
+        let mut identity_secrets = HashMap::new();
         let known: Vec<String> = store.tenants().await?.into_iter().map(|t| t.id).collect();
         for (i, tenant) in config.tenants.iter().enumerate() {
             if !known.contains(&tenant.id) {
@@ -172,6 +182,23 @@ impl Gateway {
             if let Some(variable) = &tenant.api_key_env {
                 let key = env_var(format!("tenants[{i}].api-key-env"), variable)?;
                 static_keys.push((key_digest(&key), tenant.id.clone()));
+            }
+            if let Some(variable) = tenant
+                .public
+                .as_ref()
+                .and_then(|p| p.identity_secret_env.as_ref())
+            {
+                let field = format!("tenants[{i}].public.identity-secret-env");
+                let secret = env_var(field.clone(), variable)?;
+                // A short secret can be guessed: then anyone can vouch for anyone.
+                if secret.len() < 16 {
+                    return Err(crate::config::invalid(
+                        field,
+                        format!("`{variable}` holds fewer than 16 bytes"),
+                    )
+                    .into());
+                }
+                identity_secrets.insert(tenant.id.clone(), secret.into_bytes());
             }
         }
         let mut upstream_keys = HashMap::new();
@@ -227,6 +254,8 @@ impl Gateway {
             classifier_key,
             client: &client,
             key,
+            clock,
+            identity_secrets,
         });
         let slots = Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency));
         let gateway = Gateway {

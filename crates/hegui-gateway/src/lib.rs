@@ -8,9 +8,10 @@
 //! ```text
 //! client ─► auth layer (API key → tenant)
 //!        ─► admission: end_user ─► sanctions (suspended?) ─► rate_limit ─► agreement
+//!                      ─► identity ─► minors ─► reminders
 //!        ─► input: lexicon ─► classifier (optional)
 //!        ─► upstream (streamed or not)
-//!        ─► output: lexicon (streaming scanner, bounded hold-back) ─► explicit_notice
+//!        ─► output: lexicon (streaming scanner, bounded hold-back) ─► explicit_notice ─► user_notice
 //!        ─► implicit label (ProduceID = audit record id) ─► audit record (durable) ─► client
 //! ```
 //!
@@ -43,6 +44,7 @@
 
 mod admin;
 mod auth;
+pub mod clock;
 pub mod config;
 pub mod demo;
 mod error;
@@ -52,6 +54,7 @@ pub mod fuzzing;
 mod gateway;
 mod guard;
 mod metrics;
+mod minors_config;
 pub mod mock;
 mod public;
 mod refusals;
@@ -73,6 +76,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use admin::openapi as admin_openapi;
+pub use clock::Clock;
 pub use config::{Config, ConfigError};
 pub use gateway::{Gateway, GatewayError};
 pub use public::config::{Agreement, PublicPages};

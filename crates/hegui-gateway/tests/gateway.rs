@@ -12,6 +12,7 @@ mod fleet;
 mod identity;
 mod leaks;
 mod media;
+mod minors;
 mod output_props;
 mod pass_through;
 mod public;

@@ -67,6 +67,30 @@ pub async fn harness(options: MockOptions, tweak: impl FnOnce(&mut Config)) -> H
     h
 }
 
+/// As [`harness`], with the gateway's time read from `clock`.
+pub async fn harness_clocked(
+    options: MockOptions,
+    clock: hegui_gateway::Clock,
+    tweak: impl FnOnce(&mut Config),
+) -> Harness {
+    let mock = hegui_gateway::mock::spawn(options).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("hegui.db").display()))
+        .await
+        .unwrap();
+    store.create_tenant("acme", "ACME").await.unwrap();
+    let (_, key) = store.create_api_key("acme", "test").await.unwrap();
+    let mut config = test_config(&mock.base_url());
+    tweak(&mut config);
+    let gateway = Gateway::with_clock(config, store, clock).await.unwrap();
+    Harness {
+        gateway,
+        key,
+        mock: Some(mock),
+        _dir: Some(dir),
+    }
+}
+
 pub async fn harness_on(
     mock: &MockServer,
     store: Store,
@@ -85,9 +109,20 @@ pub async fn harness_on_with_key(
     tweak: impl FnOnce(&mut Config),
     key: String,
 ) -> Harness {
+    harness_on_clocked(mock, store, tweak, key, hegui_gateway::clock::system()).await
+}
+
+/// As [`harness_on_with_key`], with the gateway's time read from `clock`.
+pub async fn harness_on_clocked(
+    mock: &MockServer,
+    store: Store,
+    tweak: impl FnOnce(&mut Config),
+    key: String,
+    clock: hegui_gateway::Clock,
+) -> Harness {
     let mut config = test_config(&mock.base_url());
     tweak(&mut config);
-    let gateway = Gateway::with_store(config, store).await.unwrap();
+    let gateway = Gateway::with_clock(config, store, clock).await.unwrap();
     Harness {
         gateway,
         key,

@@ -127,6 +127,11 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
         "governance",
         include_str!("../migrations/sqlite/0005_governance.sql"),
     ),
+    (
+        6,
+        "identity and minors",
+        include_str!("../migrations/sqlite/0006_identity_minors.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Migration] = &[
     (
@@ -153,6 +158,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         5,
         "governance",
         include_str!("../migrations/postgres/0005_governance.sql"),
+    ),
+    (
+        6,
+        "identity and minors",
+        include_str!("../migrations/postgres/0006_identity_minors.sql"),
     ),
 ];
 

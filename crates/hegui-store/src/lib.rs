@@ -5,10 +5,10 @@
 //!
 //! - [`Store`]: one handle over either backend ([`Store::open`] takes `sqlite:…` or
 //!   `postgres://…`). Migrations for the backend run on open. Repositories are plain methods:
-//!   tenants and API keys ([`tenants`]), admin tokens ([`admins`]), end users and their state
-//!   ([`users`]), [`sanctions`], [`complaints`] and their handling, [`takedowns`],
-//!   refutations and reports to the authorities ([`reports`]), personal-information requests
-//!   ([`pi`]).
+//!   tenants and API keys ([`tenants`]), admin tokens ([`admins`]), end users with their
+//!   state and identity status ([`users`]), minutes of use for minors mode ([`usage`]),
+//!   [`sanctions`], [`complaints`] and their handling, [`takedowns`], refutations and reports
+//!   to the authorities ([`reports`]), personal-information requests ([`pi`]).
 //! - [`ledger`]: the audit records, their canonical encoding, the SM3 hash chain, signed
 //!   checkpoints, verification, export for a regulator and pruning after the retention period.
 //! - [`AuditWriter`]: the group-commit writer. `append(record).await` resolves only once the
@@ -49,6 +49,7 @@ pub mod sanctions;
 pub mod takedowns;
 pub mod tenants;
 mod text_enum;
+pub mod usage;
 pub mod users;
 mod writer;
 

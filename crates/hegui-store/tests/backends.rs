@@ -68,7 +68,7 @@ both!(tenants_and_keys_work, tenants_and_keys);
 
 async fn users_and_sanctions(db: &TestDb) {
     let store = db.open().await;
-    store.upsert_end_user("t1", "alice", true).await.unwrap();
+    store.set_minor("t1", "alice", true).await.unwrap();
     let alice = store.end_user("t1", "alice").await.unwrap().unwrap();
     assert_eq!((alice.state, alice.minor), (UserState::Normal, true));
     let s = store
@@ -98,6 +98,100 @@ async fn users_and_sanctions(db: &TestDb) {
     store.close().await;
 }
 both!(users_and_sanctions_work, users_and_sanctions);
+
+async fn identity_and_minors(db: &TestDb) {
+    use hegui_store::users::IdentityStatus;
+    let store = db.open().await;
+    // Unknown users are created; the fields round-trip.
+    let carol = store
+        .set_identity("t1", "carol", true, "sms")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            carol.identity,
+            carol.identity_source.as_deref(),
+            carol.minor
+        ),
+        (IdentityStatus::Verified, Some("sms"), false)
+    );
+    assert!(carol.identity_ms.is_some());
+    assert_eq!(store.end_user("t1", "carol").await.unwrap().unwrap(), carol);
+    let dave = store.set_minor("t1", "dave", true).await.unwrap();
+    assert_eq!(
+        (dave.identity, dave.identity_source, dave.minor),
+        (IdentityStatus::Unverified, None, true)
+    );
+    // Setting one keeps the other, and a sanction keeps both.
+    let dave = store
+        .set_identity("t1", "dave", true, "header")
+        .await
+        .unwrap();
+    assert!(dave.minor);
+    let dave = store.set_minor("t1", "dave", false).await.unwrap();
+    assert_eq!(dave.identity, IdentityStatus::Verified);
+    store
+        .sanction("t1", "dave", UserState::Warned, "test", None, "li")
+        .await
+        .unwrap();
+    let dave = store.end_user("t1", "dave").await.unwrap().unwrap();
+    assert_eq!(
+        (dave.state, dave.identity, dave.identity_source.as_deref()),
+        (UserState::Warned, IdentityStatus::Verified, Some("header"))
+    );
+    let dave = store
+        .set_identity("t1", "dave", false, "admin")
+        .await
+        .unwrap();
+    assert_eq!(dave.identity, IdentityStatus::Unverified);
+    // Sources are short lowercase words.
+    for bad in ["", "SMS", "a b", &"x".repeat(33)] {
+        assert!(
+            store.set_identity("t1", "dave", true, bad).await.is_err(),
+            "{bad:?}"
+        );
+    }
+    store.close().await;
+}
+both!(identity_and_minors_work, identity_and_minors);
+
+async fn minutes_of_use(db: &TestDb) {
+    let store = db.open().await;
+    let day = "2026-12-04";
+    // (minute, limit) → (minutes counted, allowed)
+    let steps = [
+        ((600, 2), (1, true)),  // a first minute
+        ((600, 2), (1, true)),  // the same minute again: not counted twice
+        ((601, 2), (2, true)),  // a second minute: the limit reached
+        ((601, 2), (2, true)),  // still within that minute
+        ((602, 2), (2, false)), // a third minute: over the limit, not counted
+        ((600, 2), (2, true)),  // a late request of a counted minute
+        ((603, 3), (3, true)),  // a larger limit
+    ];
+    for ((minute, limit), expected) in steps {
+        let got = store
+            .count_use_minute("t1", "erin", day, minute, limit)
+            .await
+            .unwrap();
+        assert_eq!((got.minutes, got.allowed), expected, "minute {minute}");
+    }
+    assert_eq!(store.minutes_used("t1", "erin", day).await.unwrap(), 3);
+    // Another day, another user: counted apart.
+    assert_eq!(
+        store
+            .minutes_used("t1", "erin", "2026-12-05")
+            .await
+            .unwrap(),
+        0
+    );
+    let other = store
+        .count_use_minute("t1", "frank", day, 603, 3)
+        .await
+        .unwrap();
+    assert_eq!((other.minutes, other.allowed), (1, true));
+    store.close().await;
+}
+both!(minutes_of_use_work, minutes_of_use);
 
 async fn appends_verify_and_survive_reopen(db: &TestDb) {
     let key = key();

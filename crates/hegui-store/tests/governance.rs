@@ -330,7 +330,7 @@ async fn pi_requests(db: &TestDb) {
         .await
         .unwrap();
     for user in ["carol", "dave"] {
-        store.upsert_end_user("t1", user, true).await.unwrap();
+        store.set_minor("t1", user, true).await.unwrap();
     }
     let carol = store
         .create_pi_request("t1", "carol", PiKind::Deletion, "delete my data", now + day)

@@ -1,7 +1,7 @@
 //! The feature library (特征库) as guards: over the request's text ([`LexiconInput`]) and over
 //! the answer, chunk by chunk, through the streaming scanner's hold-back ([`LexiconOutput`],
-//! the state machine in [`super::scan`]). A restricted end user gets no benefit of the doubt:
-//! review-level input is refused.
+//! the state machine in [`super::scan`]). A restricted end user and a minor get no benefit of
+//! the doubt: their review-level input is refused.
 
 use std::sync::Arc;
 
@@ -30,7 +30,8 @@ impl LexiconInput {
     fn scan(&self, caller: &Caller, text: &str) -> InputFinding {
         let scan = scan_text(&self.matcher.load(), text);
         let mut verdict = scan.verdict;
-        if caller.state == UserState::Restricted && verdict == Verdict::Review {
+        // A restricted end user and a minor get no benefit of the doubt.
+        if (caller.state == UserState::Restricted || caller.minor) && verdict == Verdict::Review {
             verdict = Verdict::Block;
         }
         let blocked = (verdict == Verdict::Block).then(|| {

@@ -24,10 +24,13 @@ pub(crate) mod agreement;
 pub(crate) mod classifier;
 pub(crate) mod end_user;
 pub(crate) mod fields;
+pub(crate) mod identity;
 pub(crate) mod label;
 pub(crate) mod lexicon;
+pub(crate) mod minors;
 pub(crate) mod notice;
 pub(crate) mod rate_limit;
+pub(crate) mod reminders;
 pub(crate) mod sanctions;
 pub(crate) mod scan;
 
@@ -56,6 +59,11 @@ pub(crate) struct Caller {
     /// Whether the request named its end user (only those can be sanctioned).
     pub(crate) named: bool,
     pub(crate) state: UserState,
+    /// Whether the end user is a minor (minors mode: review-level input refused, time limits,
+    /// the guidance notice); set by the identity guard.
+    pub(crate) minor: bool,
+    /// What the answer starts with for this caller (the minors guidance, reminders), in order.
+    pub(crate) notices: Vec<notice::UserNotice>,
     pub(crate) client_addr: String,
     pub(crate) started: Instant,
     pub(crate) record_id: hegui_store::RecordId,
@@ -69,6 +77,8 @@ impl Caller {
             user: end_user::ANONYMOUS.to_owned(),
             named: false,
             state: UserState::Normal,
+            minor: false,
+            notices: Vec::new(),
             client_addr,
             started,
             record_id: hegui_store::RecordId::generate(),
@@ -254,6 +264,10 @@ pub(crate) struct Parts<'a> {
     pub(crate) key: Option<Arc<hegui_keys::SigningKey>>,
     /// The fleet's shared state, if any.
     pub(crate) fleet: Option<Arc<crate::fleet::Fleet>>,
+    /// What time it is (minors mode, reminders, the identity header).
+    pub(crate) clock: crate::Clock,
+    /// Tenant → the secret of its signed identity header.
+    pub(crate) identity_secrets: std::collections::HashMap<String, Vec<u8>>,
 }
 
 impl Pipeline {
@@ -275,6 +289,7 @@ impl Pipeline {
         if let Some(notice) = notice::ExplicitNotice::new(&parts.config.label) {
             output.push(Box::new(notice));
         }
+        output.push(Box::new(notice::UserNotices));
         let sanctions = Arc::new(sanctions::Sanctions::new(
             parts.store.clone(),
             parts.tracked.clone(),
@@ -297,6 +312,9 @@ impl Pipeline {
                     parts.config,
                     parts.store.clone(),
                 )),
+                Box::new(identity::IdentityGuard::new(parts)),
+                Box::new(minors::MinorsGuard::new(parts)),
+                Box::new(reminders::ReminderGuard::new(parts)),
             ],
             input,
             output,

@@ -2,6 +2,14 @@
 //! (`label.notice`) before the answer, after it, or both (`label.explicit-text`). In a stream
 //! the start notice rides on the first chunk and the end notice is a chunk of its own before the
 //! final one; in a plain answer both end up in the message's `content`.
+//!
+//! [`UserNotices`] puts the notices an admission guard chose for one caller (the minors
+//! guidance, a reminder that the user is talking to an AI) before the answer the same way, and
+//! names them in the record's output verdicts (guard `user_notice`, one note per notice).
+
+use std::sync::Arc;
+
+use hegui_store::ledger::schema::{Decision, Stage, StageVerdict};
 
 use super::{Blocked, Caller, OutputGuard, OutputPass};
 use crate::config::{ExplicitText, LabelConfig};
@@ -90,5 +98,63 @@ impl OutputPass for NoticePass {
 
     fn verdict(&self) -> Option<hegui_store::ledger::schema::StageVerdict> {
         None
+    }
+}
+
+/// A notice for one caller, chosen at admission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserNotice {
+    /// What it is, in the record: `minor_guidance`, `reminder_first_use`, `reminder_continuous`.
+    pub(crate) kind: &'static str,
+    /// The text.
+    pub(crate) text: Arc<str>,
+}
+
+/// The caller's notices, before the answer.
+pub(crate) struct UserNotices;
+
+impl OutputGuard for UserNotices {
+    fn name(&self) -> &'static str {
+        "user_notice"
+    }
+
+    fn open(&self, caller: &Caller) -> Box<dyn OutputPass> {
+        let text = caller
+            .notices
+            .iter()
+            .map(|n| &*n.text)
+            .collect::<Vec<_>>()
+            .join("\n");
+        Box::new(UserNoticePass {
+            pass: NoticePass {
+                notice: text,
+                start: !caller.notices.is_empty(),
+                end: false,
+                started: false,
+            },
+            kinds: caller.notices.iter().map(|n| n.kind.to_owned()).collect(),
+        })
+    }
+}
+
+struct UserNoticePass {
+    pass: NoticePass,
+    kinds: Vec<String>,
+}
+
+impl OutputPass for UserNoticePass {
+    fn on_chunk(&mut self, chunk: Chunk) -> Result<Option<Chunk>, Blocked> {
+        self.pass.on_chunk(chunk)
+    }
+
+    fn finish(&mut self, shape: &ChunkShape) -> Result<Vec<Chunk>, Blocked> {
+        self.pass.finish(shape)
+    }
+
+    fn verdict(&self) -> Option<StageVerdict> {
+        (!self.kinds.is_empty()).then(|| StageVerdict {
+            notes: self.kinds.clone(),
+            ..StageVerdict::new(Stage::Output, Decision::Clean, Vec::new()).by("user_notice")
+        })
     }
 }

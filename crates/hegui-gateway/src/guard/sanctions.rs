@@ -79,10 +79,17 @@ impl Sanctions {
             .await
             .map_err(|e| AppError::internal("reading the end user", e))?;
         let mut state = found.as_ref().map_or(UserState::Normal, |u| u.state);
-        if state == UserState::Suspended
-            && let Some(u) = &found
-        {
-            let until = u.updated_ms + (self.policy.suspend_minutes as i64) * 60_000;
+        if state == UserState::Suspended {
+            // From the suspension itself, not the user's last change (an identity or minor
+            // update must not extend it).
+            let since = self
+                .store
+                .sanctions(tenant, user)
+                .await
+                .map_err(|e| AppError::internal("reading sanctions", e))?
+                .last()
+                .map_or(0, |s| s.created_ms);
+            let until = since + (self.policy.suspend_minutes as i64) * 60_000;
             if now_ms() >= until {
                 self.store
                     .sanction(

@@ -46,6 +46,16 @@ pub struct PublicPages {
     /// force (`POST /v1/hegui/agreements/accept`). Default false.
     #[serde(default)]
     pub require_agreement: bool,
+    /// Refuse (403 `identity_not_verified`) an end user whose real identity is not verified
+    /// (Deep Synthesis Provisions art. 9), and every request that names no end user. Default
+    /// false.
+    #[serde(default)]
+    pub require_identity: bool,
+    /// Environment variable holding the secret of the signed identity header
+    /// (`x-hegui-identity`, HMAC-SHA256) that the provider's identity system sends; none
+    /// refuses such headers (400).
+    #[serde(default)]
+    pub identity_secret_env: Option<String>,
     /// Every version of the service agreement and rules, kept once published.
     #[serde(default)]
     pub agreements: Vec<Agreement>,

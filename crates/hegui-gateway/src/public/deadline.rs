@@ -23,7 +23,7 @@ pub(crate) struct Deadline {
 }
 
 /// China Standard Time, UTC+8 all year.
-fn beijing() -> FixedOffset {
+pub(crate) fn beijing() -> FixedOffset {
     // Eight hours is within the ±24 h a FixedOffset takes: never the fallback.
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }

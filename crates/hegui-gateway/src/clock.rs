@@ -1,0 +1,62 @@
+//! The gateway's clock, injected so that tests can set the time: the guards that depend on the
+//! hour or the day (minors mode's quiet hours and daily limit, reminders, the signed identity
+//! header's freshness) read it through a [`Clock`] instead of calling `Utc::now()`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Timelike as _, Utc};
+
+/// What time it is. [`system`] in service; tests pass a closure over a time they move.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// A time as Beijing sees it: the day and the minute of that day (0..1439).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BeijingTime {
+    pub(crate) day: NaiveDate,
+    pub(crate) minute: u32,
+}
+
+/// China Standard Time, UTC+8 all year.
+pub(crate) fn beijing_offset() -> FixedOffset {
+    crate::public::deadline::beijing()
+}
+
+/// `at` in Beijing time.
+pub(crate) fn beijing(at: DateTime<Utc>) -> BeijingTime {
+    let local = at.with_timezone(&beijing_offset());
+    BeijingTime {
+        day: local.date_naive(),
+        minute: local.hour() * 60 + local.minute(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beijing_days_start_at_16_utc() {
+        // (UTC, Beijing day, minute of the Beijing day)
+        let cases = [
+            ("2026-12-04T15:59:00Z", "2026-12-04", 23 * 60 + 59),
+            ("2026-12-04T16:00:00Z", "2026-12-05", 0),
+            ("2026-12-04T22:30:00Z", "2026-12-05", 6 * 60 + 30),
+        ];
+        for (utc, day, minute) in cases {
+            let at = DateTime::parse_from_rfc3339(utc)
+                .unwrap()
+                .with_timezone(&Utc);
+            let got = beijing(at);
+            assert_eq!(
+                (got.day.to_string().as_str(), got.minute),
+                (day, minute),
+                "{utc}"
+            );
+        }
+    }
+}
