@@ -4,6 +4,7 @@
 
 #![allow(unreachable_pub)]
 
+mod admin;
 mod agreements;
 mod auth;
 mod bad_input;

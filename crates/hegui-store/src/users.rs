@@ -5,8 +5,8 @@
 //! provider's systems ([`Store::set_identity`], [`Store::set_minor`]) and read by the gateway's
 //! identity and minors guards.
 
-
 use crate::backend::with_pool;
+use crate::text_enum::text_enum;
 use crate::{Store, StoreError};
 
 /// An end user's standing.
@@ -64,40 +64,16 @@ impl std::str::FromStr for UserState {
     }
 }
 
-/// Whether an end user's real identity was verified (Deep Synthesis Provisions art. 9). hegui
-/// keeps only this status, who reported it and when: never identity documents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IdentityStatus {
-    /// Not verified (the default of every end user).
-    Unverified,
-    /// Verified by the provider's identity system.
-    Verified,
-}
-
-impl IdentityStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdentityStatus::Unverified => "unverified",
-            IdentityStatus::Verified => "verified",
-        }
+text_enum!(
+    /// Whether an end user's real identity was verified (Deep Synthesis Provisions art. 9).
+    /// hegui keeps only this status, who reported it and when: never identity documents.
+    IdentityStatus {
+        /// Not verified (the default of every end user).
+        Unverified = "unverified",
+        /// Verified by the provider's identity system.
+        Verified = "verified",
     }
-}
-
-impl std::str::FromStr for IdentityStatus {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        match s {
-            "unverified" => Ok(IdentityStatus::Unverified),
-            "verified" => Ok(IdentityStatus::Verified),
-            _ => Err(StoreError::Invalid {
-                what: "identity status",
-                reason: format!("`{s}` is neither unverified nor verified"),
-            }),
-        }
-    }
-}
+);
 
 /// An end user of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,6 +94,7 @@ fn api() -> OpenApiRouter<Gateway> {
         .routes(routes!(complaints::step))
         .routes(routes!(users::user))
         .routes(routes!(users::sanction))
+        .routes(routes!(users::status))
         .routes(routes!(users::export))
         .routes(routes!(users::sanctions))
         .routes(routes!(takedowns::create, takedowns::list))

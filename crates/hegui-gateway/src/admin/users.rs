@@ -15,7 +15,7 @@ use axum::response::{IntoResponse as _, Response};
 use chrono::Offset as _;
 use hegui_store::admins::AdminToken;
 use hegui_store::sanctions::Sanction;
-use hegui_store::users::UserState;
+use hegui_store::users::{IdentityStatus, UserState};
 use serde::{Deserialize, Serialize};
 
 use super::{Action, Admin, ErrorBody};
@@ -40,6 +40,10 @@ pub(crate) struct UserView {
     state: UserState,
     /// Flagged as a minor.
     minor: bool,
+    /// Whether the identity was verified, by whom (`sms`, `header`, `admin`, …) and when.
+    identity: IdentityStatus,
+    identity_source: Option<String>,
+    identity_ms: Option<i64>,
     /// Every sanction, oldest first (automatic ones have the actor `policy`).
     sanctions: Vec<Sanction>,
     /// The user's audit records, oldest first (at most 1,000).
@@ -93,9 +97,103 @@ pub(crate) async fn user(
     Ok(Json(UserView {
         state: found.as_ref().map_or(UserState::Normal, |u| u.state),
         minor: found.as_ref().is_some_and(|u| u.minor),
+        identity: found
+            .as_ref()
+            .map_or(IdentityStatus::Unverified, |u| u.identity),
+        identity_source: found.as_ref().and_then(|u| u.identity_source.clone()),
+        identity_ms: found.as_ref().and_then(|u| u.identity_ms),
         user,
         sanctions,
         records,
+    }))
+}
+
+/// A change of an end user's identity status or minor flag, as the provider's own systems
+/// established it (a mobile-number check, an age check).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusRequest {
+    /// The identity status to record (source `admin`).
+    identity: Option<IdentityStatus>,
+    /// Whether the user is a minor (minors mode).
+    minor: Option<bool>,
+    /// Why, or where the fact comes from (required).
+    reason: String,
+}
+
+/// A status change recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct StatusDone {
+    identity: IdentityStatus,
+    minor: bool,
+    /// The `governance` audit record.
+    record: String,
+}
+
+/// Sets an end user's identity status and/or minor flag (operators only). The gateway's
+/// guards see the change within `guard.cache-ms`.
+#[utoipa::path(put, path = "/admin/v1/users/{user}/status", tag = "users",
+    params(("user" = String, Path, description = "The end-user id")),
+    request_body = StatusRequest,
+    responses((status = 200, body = StatusDone), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub(crate) async fn status(
+    State(gateway): State<Gateway>,
+    Extension(admin): Extension<Admin>,
+    Path(raw): Path<String>,
+    body: Body,
+) -> Result<Json<StatusDone>, AppError> {
+    admin.operator()?;
+    let user = super::user_id(&gateway, &raw)?;
+    let request: StatusRequest = super::json_body(&gateway, body).await?;
+    let reason = super::text("reason", &request.reason)?;
+    if request.identity.is_none() && request.minor.is_none() {
+        return Err(AppError::bad_request(
+            "missing_field",
+            "give `identity`, `minor` or both",
+        ));
+    }
+    let store = gateway.store();
+    let tenant = admin.tenant();
+    let mut changed = Vec::new();
+    if let Some(identity) = request.identity {
+        store
+            .set_identity(tenant, &user, identity == IdentityStatus::Verified, "admin")
+            .await
+            .map_err(|e| super::store_error("recording the identity status", e))?;
+        changed.push(format!("identity {identity}"));
+    }
+    if let Some(minor) = request.minor {
+        store
+            .set_minor(tenant, &user, minor)
+            .await
+            .map_err(|e| super::store_error("recording the minor flag", e))?;
+        changed.push(format!("minor {minor}"));
+    }
+    let now = store
+        .end_user(tenant, &user)
+        .await
+        .map_err(|e| super::store_error("reading the end user", e))?;
+    let record = super::record(
+        &gateway,
+        &admin,
+        &user,
+        Action {
+            action: "user.status",
+            actor: admin.name(),
+            role: admin.0.role,
+            reason: &reason,
+            subjects: Vec::new(),
+        },
+        format!("end user `{user}`: {}", changed.join(", ")),
+    )
+    .await?;
+    Ok(Json(StatusDone {
+        identity: now
+            .as_ref()
+            .map_or(IdentityStatus::Unverified, |u| u.identity),
+        minor: now.as_ref().is_some_and(|u| u.minor),
+        record,
     }))
 }
 

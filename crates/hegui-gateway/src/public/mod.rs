@@ -48,6 +48,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "/public/{tenant}/agreement",
     "/public/{tenant}/agreement/{version}",
     "/public/{tenant}/complaints",
+    "/public/{tenant}/complaints/{ticket}",
 ];
 
 /// The router of the public pages.
@@ -57,6 +58,7 @@ pub(crate) fn router() -> Router<Gateway> {
         .route(ROUTES[1], get(current_agreement))
         .route(ROUTES[2], get(agreement))
         .route(ROUTES[3], get(complaint_form).post(submit_complaint))
+        .route(ROUTES[4], get(complaint_status))
 }
 
 fn templates() -> &'static Environment<'static> {
@@ -71,6 +73,10 @@ fn templates() -> &'static Environment<'static> {
             (
                 "complaint_received.html",
                 include_str!("templates/complaint_received.html"),
+            ),
+            (
+                "complaint_status.html",
+                include_str!("templates/complaint_status.html"),
             ),
         ] {
             // The templates are part of the binary and parsed by a unit test.
@@ -237,6 +243,78 @@ async fn complaint_form(State(gateway): State<Gateway>, Path(tenant): Path<Strin
     }
 }
 
+/// Where a ticket stands, for its submitter: the state, the deadline and, once answered, the
+/// answer (Interim Measures art. 15: feed the result back). The ticket number is the only key:
+/// it is random and shown only to the submitter.
+#[derive(Debug, Serialize)]
+struct TicketStatus {
+    ticket: String,
+    kind: ComplaintKind,
+    status: ComplaintStatus,
+    /// 处理状态, in Chinese.
+    status_zh: &'static str,
+    deadline_ms: i64,
+    deadline_provisional: bool,
+    /// The answer, once answered.
+    answer: String,
+    answered_ms: Option<i64>,
+}
+
+/// `GET /public/{tenant}/complaints/{ticket}`: a page, or JSON for `Accept: application/json`.
+async fn complaint_status(
+    State(gateway): State<Gateway>,
+    Path((tenant, ticket)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let p = match pages(&gateway, &tenant) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let found = if ticket.len() <= 64 && ticket.chars().all(|c| c.is_ascii_alphanumeric()) {
+        match gateway.store().complaint(&tenant, &ticket).await {
+            Ok(found) => found,
+            Err(e) => return AppError::internal("reading the complaint", e).into_response(),
+        }
+    } else {
+        None
+    };
+    let Some(c) = found else {
+        return AppError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_ticket",
+            format!("no ticket `{ticket}`"),
+        )
+        .into_response();
+    };
+    let status = TicketStatus {
+        status_zh: match c.status {
+            ComplaintStatus::New => "已受理，待处理",
+            ComplaintStatus::InProgress => "处理中",
+            ComplaintStatus::Answered => "已答复",
+            ComplaintStatus::Closed => "已办结",
+        },
+        ticket: c.ticket,
+        kind: c.kind,
+        status: c.status,
+        deadline_ms: c.deadline_ms,
+        deadline_provisional: c.deadline_provisional,
+        answer: c.answer,
+        answered_ms: c.answered_ms,
+    };
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if wants_json {
+        return axum::Json(status).into_response();
+    }
+    let deadline = crate::admin::users::rfc3339(status.deadline_ms);
+    render(
+        "complaint_status.html",
+        context! { tenant, p => public_context(p), s => status, deadline => deadline.get(..10).unwrap_or_default() },
+    )
+}
+
 /// A complaint or report, as the form or the JSON API sends it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -273,6 +351,8 @@ struct Received {
     process: String,
     /// The audit record of the submission.
     record: String,
+    /// Where the submitter follows the ticket (its state and, once answered, the answer).
+    status_url: String,
 }
 
 /// `POST /public/{tenant}/complaints`: a form (answered with a page) or JSON (answered with
@@ -401,6 +481,7 @@ async fn submit<'a>(
         deadline_ms: deadline.ms,
         deadline_provisional: deadline.provisional,
         process: process(p),
+        status_url: format!("/public/{tenant}/complaints/{}", complaint.ticket),
     };
     let record = gateway
         .record(&caller, "complaint", "")
@@ -432,6 +513,7 @@ mod tests {
             "agreement.html",
             "complaint_form.html",
             "complaint_received.html",
+            "complaint_status.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }
