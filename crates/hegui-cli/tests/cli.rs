@@ -23,6 +23,8 @@ mod hgr;
 
 mod serve;
 
+mod admin;
+
 mod fleet;
 
 mod toolkit;

@@ -16,7 +16,7 @@ pub(crate) struct Server {
     pub(crate) key: String,
     db: String,
     /// What the server printed on stderr before it listened.
-    banner: Vec<String>,
+    pub(crate) banner: Vec<String>,
     _dir: Option<tempfile::TempDir>,
 }
 

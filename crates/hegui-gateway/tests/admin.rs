@@ -593,7 +593,14 @@ async fn roles_and_tenants_hold_on_every_route() {
 }
 
 /// (name, method, path, body, status, error code; empty: any).
-type Case = (&'static str, Method, String, Option<Value>, StatusCode, &'static str);
+type Case = (
+    &'static str,
+    Method,
+    String,
+    Option<Value>,
+    StatusCode,
+    &'static str,
+);
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx() {

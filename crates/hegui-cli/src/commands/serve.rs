@@ -107,7 +107,6 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             hegui_gateway::demo::MODEL,
         );
         eprintln!("hegui demo: database {} ({})", db.url, db.lifetime);
-        eprintln!("hegui gateway listening on http://{addr}/v1");
         eprintln!(
             "hegui demo: public pages http://{addr}/public/{}",
             hegui_gateway::demo::TENANT
@@ -124,6 +123,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 "hegui demo: admin API http://{addr}/admin/v1, {role} token of `{name}`: {token}"
             );
         }
+        eprintln!("hegui gateway listening on http://{addr}/v1");
         eprintln!("hegui demo: API key, new at every start (on stdout):");
         println!("{key}");
     } else {

@@ -61,6 +61,7 @@ pub(crate) const OPENAPI_PATH: &str = "/admin/v1/openapi.json";
         license(name = "Apache-2.0 OR MIT")
     ),
     modifiers(&BearerAuth),
+    components(schemas(users::Format)),
     security(("admin_token" = [])),
     tags(
         (name = "complaints", description = "投诉举报 Complaints and reports"),

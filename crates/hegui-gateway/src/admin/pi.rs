@@ -21,6 +21,7 @@ use crate::gateway::Gateway;
 #[serde(deny_unknown_fields)]
 pub(crate) struct PiRequestBody {
     /// The end user (required).
+    #[schema(min_length = 1, max_length = 5000)]
     user: String,
     kind: PiKind,
     /// What they asked, in their words.
@@ -130,6 +131,7 @@ pub(crate) struct CompleteBody {
     #[serde(default)]
     reject: bool,
     /// What was done, or why not (required).
+    #[schema(min_length = 1, max_length = 5000)]
     result: String,
 }
 

@@ -19,10 +19,13 @@ use crate::gateway::Gateway;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefutationRequest {
     /// The false claim (required).
+    #[schema(min_length = 1, max_length = 5000)]
     claim: String,
     /// The refutation text (required).
+    #[schema(min_length = 1, max_length = 5000)]
     refutation: String,
     /// Where it was published: a URL or a channel (required).
+    #[schema(min_length = 1, max_length = 5000)]
     published_where: String,
     /// When (RFC 3339 or `YYYY-MM-DD`; required).
     published_at: String,
@@ -141,6 +144,7 @@ pub(crate) async fn list(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmitRequest {
     /// The authority's reference, or the channel and date used (required).
+    #[schema(min_length = 1, max_length = 5000)]
     reference: String,
 }
 

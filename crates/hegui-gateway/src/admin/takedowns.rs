@@ -62,6 +62,7 @@ pub(crate) struct TakedownRequest {
     #[serde(default)]
     ticket: String,
     /// Why the content is illegal (required).
+    #[schema(min_length = 1, max_length = 5000)]
     reason: String,
     /// The risk code (Appendix A of TC260-003, e.g. `A.1.h`, or a custom code).
     #[serde(default)]

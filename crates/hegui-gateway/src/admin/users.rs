@@ -118,6 +118,7 @@ pub(crate) struct StatusRequest {
     /// Whether the user is a minor (minors mode).
     minor: Option<bool>,
     /// Why, or where the fact comes from (required).
+    #[schema(min_length = 1, max_length = 5000)]
     reason: String,
 }
 
@@ -231,6 +232,7 @@ impl SanctionKind {
 pub(crate) struct SanctionRequest {
     action: SanctionKind,
     /// Why (required; it goes into the sanction record and the report to the authorities).
+    #[schema(min_length = 1, max_length = 5000)]
     reason: String,
     /// The audit record that prompted it, if any.
     #[serde(default)]

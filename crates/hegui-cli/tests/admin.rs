@@ -1,0 +1,131 @@
+//! The admin API of a running `hegui serve --demo`: schemathesis generates requests from the
+//! API's own OpenAPI description (valid and invalid bodies, queries and ids) and none may get a
+//! 5xx; and `hegui admin token` creates, lists and revokes the tokens.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use hegui_test::Why;
+
+use crate::serve::Server;
+
+/// The token the demo printed for `role` (`operator` or `auditor`).
+fn demo_token(server: &Server, role: &str) -> String {
+    let marker = format!(", {role} token of `");
+    server
+        .banner
+        .iter()
+        .find(|line| line.contains(&marker))
+        .and_then(|line| line.rsplit(": ").next())
+        .unwrap_or_else(|| panic!("no {role} token in {:?}", server.banner))
+        .to_owned()
+}
+
+#[test]
+fn schemathesis_finds_no_server_error_in_the_admin_api() {
+    let Some(python) = hegui_test::python() else {
+        return;
+    };
+    let cli = Path::new(&python).with_file_name("schemathesis");
+    if !cli.exists() {
+        hegui_test::skip(
+            Why::Missing,
+            "schemathesis is not next to HEGUI_PYTHON (scripts/test-deps installs it)",
+        );
+        return;
+    }
+    let server = Server::start();
+    let token = demo_token(&server, "operator");
+    let origin = server.base.trim_end_matches("/v1");
+    let output = Command::new(&cli)
+        .args(["run", &format!("{origin}/admin/v1/openapi.json")])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args(["--checks", "not_a_server_error"])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", "30", "--workers", "2", "--no-color"])
+        .env("SCHEMATHESIS_HOOKS", "")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // It did test the operations (not an empty run against a missing description).
+    assert!(stdout.contains("/admin/v1/complaints"), "{stdout}");
+}
+
+#[test]
+fn admin_tokens_are_created_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gw.db");
+    // The demo creates the database and its tenant `demo`.
+    let server = Server::listening(
+        {
+            let mut c = Command::new(cargo_bin("hegui"));
+            c.args(["serve", "--demo", "--listen", "127.0.0.1:0", "--demo-db"])
+                .arg(&db)
+                .env_remove("HEGUI_DATABASE_URL");
+            c
+        },
+        true,
+    );
+    drop(server);
+    let url = format!("sqlite:{}", db.display());
+    let hegui = |args: &[&str]| {
+        Command::new(cargo_bin("hegui"))
+            .args(["admin", "token"])
+            .args(args)
+            .args(["--database", &url])
+            .env_remove("HEGUI_DATABASE_URL")
+            .env_remove("HEGUI_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let created = hegui(&[
+        "create", "--tenant", "demo", "--name", "li", "--role", "operator",
+    ]);
+    assert!(created.status.success(), "{created:?}");
+    let token = String::from_utf8(created.stdout).unwrap();
+    assert!(token.starts_with("hga_"), "{token}");
+    let id = token.split('_').nth(1).unwrap().to_owned();
+    let listed = hegui(&["list", "--tenant", "demo"]);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.contains(&format!("{id}\tli\toperator\tactive")),
+        "{listed}"
+    );
+    let revoked = hegui(&["revoke", "--tenant", "demo", &id]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    let listed = String::from_utf8(hegui(&["list", "--tenant", "demo"]).stdout).unwrap();
+    assert!(
+        listed.contains(&format!("{id}\tli\toperator\trevoked")),
+        "{listed}"
+    );
+    // Errors: an unknown tenant, an unknown role, a token revoked twice.
+    for (args, needle) in [
+        (
+            vec![
+                "create", "--tenant", "nobody", "--name", "x", "--role", "operator",
+            ],
+            "tenant `nobody` does not exist",
+        ),
+        (
+            vec![
+                "create", "--tenant", "demo", "--name", "x", "--role", "root",
+            ],
+            "is not one of operator, auditor",
+        ),
+        (
+            vec!["revoke", "--tenant", "demo", &id],
+            "no active admin token",
+        ),
+    ] {
+        let out = hegui(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
