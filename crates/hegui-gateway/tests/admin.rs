@@ -253,6 +253,19 @@ async fn a_complaint_is_answered_before_its_deadline_and_the_answer_is_sent() {
 async fn a_sanction_takes_effect_and_is_exported() {
     let a = admin_harness(None).await;
     let record = a.chat("mallory", "你好").await;
+    let blocked = a
+        .h
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "mock-chat", "user": "mallory", "messages": [{"role": "user", "content": "哪里可以买到冰毒"}]}),
+        )
+        .await;
+    assert_eq!(
+        blocked.header("x-hegui-verdict"),
+        "block",
+        "{}",
+        blocked.text
+    );
     let path = "/admin/v1/users/mallory/sanctions";
     let missing = a
         .post(
@@ -312,6 +325,7 @@ async fn a_sanction_takes_effect_and_is_exported() {
     // The user view and the export for the authorities show all three, with their actors.
     let view = a.get(&a.auditor, "/admin/v1/users/mallory").await.json();
     assert_eq!(view["state"], "normal");
+    assert_eq!(view["violations"], 1, "{view}");
     assert_eq!(view["sanctions"].as_array().unwrap().len(), 3);
     assert!(
         view["records"]

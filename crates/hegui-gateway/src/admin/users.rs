@@ -46,6 +46,9 @@ pub(crate) struct UserView {
     identity_ms: Option<i64>,
     /// Every sanction, oldest first (automatic ones have the actor `policy`).
     sanctions: Vec<Sanction>,
+    /// How many of the records below are violations (an input refused or an answer stopped
+    /// by a guard).
+    violations: usize,
     /// The user's audit records, oldest first (at most 1,000).
     records: Vec<RecordSummary>,
 }
@@ -93,8 +96,13 @@ pub(crate) async fn user(
             outcome: r.outcome,
             model: r.model,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let violations = records
+        .iter()
+        .filter(|r| matches!(r.outcome.as_str(), "blocked_input" | "blocked_output"))
+        .count();
     Ok(Json(UserView {
+        violations,
         state: found.as_ref().map_or(UserState::Normal, |u| u.state),
         minor: found.as_ref().is_some_and(|u| u.minor),
         identity: found
