@@ -187,3 +187,35 @@ fn received_texts(chunks: &[Value]) -> (Vec<String>, Vec<String>) {
     texts.extend(held.texts().map(|(_, t)| t.to_owned()));
     (streamed.into_values().collect(), texts)
 }
+
+/// Checks a signed identity header (`x-hegui-identity`) made of arbitrary bytes: never a panic;
+/// and, for a user id without `;`, the header signed with the secret verifies to that user
+/// while one changed byte of its signature does not.
+pub fn identity_header(bytes: &[u8]) -> Result<(), String> {
+    use hmac::Mac as _;
+    const SECRET: &[u8] = b"fuzzing-secret-0123456789";
+    const NOW: i64 = 1_800_000_000;
+    let _ = crate::guard::identity::verify(bytes, SECRET, NOW);
+    let Ok(user) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    if user.is_empty() || user.contains(';') {
+        return Ok(());
+    }
+    let signed = format!("{user};verified,minor;{NOW}");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET).map_err(|e| e.to_string())?;
+    mac.update(signed.as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let header = format!("{signed};{signature}");
+    let found = crate::guard::identity::verify(header.as_bytes(), SECRET, NOW)
+        .map_err(|e| format!("{header:?} does not verify: {e}"))?;
+    if found.user != user || !found.verified || !found.minor {
+        return Err(format!("{header:?} verified as {found:?}"));
+    }
+    let flipped = if signature.starts_with('0') { "1" } else { "0" };
+    let forged = format!("{signed};{flipped}{}", &signature[1..]);
+    if crate::guard::identity::verify(forged.as_bytes(), SECRET, NOW).is_ok() {
+        return Err(format!("the forged {forged:?} verifies"));
+    }
+    Ok(())
+}

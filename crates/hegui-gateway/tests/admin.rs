@@ -785,13 +785,18 @@ async fn bad_input_gets_a_clear_4xx() {
             "invalid_time",
         ),
     ];
+    let mut messages = Vec::new();
     for (name, method, path, body, status, code) in cases {
         let r = a.call(&a.operator, method, &path, body).await;
         assert_eq!(r.status, status, "{name}: {}", r.text);
         if !code.is_empty() {
             assert_eq!(r.json()["error"]["code"], code, "{name}: {}", r.text);
+            let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+            messages.push(format!("{name}: {code}: {}", message.replace(&ticket, "TICKET")));
         }
     }
+    // What a person reads: each message says what is wrong and where.
+    insta::assert_snapshot!(messages.join("\n"));
     // Not JSON, and a body over 64 KiB.
     let raw = |body: Vec<u8>| {
         Request::post(&steps)
@@ -824,4 +829,17 @@ async fn the_openapi_description_lists_every_route() {
         assert!(paths.contains_key(path), "{path} missing");
     }
     assert!(spec["components"]["securitySchemes"]["admin_token"].is_object());
+    // The API's surface, as a contract: a route added, removed or renamed shows here.
+    let mut surface: Vec<String> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|m| ["get", "post", "put", "delete"].contains(&m.as_str()))
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    surface.sort();
+    insta::assert_snapshot!(surface.join("\n"));
 }

@@ -382,4 +382,19 @@ mod tests {
             Err(HeaderError::Malformed("not UTF-8"))
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, and any string as a user: never a panic, a signed header verifies, a
+        /// forged one does not (the fuzz target `identity_header`, in CI).
+        #[test]
+        fn headers_of_any_bytes_are_checked_safely(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+            user in "\\PC{1,40}",
+        ) {
+            crate::fuzzing::identity_header(&bytes).map_err(proptest::test_runner::TestCaseError::fail)?;
+            crate::fuzzing::identity_header(user.as_bytes()).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+    }
 }
