@@ -12,7 +12,6 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse as _, Response};
-use chrono::Offset as _;
 use hegui_store::admins::AdminToken;
 use hegui_store::sanctions::Sanction;
 use hegui_store::users::{IdentityStatus, UserState};
@@ -382,19 +381,11 @@ pub(crate) async fn sanctions(
                     s.reason.clone(),
                     s.record_id.clone().unwrap_or_default(),
                     s.actor.clone(),
-                    rfc3339(s.created_ms),
+                    crate::clock::beijing_rfc3339(s.created_ms),
                 ]
             }),
         ),
     }
-}
-
-/// A time in ms as RFC 3339 in Beijing time (what a report to a Chinese authority shows).
-pub(crate) fn rfc3339(ms: i64) -> String {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix());
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&beijing).to_rfc3339())
-        .unwrap_or_else(|| ms.to_string())
 }
 
 /// A CSV download: a header row and one row per item, UTF-8 with a byte-order mark.

@@ -308,7 +308,7 @@ async fn complaint_status(
     if wants_json {
         return axum::Json(status).into_response();
     }
-    let deadline = crate::admin::users::rfc3339(status.deadline_ms);
+    let deadline = crate::clock::beijing_rfc3339(status.deadline_ms);
     render(
         "complaint_status.html",
         context! { tenant, p => public_context(p), s => status, deadline => deadline.get(..10).unwrap_or_default() },

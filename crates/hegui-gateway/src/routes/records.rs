@@ -73,7 +73,7 @@ async fn stored(gateway: &Gateway, tenant: &Tenant, id: &str) -> Result<Stored, 
             "content_taken_down",
             format!(
                 "该内容已依法下架，不再提供 (the content of record `{id}` was taken down on {}; it is not served again)",
-                crate::admin::users::rfc3339(takedown.created_ms)
+                crate::clock::beijing_rfc3339(takedown.created_ms)
             ),
         ));
     }
