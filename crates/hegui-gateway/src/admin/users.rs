@@ -62,6 +62,32 @@ pub(crate) struct RecordSummary {
     model: String,
 }
 
+/// What the store holds about an end user of the admin's tenant.
+struct Standing {
+    found: Option<hegui_store::users::EndUser>,
+    sanctions: Vec<Sanction>,
+    records: Vec<hegui_store::ledger::Record>,
+}
+
+async fn standing(gateway: &Gateway, admin: &Admin, user: &str) -> Result<Standing, AppError> {
+    let store = gateway.store();
+    let tenant = admin.tenant();
+    Ok(Standing {
+        found: store
+            .end_user(tenant, user)
+            .await
+            .map_err(|e| super::store_error("reading the end user", e))?,
+        sanctions: store
+            .sanctions(tenant, user)
+            .await
+            .map_err(|e| super::store_error("reading sanctions", e))?,
+        records: store
+            .records_of_user(tenant, user, MAX_RECORDS)
+            .await
+            .map_err(|e| super::store_error("reading audit records", e))?,
+    })
+}
+
 /// An end user's state, sanctions and audit records. Reads the ledger for the user's records
 /// (a scan: the ledger has no index on the user, which would cost every append).
 #[utoipa::path(get, path = "/admin/v1/users/{user}", tag = "users",
@@ -73,20 +99,12 @@ pub(crate) async fn user(
     Path(raw): Path<String>,
 ) -> Result<Json<UserView>, AppError> {
     let user = super::user_id(&gateway, &raw)?;
-    let store = gateway.store();
-    let tenant = admin.tenant();
-    let found = store
-        .end_user(tenant, &user)
-        .await
-        .map_err(|e| super::store_error("reading the end user", e))?;
-    let sanctions = store
-        .sanctions(tenant, &user)
-        .await
-        .map_err(|e| super::store_error("reading sanctions", e))?;
-    let records = store
-        .records_of_user(tenant, &user, MAX_RECORDS)
-        .await
-        .map_err(|e| super::store_error("reading audit records", e))?
+    let Standing {
+        found,
+        sanctions,
+        records,
+    } = standing(&gateway, &admin, &user).await?;
+    let records = records
         .into_iter()
         .map(|r| RecordSummary {
             id: r.id,
@@ -440,20 +458,11 @@ pub(crate) async fn export(
     Path(raw): Path<String>,
 ) -> Result<Json<UserExport>, AppError> {
     let user = super::user_id(&gateway, &raw)?;
-    let store = gateway.store();
-    let tenant = admin.tenant();
-    let found = store
-        .end_user(tenant, &user)
-        .await
-        .map_err(|e| super::store_error("reading the end user", e))?;
-    let sanctions = store
-        .sanctions(tenant, &user)
-        .await
-        .map_err(|e| super::store_error("reading sanctions", e))?;
-    let records = store
-        .records_of_user(tenant, &user, MAX_RECORDS)
-        .await
-        .map_err(|e| super::store_error("reading audit records", e))?;
+    let Standing {
+        found,
+        sanctions,
+        records,
+    } = standing(&gateway, &admin, &user).await?;
     super::record(
         &gateway,
         &admin,
