@@ -132,6 +132,11 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
         "identity and minors",
         include_str!("../migrations/sqlite/0006_identity_minors.sql"),
     ),
+    (
+        7,
+        "console",
+        include_str!("../migrations/sqlite/0007_console.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[Migration] = &[
     (
@@ -163,6 +168,11 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
         6,
         "identity and minors",
         include_str!("../migrations/postgres/0006_identity_minors.sql"),
+    ),
+    (
+        7,
+        "console",
+        include_str!("../migrations/postgres/0007_console.sql"),
     ),
 ];
 

@@ -8,7 +8,8 @@
 //!   tenants and API keys ([`tenants`]), admin tokens ([`admins`]), end users with their
 //!   state and identity status ([`users`]), minutes of use for minors mode ([`usage`]),
 //!   [`sanctions`], [`complaints`] and their handling, [`takedowns`], refutations and reports
-//!   to the authorities ([`reports`]), personal-information requests ([`pi`]).
+//!   to the authorities ([`reports`]), personal-information requests ([`pi`]), the operator console's users and sessions
+//!   ([`console`]).
 //! - [`ledger`]: the audit records, their canonical encoding, the SM3 hash chain, signed
 //!   checkpoints, verification, export for a regulator and pruning after the retention period.
 //! - [`AuditWriter`]: the group-commit writer. `append(record).await` resolves only once the
@@ -41,6 +42,7 @@ pub mod admins;
 pub mod agreements;
 mod backend;
 pub mod complaints;
+pub mod console;
 mod error;
 pub mod ledger;
 pub mod pi;

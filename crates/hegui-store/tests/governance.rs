@@ -386,3 +386,92 @@ async fn pi_requests(db: &TestDb) {
     store.close().await;
 }
 both!(pi_deletions_wait_for_the_retention_period, pi_requests);
+
+async fn console_logins(db: &TestDb) {
+    use hegui_store::console::{LOCK_MS, Login, MAX_FAILURES};
+    let store = db.open().await;
+    assert!(
+        store
+            .set_console_user("t1", "li", Role::Operator, "short")
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .set_console_user("t1", "li li", Role::Operator, "long enough password")
+            .await
+            .is_err()
+    );
+    store
+        .set_console_user("t1", "li", Role::Operator, "long enough password")
+        .await
+        .unwrap();
+    let now = 1_000_000;
+    let Login::Ok(user, session) = store
+        .console_login("li", "long enough password", now)
+        .await
+        .unwrap()
+    else {
+        panic!("the right password was refused");
+    };
+    assert_eq!((user.tenant_id.as_str(), user.role), ("t1", Role::Operator));
+    let live = store
+        .console_session(&session.token, now + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (live.user, live.csrf.clone()),
+        (user.clone(), session.csrf.clone())
+    );
+    assert_eq!(store.console_session("nope", now).await.unwrap(), None);
+    assert_eq!(
+        store
+            .console_session(&session.token, session.expires_ms)
+            .await
+            .unwrap(),
+        None,
+        "an expired session"
+    );
+    assert_eq!(
+        store.console_login("nobody", "x", now).await.unwrap(),
+        Login::Wrong
+    );
+    // Wrong passwords lock the account at the fifth; then even the right one is refused
+    // until the lock ends.
+    for i in 1..=MAX_FAILURES {
+        let got = store
+            .console_login("li", "wrong password!", now)
+            .await
+            .unwrap();
+        if i < MAX_FAILURES {
+            assert_eq!(got, Login::Wrong, "failure {i}");
+        } else {
+            assert_eq!(got, Login::Locked(now + LOCK_MS), "failure {i}");
+        }
+    }
+    assert_eq!(
+        store
+            .console_login("li", "long enough password", now + 1)
+            .await
+            .unwrap(),
+        Login::Locked(now + LOCK_MS)
+    );
+    assert!(matches!(
+        store
+            .console_login("li", "long enough password", now + LOCK_MS + 1)
+            .await
+            .unwrap(),
+        Login::Ok(..)
+    ));
+    store.end_console_session(&session.token).await.unwrap();
+    assert_eq!(
+        store
+            .console_session(&session.token, now + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    store.close().await;
+}
+both!(console_logins_lock_and_sessions_end, console_logins);

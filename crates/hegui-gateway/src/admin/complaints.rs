@@ -57,11 +57,11 @@ pub(crate) async fn list(
 /// A complaint with its handling history.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Detail {
-    complaint: Complaint,
+    pub(crate) complaint: Complaint,
     /// Open and past its deadline now.
-    overdue: bool,
+    pub(crate) overdue: bool,
     /// Every step, oldest first.
-    history: Vec<ComplaintEvent>,
+    pub(crate) history: Vec<ComplaintEvent>,
 }
 
 /// One complaint and its whole handling history.
@@ -73,21 +73,30 @@ pub(crate) async fn detail(
     Extension(admin): Extension<Admin>,
     Path(ticket): Path<String>,
 ) -> Result<Json<Detail>, AppError> {
+    Ok(Json(detail_of(&gateway, &admin, &ticket).await?))
+}
+
+/// A complaint of `admin`'s tenant with its history.
+pub(crate) async fn detail_of(
+    gateway: &Gateway,
+    admin: &Admin,
+    ticket: &str,
+) -> Result<Detail, AppError> {
     let store = gateway.store();
     let complaint = store
-        .complaint(admin.tenant(), &ticket)
+        .complaint(admin.tenant(), ticket)
         .await
         .map_err(|e| super::store_error("reading complaints", e))?
-        .ok_or_else(|| not_found(&ticket))?;
+        .ok_or_else(|| not_found(ticket))?;
     let history = store
-        .complaint_events(&ticket)
+        .complaint_events(ticket)
         .await
         .map_err(|e| super::store_error("reading complaint events", e))?;
-    Ok(Json(Detail {
+    Ok(Detail {
         overdue: complaint.overdue_at(crate::guard::sanctions::now_ms()),
         complaint,
         history,
-    }))
+    })
 }
 
 fn not_found(ticket: &str) -> AppError {
@@ -127,9 +136,9 @@ pub(crate) struct StepRequest {
 /// The result of a step.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct StepDone {
-    complaint: Complaint,
+    pub(crate) complaint: Complaint,
     /// The `governance` audit record of the step.
-    record: String,
+    pub(crate) record: String,
     /// For an answer: `delivered`, `failed: …`, or `none` (no webhook configured).
     #[serde(skip_serializing_if = "Option::is_none")]
     webhook: Option<String>,
@@ -149,6 +158,18 @@ pub(crate) async fn step(
 ) -> Result<Response, AppError> {
     admin.operator()?;
     let request: StepRequest = super::json_body(&gateway, body).await?;
+    Ok(Json(apply_step(&gateway, &admin, &ticket, request).await?).into_response())
+}
+
+/// Applies a handling step for `admin` (operators only): the admin API's and the console's.
+pub(crate) async fn apply_step(
+    gateway: &Gateway,
+    admin: &Admin,
+    ticket: &str,
+    request: StepRequest,
+) -> Result<StepDone, AppError> {
+    admin.operator()?;
+    let ticket = ticket.to_owned();
     let text = match request.action {
         StepKind::Start => super::optional_text("text", &request.text)?,
         _ => super::text("text", &request.text)?,
@@ -177,22 +198,16 @@ pub(crate) async fn step(
         subjects.push(complaint.record_id.clone());
     }
     let record = super::record(
-        &gateway,
-        &admin,
+        gateway,
+        admin,
         "",
-        Action {
-            action: name,
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &text,
-            subjects,
-        },
+        Action::by(admin, name, &text, subjects),
         format!("complaint {ticket} is now {}", complaint.status),
     )
     .await?;
     let webhook = match request.action {
         StepKind::Answer => {
-            let outcome = deliver(&gateway, &complaint).await;
+            let outcome = deliver(gateway, &complaint).await;
             if let Some(note) = &outcome {
                 // The delivery is part of the handling history.
                 complaint = store
@@ -209,12 +224,11 @@ pub(crate) async fn step(
         }
         _ => None,
     };
-    Ok(Json(StepDone {
+    Ok(StepDone {
         complaint,
         record,
         webhook,
     })
-    .into_response())
 }
 
 /// Sends an answered complaint to the tenant's webhook; `None` when none is configured,

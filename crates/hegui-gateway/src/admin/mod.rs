@@ -33,7 +33,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use hegui_store::StoreError;
-use hegui_store::admins::{AdminToken, Role};
+use hegui_store::admins::Role;
 use hegui_store::ledger::NewRecord;
 use hegui_store::ledger::schema::{Outcome, Verdicts};
 use serde::de::DeserializeOwned;
@@ -170,31 +170,45 @@ struct ErrorDetail {
     code: String,
 }
 
-/// The holder of the admin token a request presented; set by [`require_admin`].
+/// Who acts: the holder of an admin token (set by [`require_admin`]) or a console user (set
+/// by the console's session layer); the same functions serve both.
 #[derive(Debug, Clone)]
-pub(crate) struct Admin(pub(crate) AdminToken);
+pub(crate) struct Admin {
+    tenant: String,
+    name: String,
+    role: Role,
+}
 
 impl Admin {
-    /// The tenant the token acts for.
-    pub(crate) fn tenant(&self) -> &str {
-        &self.0.tenant_id
+    pub(crate) fn new(tenant: String, name: String, role: Role) -> Admin {
+        Admin { tenant, name, role }
     }
 
-    /// The holder's name: the actor in records and histories.
+    /// The tenant they act for.
+    pub(crate) fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// Their name: the actor in records and histories.
     pub(crate) fn name(&self) -> &str {
-        &self.0.name
+        &self.name
+    }
+
+    /// Their role.
+    pub(crate) fn role(&self) -> Role {
+        self.role
     }
 
     /// Refuses an auditor: the action changes something.
     pub(crate) fn operator(&self) -> Result<(), AppError> {
-        match self.0.role {
+        match self.role {
             Role::Operator => Ok(()),
             Role::Auditor => Err(AppError::new(
                 StatusCode::FORBIDDEN,
                 "operator_required",
                 format!(
                     "审计员只能查看 this action needs the operator role; `{}` holds an auditor's token",
-                    self.0.name
+                    self.name
                 ),
             )),
         }
@@ -221,7 +235,9 @@ pub(crate) async fn require_admin(
     };
     match gateway.store().authenticate_admin(presented).await {
         Ok(Some(token)) => {
-            request.extensions_mut().insert(Admin(token));
+            request
+                .extensions_mut()
+                .insert(Admin::new(token.tenant_id, token.name, token.role));
             next.run(request).await
         }
         Ok(None) => unauthorized("incorrect or revoked admin token"),
@@ -330,6 +346,24 @@ pub(crate) struct Action<'a> {
     pub(crate) reason: &'a str,
     /// The tickets, records and rows it concerns.
     pub(crate) subjects: Vec<String>,
+}
+
+impl<'a> Action<'a> {
+    /// `admin`'s action `action` for `reason` on `subjects`.
+    pub(crate) fn by(
+        admin: &'a Admin,
+        action: &'a str,
+        reason: &'a str,
+        subjects: Vec<String>,
+    ) -> Action<'a> {
+        Action {
+            action,
+            actor: &admin.name,
+            role: admin.role,
+            reason,
+            subjects,
+        }
+    }
 }
 
 /// Writes the `governance` audit record of an action durably; returns its id. `user` is the

@@ -67,13 +67,12 @@ pub(crate) async fn create(
         &gateway,
         &admin,
         &user,
-        Action {
-            action: "pi.received",
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &detail,
-            subjects: vec![format!("pi:{}", pi.id)],
-        },
+        Action::by(
+            &admin,
+            "pi.received",
+            &detail,
+            vec![format!("pi:{}", pi.id)],
+        ),
         format!(
             "{} request {} recorded; deadline {}{}",
             pi.kind,
@@ -159,17 +158,16 @@ pub(crate) async fn complete(
         &gateway,
         &admin,
         &pi.end_user,
-        Action {
-            action: if request.reject {
+        Action::by(
+            &admin,
+            if request.reject {
                 "pi.reject"
             } else {
                 "pi.complete"
             },
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &result,
-            subjects: vec![format!("pi:{id}")],
-        },
+            &result,
+            vec![format!("pi:{id}")],
+        ),
         format!("{} request {id} is now {}", pi.kind, pi.status),
     )
     .await?;

@@ -81,13 +81,7 @@ pub(crate) async fn create_refutation(
         &gateway,
         &admin,
         "",
-        Action {
-            action: "refutation",
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &refutation.claim,
-            subjects,
-        },
+        Action::by(&admin, "refutation", &refutation.claim, subjects),
         format!("refutation published at {}", refutation.published_where),
     )
     .await?;
@@ -180,16 +174,15 @@ pub(crate) async fn submit(
         &gateway,
         &admin,
         "",
-        Action {
-            action: "report.submit",
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &reference,
-            subjects: vec![
+        Action::by(
+            &admin,
+            "report.submit",
+            &reference,
+            vec![
                 format!("report:{id}"),
                 format!("{}:{}", report.subject, report.subject_id),
             ],
-        },
+        ),
         format!("report {id} submitted"),
     )
     .await?;

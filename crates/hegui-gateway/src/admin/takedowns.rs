@@ -91,6 +91,17 @@ pub(crate) async fn create(
 ) -> Result<Response, AppError> {
     admin.operator()?;
     let request: TakedownRequest = super::json_body(&gateway, body).await?;
+    let done = apply_takedown(&gateway, &admin, request).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Takes content down for `admin` (operators only): the admin API's and the console's.
+pub(crate) async fn apply_takedown(
+    gateway: &Gateway,
+    admin: &Admin,
+    request: TakedownRequest,
+) -> Result<TakedownDone, AppError> {
+    admin.operator()?;
     let reason = super::text("reason", &request.reason)?;
     let ticket = super::optional_text("ticket", &request.ticket)?;
     let mut record_id = super::optional_text("record", &request.record)?;
@@ -118,7 +129,7 @@ pub(crate) async fn create(
         )
         .param("record"));
     }
-    let (asked, completion) = record_of(&gateway, &admin, &record_id).await?;
+    let (asked, completion) = record_of(gateway, admin, &record_id).await?;
     let answered = completion.as_ref().unwrap_or(&asked);
     let user = asked.end_user.clone();
     let takedown = gateway
@@ -143,20 +154,14 @@ pub(crate) async fn create(
         subjects.push(ticket);
     }
     let record = super::record(
-        &gateway,
-        &admin,
+        gateway,
+        admin,
         &user,
-        Action {
-            action: "takedown",
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &reason,
-            subjects,
-        },
+        Action::by(admin, "takedown", &reason, subjects),
         format!("record {record_id} taken down; it is no longer served"),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(TakedownDone { takedown, record })).into_response())
+    Ok(TakedownDone { takedown, record })
 }
 
 /// The tenant's takedowns, oldest first.

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse as _, Response};
-use hegui_store::admins::AdminToken;
+use hegui_store::admins::Role;
 use hegui_store::sanctions::Sanction;
 use hegui_store::users::{IdentityStatus, UserState};
 use serde::{Deserialize, Serialize};
@@ -24,11 +24,23 @@ use crate::gateway::Gateway;
 /// The most audit records a user view or export holds.
 const MAX_RECORDS: i64 = 1_000;
 
+/// Who a token belongs to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WhoAmI {
+    name: String,
+    tenant: String,
+    role: Role,
+}
+
 /// The token's holder, role and tenant.
 #[utoipa::path(get, path = "/admin/v1/whoami", tag = "users",
-    responses((status = 200, body = AdminToken), (status = 401, body = ErrorBody)))]
-pub(crate) async fn whoami(Extension(admin): Extension<Admin>) -> Json<AdminToken> {
-    Json(admin.0)
+    responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)))]
+pub(crate) async fn whoami(Extension(admin): Extension<Admin>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        name: admin.name().to_owned(),
+        tenant: admin.tenant().to_owned(),
+        role: admin.role(),
+    })
 }
 
 /// An end user's standing.
@@ -98,12 +110,21 @@ pub(crate) async fn user(
     Extension(admin): Extension<Admin>,
     Path(raw): Path<String>,
 ) -> Result<Json<UserView>, AppError> {
-    let user = super::user_id(&gateway, &raw)?;
+    Ok(Json(view_of(&gateway, &admin, &raw).await?))
+}
+
+/// An end user of `admin`'s tenant: state, sanctions, records.
+pub(crate) async fn view_of(
+    gateway: &Gateway,
+    admin: &Admin,
+    raw: &str,
+) -> Result<UserView, AppError> {
+    let user = super::user_id(gateway, raw)?;
     let Standing {
         found,
         sanctions,
         records,
-    } = standing(&gateway, &admin, &user).await?;
+    } = standing(gateway, admin, &user).await?;
     let records = records
         .into_iter()
         .map(|r| RecordSummary {
@@ -118,7 +139,7 @@ pub(crate) async fn user(
         .iter()
         .filter(|r| matches!(r.outcome.as_str(), "blocked_input" | "blocked_output"))
         .count();
-    Ok(Json(UserView {
+    Ok(UserView {
         violations,
         state: found.as_ref().map_or(UserState::Normal, |u| u.state),
         minor: found.as_ref().is_some_and(|u| u.minor),
@@ -130,7 +151,7 @@ pub(crate) async fn user(
         user,
         sanctions,
         records,
-    }))
+    })
 }
 
 /// A change of an end user's identity status or minor flag, as the provider's own systems
@@ -204,13 +225,7 @@ pub(crate) async fn status(
         &gateway,
         &admin,
         &user,
-        Action {
-            action: "user.status",
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &reason,
-            subjects: Vec::new(),
-        },
+        Action::by(&admin, "user.status", &reason, Vec::new()),
         format!("end user `{user}`: {}", changed.join(", ")),
     )
     .await?;
@@ -285,12 +300,24 @@ pub(crate) async fn sanction(
     body: Body,
 ) -> Result<Response, AppError> {
     admin.operator()?;
-    let user = super::user_id(&gateway, &raw)?;
     let request: SanctionRequest = super::json_body(&gateway, body).await?;
+    let done = apply_sanction(&gateway, &admin, &raw, request).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Sanctions an end user for `admin` (operators only): the admin API's and the console's.
+pub(crate) async fn apply_sanction(
+    gateway: &Gateway,
+    admin: &Admin,
+    raw_user: &str,
+    request: SanctionRequest,
+) -> Result<SanctionDone, AppError> {
+    admin.operator()?;
+    let user = super::user_id(gateway, raw_user)?;
     let reason = super::text("reason", &request.reason)?;
     let record_id = super::optional_text("record", &request.record)?;
     if !record_id.is_empty() {
-        super::takedowns::record_of(&gateway, &admin, &record_id).await?;
+        super::takedowns::record_of(gateway, admin, &record_id).await?;
     }
     let state = request.action.state();
     let sanction = gateway
@@ -317,24 +344,14 @@ pub(crate) async fn sanction(
     }
     let action = format!("sanction.{}", state.as_str());
     let record = super::record(
-        &gateway,
-        &admin,
+        gateway,
+        admin,
         &user,
-        Action {
-            action: &action,
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: &reason,
-            subjects,
-        },
+        Action::by(admin, &action, &reason, subjects),
         format!("end user `{user}` is now {}", state.as_str()),
     )
     .await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(SanctionDone { sanction, record }),
-    )
-        .into_response())
+    Ok(SanctionDone { sanction, record })
 }
 
 /// The window and format of a sanctions export.
@@ -467,13 +484,7 @@ pub(crate) async fn export(
         &gateway,
         &admin,
         &user,
-        Action {
-            action: "user.export",
-            actor: admin.name(),
-            role: admin.0.role,
-            reason: "",
-            subjects: Vec::new(),
-        },
+        Action::by(&admin, "user.export", "", Vec::new()),
         format!("exported {} records of end user `{user}`", records.len()),
     )
     .await?;
