@@ -49,6 +49,10 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Admin(commands::admin::Command),
 
+    /// People of the operator console (`/console`).
+    #[command(subcommand)]
+    Console(commands::admin::ConsoleCommand),
+
     /// Human genetic resources: classify materials, classify approval changes.
     #[command(subcommand)]
     Hgr(commands::hgr::Command),

@@ -44,6 +44,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(inner) => keys::run(inner),
         Command::Audit(inner) => audit::run(inner),
         Command::Admin(inner) => admin::run(inner),
+        Command::Console(inner) => admin::run_console(inner),
         Command::Hgr(inner) => hgr::run(inner),
         Command::Serve(inner) => serve::run(inner),
         Command::Corpus(inner) => corpus::run(inner),

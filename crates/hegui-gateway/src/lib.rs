@@ -48,6 +48,7 @@ mod admin;
 mod auth;
 pub mod clock;
 pub mod config;
+mod console;
 pub mod demo;
 mod error;
 mod fleet;
@@ -130,6 +131,14 @@ impl Gateway {
             .chain([&admin::OPENAPI_PATH]);
         list.extend(public.map(|path| ("GET", (*path).to_owned(), Access::Public)));
         list.push(("POST", public::ROUTES[3].to_owned(), Access::Public));
+        list.push(("GET", "/console/login".to_owned(), Access::Public));
+        list.push(("POST", "/console/login".to_owned(), Access::Public));
+        for path in console::ROUTES {
+            list.push(("GET", (*path).to_owned(), Access::Session));
+        }
+        for path in console::POSTS {
+            list.push(("POST", (*path).to_owned(), Access::Session));
+        }
         list
     }
 
@@ -152,6 +161,7 @@ impl Gateway {
             .layer(axum::middleware::from_fn_with_state(self.clone(), slot));
         let public = Router::new()
             .merge(admin::router(self))
+            .merge(console::router(self))
             .route("/healthz", get(routes::healthz))
             .route("/metrics", get(routes::metrics))
             .merge(public::router())
@@ -190,6 +200,8 @@ pub enum Access {
     ApiKey,
     /// An admin token.
     AdminToken,
+    /// A console session (without one: a redirect to the login page).
+    Session,
 }
 
 /// Logs to stderr with `tracing`; the level comes from `RUST_LOG` (default `info`), the format

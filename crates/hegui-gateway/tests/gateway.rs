@@ -9,6 +9,7 @@ mod agreements;
 mod auth;
 mod bad_input;
 mod connections;
+mod console;
 mod fleet;
 mod identity;
 mod leaks;

@@ -20,6 +20,7 @@ mod exchange;
 pub mod export;
 mod prune;
 pub mod schema;
+pub mod search;
 mod verify;
 
 use serde::{Deserialize, Serialize};

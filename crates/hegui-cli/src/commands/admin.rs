@@ -1,5 +1,6 @@
 //! `hegui admin token create|list|revoke`: the tokens of the gateway's admin API
-//! (`/admin/v1`, see the README's "Governance").
+//! (`/admin/v1`, see the README's "Governance"); and `hegui console add-user`: the people of
+//! the operator console (`/console`), with a password read from standard input.
 //!
 //! A token belongs to one tenant and has one role: `operator` (reads and acts) or `auditor`
 //! (reads). Its holder's name is the actor in every record of what they do, so give each
@@ -57,6 +58,57 @@ pub(crate) enum TokenCommand {
         /// The token id.
         id: String,
     },
+}
+
+/// `hegui console` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum ConsoleCommand {
+    /// Add a console user, or set a new password, tenant and role for one (and unlock it). The
+    /// password is read from the first line of standard input (at least 10 characters).
+    AddUser {
+        #[command(flatten)]
+        database: Database,
+        /// The login name (letters, digits, `.`, `-`, `_`, `@`); the actor in records.
+        name: String,
+        /// The tenant they act for (must exist).
+        #[arg(long)]
+        tenant: String,
+        /// `operator` (reads and acts) or `auditor` (reads).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+/// Runs `hegui console`.
+pub(crate) fn run_console(command: ConsoleCommand) -> anyhow::Result<ExitCode> {
+    let ConsoleCommand::AddUser {
+        database,
+        name,
+        tenant,
+        role,
+    } = command;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    hegui_store::block_on(async {
+        let store = open(&database).await?;
+        if store.tenant(&tenant).await?.is_none() {
+            anyhow::bail!(
+                "tenant `{tenant}` does not exist: add it to `tenants` in the config and start the gateway once"
+            );
+        }
+        let user = store
+            .set_console_user(&tenant, &name, role, password)
+            .await?;
+        store.close().await;
+        eprintln!(
+            "console user `{}` ({}) of tenant `{}` can log in at /console/login",
+            user.name, user.role, user.tenant_id
+        );
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {

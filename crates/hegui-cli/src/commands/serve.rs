@@ -123,6 +123,30 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 "hegui demo: admin API http://{addr}/admin/v1, {role} token of `{name}`: {token}"
             );
         }
+        // A demo password, new at every start like the key: the console is as open as the
+        // demo's database.
+        let mut secret = [0u8; 8];
+        getrandom::fill(&mut secret)
+            .map_err(|e| anyhow::anyhow!("cannot draw the demo password: {e}"))?;
+        let password = format!(
+            "demo-{}",
+            secret
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        for (name, role) in [
+            ("demo-operator", hegui_store::admins::Role::Operator),
+            ("demo-auditor", hegui_store::admins::Role::Auditor),
+        ] {
+            gateway
+                .store()
+                .set_console_user(hegui_gateway::demo::TENANT, name, role, &password)
+                .await?;
+        }
+        eprintln!(
+            "hegui demo: console http://{addr}/console, log in as `demo-operator` (or the read-only `demo-auditor`) with password {password}"
+        );
         eprintln!("hegui gateway listening on http://{addr}/v1");
         eprintln!("hegui demo: API key, new at every start (on stdout):");
         println!("{key}");

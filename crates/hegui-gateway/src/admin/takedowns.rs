@@ -75,9 +75,9 @@ pub(crate) struct TakedownRequest {
 /// A takedown recorded.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct TakedownDone {
-    takedown: Takedown,
+    pub(crate) takedown: Takedown,
     /// The `governance` audit record, which refers to the content's record.
-    record: String,
+    pub(crate) record: String,
 }
 
 /// Takes content down (operators only). 409 if the record was already taken down.

@@ -282,9 +282,9 @@ pub(crate) struct SanctionRequest {
 /// A sanction recorded.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SanctionDone {
-    sanction: Sanction,
+    pub(crate) sanction: Sanction,
     /// The `governance` audit record.
-    record: String,
+    pub(crate) record: String,
 }
 
 /// Sanctions an end user (operators only), with a mandatory reason.
@@ -402,25 +402,30 @@ pub(crate) async fn sanctions(
         .map_err(|e| super::store_error("reading sanctions", e))?;
     match q.format.unwrap_or(Format::Json) {
         Format::Json => Ok(Json(list).into_response()),
-        Format::Csv => csv_response(
-            "sanctions.csv",
-            &[
-                "id", "tenant", "user", "state", "reason", "record", "actor", "time",
-            ],
-            list.iter().map(|s| {
-                vec![
-                    s.id.to_string(),
-                    s.tenant_id.clone(),
-                    s.user_id.clone(),
-                    s.state.as_str().to_owned(),
-                    s.reason.clone(),
-                    s.record_id.clone().unwrap_or_default(),
-                    s.actor.clone(),
-                    crate::clock::beijing_rfc3339(s.created_ms),
-                ]
-            }),
-        ),
+        Format::Csv => sanctions_csv(&list),
     }
+}
+
+/// Sanction records as CSV (the export for the authorities).
+pub(crate) fn sanctions_csv(list: &[Sanction]) -> Result<Response, AppError> {
+    csv_response(
+        "sanctions.csv",
+        &[
+            "id", "tenant", "user", "state", "reason", "record", "actor", "time",
+        ],
+        list.iter().map(|s| {
+            vec![
+                s.id.to_string(),
+                s.tenant_id.clone(),
+                s.user_id.clone(),
+                s.state.as_str().to_owned(),
+                s.reason.clone(),
+                s.record_id.clone().unwrap_or_default(),
+                s.actor.clone(),
+                crate::clock::beijing_rfc3339(s.created_ms),
+            ]
+        }),
+    )
 }
 
 /// A CSV download: a header row and one row per item, UTF-8 with a byte-order mark.

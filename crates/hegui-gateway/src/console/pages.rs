@@ -1,0 +1,678 @@
+//! The console's pages and their forms. Each reads through the store or the admin API's
+//! functions for the signed-in person's tenant, and each form calls the admin API's action
+//! (`crate::admin`), which checks the role and writes the governance record.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{Extension, Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse as _, Redirect, Response};
+use hegui_store::complaints::{ComplaintFilter, ComplaintStatus};
+use hegui_store::ledger::schema::{Decision, Verdicts};
+use hegui_store::ledger::search::Search;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::chart::{self, Series};
+use super::session::{Console, read_form};
+use super::{error_page, render};
+use crate::admin::{self, complaints, takedowns, users};
+use crate::error::AppError;
+use crate::gateway::Gateway;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// How many of the newest records the dashboard reads.
+const DASHBOARD_RECORDS: i64 = 20_000;
+
+/// How many records a search shows.
+const SEARCH_LIMIT: i64 = 200;
+
+type Page = Result<Response, AppError>;
+
+/// Runs a page; an error becomes the error page.
+fn page(result: Page) -> Response {
+    result.unwrap_or_else(|e| error_page(&e))
+}
+
+/// A message shown once after an action (`?done=`).
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+fn done(raw: Option<&str>) -> String {
+    serde_urlencoded::from_str::<Done>(raw.unwrap_or(""))
+        .map(|d| d.done)
+        .unwrap_or_default()
+}
+
+fn redirect_done(path: &str, message: &str) -> Response {
+    let query = serde_urlencoded::to_string([("done", message)]).unwrap_or_default();
+    Redirect::to(&format!("{path}?{query}")).into_response()
+}
+
+fn now_ms() -> i64 {
+    crate::guard::sanctions::now_ms()
+}
+
+/// The Beijing day of a time, `MM-DD`.
+fn day_label(ms: i64) -> String {
+    crate::clock::beijing_rfc3339(ms)
+        .get(5..10)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The risk codes of a record's blocking hits.
+fn blocking_risks(verdicts: &str) -> Vec<String> {
+    let Ok(v) = Verdicts::parse(verdicts) else {
+        return Vec::new();
+    };
+    let mut risks: Vec<String> = v
+        .stages
+        .iter()
+        .filter(|s| s.verdict == Some(Decision::Block))
+        .flat_map(|s| s.hits.iter().map(|h| h.risk.clone()))
+        .collect();
+    risks.sort();
+    risks.dedup();
+    risks
+}
+
+/// `GET /console`: requests and blocks over seven days, blocks by risk, open complaints by
+/// deadline, sanctions this week, the public pages.
+pub(crate) async fn dashboard(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+) -> Response {
+    page(dashboard_page(&gateway, &c).await)
+}
+
+async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
+    let store = gateway.store();
+    let tenant = c.admin.tenant();
+    let now = now_ms();
+    let since = now - 7 * DAY_MS;
+    let search = Search {
+        tenant: tenant.to_owned(),
+        since_ms: Some(since),
+        ..Search::default()
+    };
+    let records = store
+        .search_records(&search, DASHBOARD_RECORDS)
+        .await
+        .map_err(|e| admin::store_error("reading audit records", e))?;
+    let days: Vec<String> = (0..7).rev().map(|d| day_label(now - d * DAY_MS)).collect();
+    let mut passed = vec![0u64; 7];
+    let mut blocked = vec![0u64; 7];
+    let mut refused = vec![0u64; 7];
+    let mut by_risk: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &records {
+        if r.kind == "governance" || r.kind == "complaint" {
+            continue;
+        }
+        let Some(i) = days.iter().position(|d| *d == day_label(r.time_ms)) else {
+            continue;
+        };
+        match r.outcome.as_str() {
+            "blocked_input" | "blocked_output" => {
+                blocked[i] += 1;
+                for risk in blocking_risks(&r.verdicts) {
+                    *by_risk.entry(risk).or_default() += 1;
+                }
+            }
+            "refused" => refused[i] += 1,
+            _ => passed[i] += 1,
+        }
+    }
+    let mut risks: Vec<(String, u64)> = by_risk.into_iter().collect();
+    risks.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    risks.truncate(10);
+    let requests_chart = chart::stacked(
+        "近七日请求 Requests, last 7 days",
+        &days,
+        &[
+            Series {
+                name: "通过 passed",
+                color: "#4a8f5d",
+                values: passed,
+            },
+            Series {
+                name: "拦截 blocked",
+                color: "#c0392b",
+                values: blocked,
+            },
+            Series {
+                name: "拒绝 refused",
+                color: "#d4a017",
+                values: refused,
+            },
+        ],
+    );
+    let risk_chart = chart::horizontal("按风险拦截 Blocks by risk", &risks, "#c0392b");
+    let open = store
+        .complaints(tenant, ComplaintFilter::default())
+        .await
+        .map_err(|e| admin::store_error("reading complaints", e))?
+        .into_iter()
+        .filter(|c| c.status.is_open())
+        .collect::<Vec<_>>();
+    let overdue = open.iter().filter(|c| c.overdue_at(now)).count();
+    let sanctions = store
+        .sanctions_between(tenant, since, i64::MAX)
+        .await
+        .map_err(|e| admin::store_error("reading sanctions", e))?;
+    let public = gateway.config().public_pages(tenant).map(|p| {
+        context! {
+            url => format!("/public/{tenant}"),
+            agreement => p.current_agreement(crate::public::deadline::today()).map(|a| a.version.clone()),
+            versions => p.agreements.iter().map(|a| a.version.clone()).collect::<Vec<_>>(),
+        }
+    });
+    Ok(render(
+        "dashboard.html",
+        context! {
+            me => c.context(),
+            requests_chart => Value::from_safe_string(requests_chart),
+            risk_chart => Value::from_safe_string(risk_chart),
+            records => records.len(),
+            open => open.iter().take(10).map(|c| context! { c => c, overdue => c.overdue_at(now) }).collect::<Vec<_>>(),
+            open_count => open.len(),
+            overdue => overdue,
+            sanctions => sanctions.iter().rev().take(10).collect::<Vec<_>>(),
+            sanction_count => sanctions.len(),
+            public => public,
+        },
+    ))
+}
+
+/// The audit search form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    risk: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    kind: String,
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// `GET /console/audit`: search by user, time, outcome, risk code, ProduceID and kind.
+pub(crate) async fn audit(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(audit_page(&gateway, &c, raw.as_deref()).await)
+}
+
+async fn audit_page(gateway: &Gateway, c: &Console, raw: Option<&str>) -> Page {
+    let q: AuditQuery = admin::query(raw)?;
+    let time = |field, text: &str| non_empty(text).map(|t| admin::time(field, &t)).transpose();
+    let search = Search {
+        tenant: c.admin.tenant().to_owned(),
+        user: non_empty(&q.user),
+        since_ms: time("since", &q.since)?,
+        until_ms: time("until", &q.until)?,
+        outcome: non_empty(&q.outcome),
+        risk: non_empty(&q.risk),
+        id_prefix: non_empty(&q.id),
+        kind: non_empty(&q.kind),
+    };
+    let searched = raw.is_some_and(|r| !r.is_empty());
+    let records = if searched {
+        gateway
+            .store()
+            .search_records(&search, SEARCH_LIMIT)
+            .await
+            .map_err(|e| admin::store_error("searching audit records", e))?
+    } else {
+        Vec::new()
+    };
+    let rows: Vec<Value> = records
+        .iter()
+        .map(|r| context! { r => r, risks => blocking_risks(&r.verdicts) })
+        .collect();
+    Ok(render(
+        "audit.html",
+        context! { me => c.context(), q => context! {
+            user => q.user, since => q.since, until => q.until, outcome => q.outcome,
+            risk => q.risk, id => q.id, kind => q.kind,
+        }, searched, rows, limit => SEARCH_LIMIT },
+    ))
+}
+
+/// `GET /console/records/{id}`: a record, its answer, its place in the chain (verified), its
+/// takedown, and the takedown form.
+pub(crate) async fn record(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(record_page(&gateway, &c, &id, raw.as_deref()).await)
+}
+
+async fn record_page(gateway: &Gateway, c: &Console, id: &str, raw: Option<&str>) -> Page {
+    let (asked, completion) = takedowns::record_of(gateway, &c.admin, id).await?;
+    let store = gateway.store();
+    let position = store
+        .chain_position(id)
+        .await
+        .map_err(|e| admin::store_error("reading the chain", e))?;
+    let taken = store
+        .taken_down(c.admin.tenant(), id)
+        .await
+        .map_err(|e| admin::store_error("reading takedowns", e))?;
+    let chain = position.map(|p| {
+        context! {
+            seq => p.record.seq,
+            hash => hex::encode(p.hash),
+            previous => hex::encode(p.previous),
+            link_ok => p.link_ok,
+            checkpoint => p.checkpoint.map(|cp| context! { seq => cp.seq, time_ms => cp.time_ms, reason => cp.reason }),
+        }
+    });
+    let answered = completion.as_ref().unwrap_or(&asked);
+    Ok(render(
+        "record.html",
+        context! {
+            me => c.context(), r => asked, answer => answered.response_text, answer_outcome => answered.outcome,
+            verdicts => answered.verdicts, chain, takedown => taken, done => done(raw),
+        },
+    ))
+}
+
+/// Filter of the complaint queue.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueQuery {
+    status: Option<ComplaintStatus>,
+}
+
+/// `GET /console/complaints`: the queue, overdue first, then by deadline.
+pub(crate) async fn complaints(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(complaints_page(&gateway, &c, raw.as_deref()).await)
+}
+
+async fn complaints_page(gateway: &Gateway, c: &Console, raw: Option<&str>) -> Page {
+    let q: QueueQuery = admin::query(raw)?;
+    let now = now_ms();
+    let mut list = gateway
+        .store()
+        .complaints(
+            c.admin.tenant(),
+            ComplaintFilter {
+                status: q.status,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| admin::store_error("reading complaints", e))?;
+    if q.status.is_none() {
+        list.retain(|c| c.status.is_open());
+    }
+    // Overdue first (the store orders by deadline, so the overdue are already in front).
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|x| context! { c => x, overdue => x.overdue_at(now) })
+        .collect();
+    Ok(render(
+        "complaints.html",
+        context! { me => c.context(), rows, status => q.status.map(|s| s.as_str()) },
+    ))
+}
+
+/// `GET /console/complaints/{ticket}`: a complaint, its history, the step form.
+pub(crate) async fn complaint(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(ticket): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        async {
+            let detail = complaints::detail_of(&gateway, &c.admin, &ticket).await?;
+            Ok(render(
+                "complaint.html",
+                context! { me => c.context(), d => detail, done => done(raw.as_deref()) },
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /console/complaints/{ticket}`: a handling step.
+pub(crate) async fn complaint_step(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(ticket): Path<String>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let request = read_form(&gateway, &c, body).await?;
+            let done = complaints::apply_step(&gateway, &c.admin, &ticket, request).await?;
+            let message = format!(
+                "已处理 done: {} (审计记录 record {})",
+                done.complaint.status, done.record
+            );
+            Ok(redirect_done(
+                &format!("/console/complaints/{ticket}"),
+                &message,
+            ))
+        }
+        .await,
+    )
+}
+
+/// The user lookup.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserQuery {
+    #[serde(default)]
+    user: String,
+}
+
+/// `GET /console/users`: look a user up; the users sanctioned in the last 30 days.
+pub(crate) async fn users(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        async {
+            let q: UserQuery = admin::query(raw.as_deref())?;
+            if let Some(user) = non_empty(&q.user) {
+                let path = format!("/console/users/{}", urlencoding(&user));
+                return Ok(Redirect::to(&path).into_response());
+            }
+            let recent = gateway
+                .store()
+                .sanctions_between(c.admin.tenant(), now_ms() - 30 * DAY_MS, i64::MAX)
+                .await
+                .map_err(|e| admin::store_error("reading sanctions", e))?;
+            Ok(render(
+                "users.html",
+                context! { me => c.context(), recent => recent.iter().rev().collect::<Vec<_>>() },
+            ))
+        }
+        .await,
+    )
+}
+
+/// Percent-encodes a path segment.
+fn urlencoding(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `GET /console/users/{user}`: state, violations, sanctions, records, the sanction form.
+pub(crate) async fn user(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(raw_user): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(async {
+        let view = users::view_of(&gateway, &c.admin, &raw_user).await?;
+        Ok(render(
+            "user.html",
+            context! { me => c.context(), u => view, path => urlencoding(&raw_user), done => done(raw.as_deref()) },
+        ))
+    }
+    .await)
+}
+
+/// `POST /console/users/{user}`: a sanction.
+pub(crate) async fn sanction(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(raw_user): Path<String>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let request = read_form(&gateway, &c, body).await?;
+            let done = users::apply_sanction(&gateway, &c.admin, &raw_user, request).await?;
+            let message = format!(
+                "已处置 done: {} (审计记录 record {})",
+                done.sanction.state.as_str(),
+                done.record
+            );
+            Ok(redirect_done(
+                &format!("/console/users/{}", urlencoding(&raw_user)),
+                &message,
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /console/takedowns`: takedowns, refutations, report entries, the review list.
+pub(crate) async fn takedowns(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+) -> Response {
+    page(async {
+        let store = gateway.store();
+        let tenant = c.admin.tenant();
+        let e = |what| move |err| admin::store_error(what, err);
+        let list = store.takedowns(tenant).await.map_err(e("reading takedowns"))?;
+        let refutations = store.refutations(tenant).await.map_err(e("reading refutations"))?;
+        let reports = store.authority_reports(tenant, None).await.map_err(e("reading report entries"))?;
+        Ok(render(
+            "takedowns.html",
+            context! { me => c.context(), list => list.iter().rev().collect::<Vec<_>>(), refutations, reports },
+        ))
+    }
+    .await)
+}
+
+/// `POST /console/takedowns`: take an answer down (from a record's page or a complaint's).
+pub(crate) async fn takedown(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let request = read_form(&gateway, &c, body).await?;
+            let done = takedowns::apply_takedown(&gateway, &c.admin, request).await?;
+            let message = format!("已下架 taken down (审计记录 record {})", done.record);
+            Ok(redirect_done(
+                &format!("/console/records/{}", done.takedown.record_id),
+                &message,
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /console/lexicon`: the lexicon in force, its counts per risk and level, the review list.
+pub(crate) async fn lexicon(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+) -> Response {
+    page(lexicon_page(&gateway, &c, None).await)
+}
+
+async fn lexicon_page(gateway: &Gateway, c: &Console, reloaded: Option<String>) -> Page {
+    let matcher = gateway.matcher().load();
+    let (name, version) = matcher.name_version();
+    let stats = matcher.stats();
+    let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for rule in matcher.rules() {
+        *counts
+            .entry((
+                rule.risk.clone(),
+                format!("{:?}", rule.level).to_lowercase(),
+            ))
+            .or_default() += 1;
+    }
+    let counts: Vec<Value> = counts
+        .into_iter()
+        .map(|((risk, level), n)| context! { risk, level, n })
+        .collect();
+    let review = gateway
+        .store()
+        .lexicon_review(c.admin.tenant())
+        .await
+        .map_err(|e| admin::store_error("reading the lexicon review list", e))?;
+    Ok(render(
+        "lexicon.html",
+        context! {
+            me => c.context(), name, version, rules => stats.rules, patterns => stats.patterns,
+            source => gateway.config().guard.lexicon.clone(), counts, review, reloaded,
+        },
+    ))
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// `POST /console/lexicon`: reload the lexicon (operators), and show the result.
+pub(crate) async fn reload(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let Empty {} = read_form(&gateway, &c, body).await?;
+            c.admin.operator()?;
+            let result = match gateway.reload_lexicon().await {
+                Ok(()) if gateway.config().guard.lexicon.is_empty() => {
+                    "内置样例词库无需重载 the bundled sample lexicon has nothing to reload"
+                        .to_owned()
+                }
+                Ok(()) => "已重载 reloaded".to_owned(),
+                Err(e) => {
+                    format!("重载失败，原词库继续生效 reload failed, the old lexicon stays: {e}")
+                }
+            };
+            admin::record(
+                &gateway,
+                &c.admin,
+                "",
+                admin::Action::by(&c.admin, "lexicon.reload", "", Vec::new()),
+                result.clone(),
+            )
+            .await?;
+            lexicon_page(&gateway, &c, Some(result)).await
+        }
+        .await,
+    )
+}
+
+/// `GET /console/exports/{what}`: `sanctions.csv`, `complaints.csv`.
+pub(crate) async fn export(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(what): Path<String>,
+) -> Response {
+    page(
+        async {
+            let store = gateway.store();
+            let tenant = c.admin.tenant();
+            match what.as_str() {
+                "sanctions.csv" => {
+                    let list = store
+                        .sanctions_between(tenant, 0, i64::MAX)
+                        .await
+                        .map_err(|e| admin::store_error("reading sanctions", e))?;
+                    users::sanctions_csv(&list)
+                }
+                "complaints.csv" => complaints_csv(&gateway, &c).await,
+                _ => Err(AppError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("no export `{what}`: sanctions.csv, complaints.csv"),
+                )),
+            }
+        }
+        .await,
+    )
+}
+
+/// Every complaint with its handling history, one row per step: the handling records an
+/// inspector asks for.
+async fn complaints_csv(gateway: &Gateway, c: &Console) -> Page {
+    let store = gateway.store();
+    let list = store
+        .complaints(c.admin.tenant(), ComplaintFilter::default())
+        .await
+        .map_err(|e| admin::store_error("reading complaints", e))?;
+    let mut rows = Vec::new();
+    for x in &list {
+        let history = store
+            .complaint_events(&x.ticket)
+            .await
+            .map_err(|e| admin::store_error("reading complaint events", e))?;
+        for event in history {
+            rows.push(vec![
+                x.ticket.clone(),
+                x.kind.as_str().to_owned(),
+                crate::clock::beijing_rfc3339(x.created_ms),
+                crate::clock::beijing_rfc3339(x.deadline_ms),
+                x.status.as_str().to_owned(),
+                crate::clock::beijing_rfc3339(event.at_ms),
+                event.actor,
+                event.action.as_str().to_owned(),
+                event.status.as_str().to_owned(),
+                event.note,
+            ]);
+        }
+    }
+    let mut response = users::csv_response(
+        "complaints.csv",
+        &[
+            "ticket",
+            "kind",
+            "received",
+            "deadline",
+            "status",
+            "time",
+            "actor",
+            "action",
+            "status_after",
+            "note",
+        ],
+        rows.into_iter(),
+    )?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
