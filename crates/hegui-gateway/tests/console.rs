@@ -437,3 +437,51 @@ async fn page_snapshots() {
         })
         .await;
 }
+
+/// The ledger export from the console: one tenant's records in full with a signed manifest
+/// that checks with the public key alone; without a key to sign with, a clear refusal.
+#[tokio::test]
+async fn the_ledger_window_exports_with_a_signed_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = hegui_keys::SigningKey::generate(hegui_keys::Algorithm::Sm2);
+    let (secret, public) = key.save(&dir.path().join("provider")).unwrap();
+    let h = harness(MockOptions::default(), |c| {
+        c.label.key_file = Some(secret.clone());
+        c.tenants.push(TenantConfig {
+            id: "acme".into(),
+            name: "ACME".into(),
+            api_key_env: None,
+            public: None,
+        });
+    })
+    .await;
+    h.gateway
+        .store()
+        .set_console_user("acme", "li", Role::Operator, PASSWORD)
+        .await
+        .unwrap();
+    let record = chat(&h, "alice").await;
+    let b = login(&h, "li").await;
+    let r = b.get("/console/exports/ledger.zip?since=2020-01-01").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.header("content-type"), "application/zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).unwrap();
+    zip.extract(dir.path()).unwrap();
+    let file = dir.path().join("hegui-ledger.jsonl");
+    let jsonl = std::fs::read_to_string(&file).unwrap();
+    assert!(jsonl.contains(&record), "{jsonl}");
+    let mut ring = hegui_keys::KeyRing::new();
+    ring.insert(hegui_keys::VerifyingKey::load(&public).unwrap());
+    let report = hegui_store::ledger::export::verify_export(&file, &ring).unwrap();
+    assert!(report.broken.is_none(), "{report:?}");
+    assert_eq!(report.manifest.filter.tenant.as_deref(), Some("acme"));
+    let bad = b.get("/console/exports/ledger.zip?since=never").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    // Without a key and without a checkpoint there is nothing to vouch for the window.
+    let h = console_harness().await;
+    chat(&h, "alice").await;
+    let b = login(&h, "li").await;
+    let r = b.get("/console/exports/ledger.zip").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("label.key-file"), "{}", r.text);
+}

@@ -555,6 +555,7 @@ async fn export_round_trip(db: &TestDb) {
         user: Some("u2".into()),
         since_ms: Some(0),
         until_ms: None,
+        tenant: None,
     };
     let manifest = store.export(&filter, Some(&key), &file).await.unwrap();
     assert_eq!(manifest.start.seq, 0);

@@ -221,6 +221,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
                 since_ms: time(since.as_deref(), "since")?,
                 until_ms: time(until.as_deref(), "until")?,
                 user,
+                tenant: None,
             };
             let key = key.as_deref().map(load_key).transpose()?;
             // Only a key to sign a missing checkpoint with makes the export write.

@@ -16,6 +16,8 @@
 //! without the forms. Templates are minijinja, embedded in the binary, with autoescaping.
 
 pub(crate) mod chart;
+pub(crate) mod dashboard;
+pub(crate) mod exports;
 pub(crate) mod pages;
 pub(crate) mod session;
 
@@ -56,7 +58,7 @@ pub(crate) const POSTS: &[&str] = &[
 /// The console router.
 pub(crate) fn router(gateway: &Gateway) -> Router<Gateway> {
     let pages = Router::new()
-        .route(ROUTES[0], get(pages::dashboard))
+        .route(ROUTES[0], get(dashboard::dashboard))
         .route(ROUTES[1], get(pages::audit))
         .route(ROUTES[2], get(pages::record))
         .route(ROUTES[3], get(pages::complaints))
@@ -65,7 +67,7 @@ pub(crate) fn router(gateway: &Gateway) -> Router<Gateway> {
         .route(ROUTES[6], get(pages::user).post(pages::sanction))
         .route(ROUTES[7], get(pages::takedowns).post(pages::takedown))
         .route(ROUTES[8], get(pages::lexicon).post(pages::reload))
-        .route(ROUTES[9], get(pages::export))
+        .route(ROUTES[9], get(exports::export))
         .route("/console/logout", post(session::logout))
         .route_layer(axum::middleware::from_fn_with_state(
             gateway.clone(),

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::extract::{Extension, Path, RawQuery, State};
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use hegui_store::complaints::{ComplaintFilter, ComplaintStatus};
 use hegui_store::ledger::schema::{Decision, Verdicts};
@@ -14,25 +13,21 @@ use hegui_store::ledger::search::Search;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::chart::{self, Series};
 use super::session::{Console, read_form};
 use super::{error_page, render};
 use crate::admin::{self, complaints, takedowns, users};
 use crate::error::AppError;
 use crate::gateway::Gateway;
 
-const DAY_MS: i64 = 86_400_000;
-
-/// How many of the newest records the dashboard reads.
-const DASHBOARD_RECORDS: i64 = 20_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// How many records a search shows.
 const SEARCH_LIMIT: i64 = 200;
 
-type Page = Result<Response, AppError>;
+pub(crate) type Page = Result<Response, AppError>;
 
 /// Runs a page; an error becomes the error page.
-fn page(result: Page) -> Response {
+pub(crate) fn page(result: Page) -> Response {
     result.unwrap_or_else(|e| error_page(&e))
 }
 
@@ -54,12 +49,12 @@ fn redirect_done(path: &str, message: &str) -> Response {
     Redirect::to(&format!("{path}?{query}")).into_response()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     crate::guard::sanctions::now_ms()
 }
 
 /// The Beijing day of a time, `MM-DD`.
-fn day_label(ms: i64) -> String {
+pub(crate) fn day_label(ms: i64) -> String {
     crate::clock::beijing_rfc3339(ms)
         .get(5..10)
         .unwrap_or_default()
@@ -67,7 +62,7 @@ fn day_label(ms: i64) -> String {
 }
 
 /// The risk codes of a record's blocking hits.
-fn blocking_risks(verdicts: &str) -> Vec<String> {
+pub(crate) fn blocking_risks(verdicts: &str) -> Vec<String> {
     let Ok(v) = Verdicts::parse(verdicts) else {
         return Vec::new();
     };
@@ -80,113 +75,6 @@ fn blocking_risks(verdicts: &str) -> Vec<String> {
     risks.sort();
     risks.dedup();
     risks
-}
-
-/// `GET /console`: requests and blocks over seven days, blocks by risk, open complaints by
-/// deadline, sanctions this week, the public pages.
-pub(crate) async fn dashboard(
-    State(gateway): State<Gateway>,
-    Extension(c): Extension<Console>,
-) -> Response {
-    page(dashboard_page(&gateway, &c).await)
-}
-
-async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
-    let store = gateway.store();
-    let tenant = c.admin.tenant();
-    let now = now_ms();
-    let since = now - 7 * DAY_MS;
-    let search = Search {
-        tenant: tenant.to_owned(),
-        since_ms: Some(since),
-        ..Search::default()
-    };
-    let records = store
-        .search_records(&search, DASHBOARD_RECORDS)
-        .await
-        .map_err(|e| admin::store_error("reading audit records", e))?;
-    let days: Vec<String> = (0..7).rev().map(|d| day_label(now - d * DAY_MS)).collect();
-    let mut passed = vec![0u64; 7];
-    let mut blocked = vec![0u64; 7];
-    let mut refused = vec![0u64; 7];
-    let mut by_risk: BTreeMap<String, u64> = BTreeMap::new();
-    for r in &records {
-        if r.kind == "governance" || r.kind == "complaint" {
-            continue;
-        }
-        let Some(i) = days.iter().position(|d| *d == day_label(r.time_ms)) else {
-            continue;
-        };
-        match r.outcome.as_str() {
-            "blocked_input" | "blocked_output" => {
-                blocked[i] += 1;
-                for risk in blocking_risks(&r.verdicts) {
-                    *by_risk.entry(risk).or_default() += 1;
-                }
-            }
-            "refused" => refused[i] += 1,
-            _ => passed[i] += 1,
-        }
-    }
-    let mut risks: Vec<(String, u64)> = by_risk.into_iter().collect();
-    risks.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    risks.truncate(10);
-    let requests_chart = chart::stacked(
-        "近七日请求 Requests, last 7 days",
-        &days,
-        &[
-            Series {
-                name: "通过 passed",
-                color: "#4a8f5d",
-                values: passed,
-            },
-            Series {
-                name: "拦截 blocked",
-                color: "#c0392b",
-                values: blocked,
-            },
-            Series {
-                name: "拒绝 refused",
-                color: "#d4a017",
-                values: refused,
-            },
-        ],
-    );
-    let risk_chart = chart::horizontal("按风险拦截 Blocks by risk", &risks, "#c0392b");
-    let open = store
-        .complaints(tenant, ComplaintFilter::default())
-        .await
-        .map_err(|e| admin::store_error("reading complaints", e))?
-        .into_iter()
-        .filter(|c| c.status.is_open())
-        .collect::<Vec<_>>();
-    let overdue = open.iter().filter(|c| c.overdue_at(now)).count();
-    let sanctions = store
-        .sanctions_between(tenant, since, i64::MAX)
-        .await
-        .map_err(|e| admin::store_error("reading sanctions", e))?;
-    let public = gateway.config().public_pages(tenant).map(|p| {
-        context! {
-            url => format!("/public/{tenant}"),
-            agreement => p.current_agreement(crate::public::deadline::today()).map(|a| a.version.clone()),
-            versions => p.agreements.iter().map(|a| a.version.clone()).collect::<Vec<_>>(),
-        }
-    });
-    Ok(render(
-        "dashboard.html",
-        context! {
-            me => c.context(),
-            requests_chart => Value::from_safe_string(requests_chart),
-            risk_chart => Value::from_safe_string(risk_chart),
-            records => records.len(),
-            open => open.iter().take(10).map(|c| context! { c => c, overdue => c.overdue_at(now) }).collect::<Vec<_>>(),
-            open_count => open.len(),
-            overdue => overdue,
-            sanctions => sanctions.iter().rev().take(10).collect::<Vec<_>>(),
-            sanction_count => sanctions.len(),
-            public => public,
-        },
-    ))
 }
 
 /// The audit search form.
@@ -593,86 +481,4 @@ pub(crate) async fn reload(
         }
         .await,
     )
-}
-
-/// `GET /console/exports/{what}`: `sanctions.csv`, `complaints.csv`.
-pub(crate) async fn export(
-    State(gateway): State<Gateway>,
-    Extension(c): Extension<Console>,
-    Path(what): Path<String>,
-) -> Response {
-    page(
-        async {
-            let store = gateway.store();
-            let tenant = c.admin.tenant();
-            match what.as_str() {
-                "sanctions.csv" => {
-                    let list = store
-                        .sanctions_between(tenant, 0, i64::MAX)
-                        .await
-                        .map_err(|e| admin::store_error("reading sanctions", e))?;
-                    users::sanctions_csv(&list)
-                }
-                "complaints.csv" => complaints_csv(&gateway, &c).await,
-                _ => Err(AppError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    format!("no export `{what}`: sanctions.csv, complaints.csv"),
-                )),
-            }
-        }
-        .await,
-    )
-}
-
-/// Every complaint with its handling history, one row per step: the handling records an
-/// inspector asks for.
-async fn complaints_csv(gateway: &Gateway, c: &Console) -> Page {
-    let store = gateway.store();
-    let list = store
-        .complaints(c.admin.tenant(), ComplaintFilter::default())
-        .await
-        .map_err(|e| admin::store_error("reading complaints", e))?;
-    let mut rows = Vec::new();
-    for x in &list {
-        let history = store
-            .complaint_events(&x.ticket)
-            .await
-            .map_err(|e| admin::store_error("reading complaint events", e))?;
-        for event in history {
-            rows.push(vec![
-                x.ticket.clone(),
-                x.kind.as_str().to_owned(),
-                crate::clock::beijing_rfc3339(x.created_ms),
-                crate::clock::beijing_rfc3339(x.deadline_ms),
-                x.status.as_str().to_owned(),
-                crate::clock::beijing_rfc3339(event.at_ms),
-                event.actor,
-                event.action.as_str().to_owned(),
-                event.status.as_str().to_owned(),
-                event.note,
-            ]);
-        }
-    }
-    let mut response = users::csv_response(
-        "complaints.csv",
-        &[
-            "ticket",
-            "kind",
-            "received",
-            "deadline",
-            "status",
-            "time",
-            "actor",
-            "action",
-            "status_after",
-            "note",
-        ],
-        rows.into_iter(),
-    )?;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
 }

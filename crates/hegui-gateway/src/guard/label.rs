@@ -31,6 +31,11 @@ pub(crate) struct LabeledAudio {
 }
 
 impl Labeler {
+    /// The provider's signing key, when `label.key-file` is set.
+    pub(crate) fn key(&self) -> Option<&SigningKey> {
+        self.key.as_deref()
+    }
+
     pub(crate) fn new(config: &LabelConfig, key: Option<Arc<SigningKey>>) -> Labeler {
         Labeler {
             producer: config.producer.clone(),

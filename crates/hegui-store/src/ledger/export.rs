@@ -34,6 +34,10 @@ pub struct ExportFilter {
     pub until_ms: Option<i64>,
     /// Only this end user's records.
     pub user: Option<String>,
+    /// Only this tenant's records (the console's exports are one tenant's; the others' are
+    /// in the file as leaf digests only, which reveal nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 impl ExportFilter {
@@ -41,6 +45,7 @@ impl ExportFilter {
         self.since_ms.is_none_or(|t| record.time_ms >= t)
             && self.until_ms.is_none_or(|t| record.time_ms < t)
             && self.user.as_ref().is_none_or(|u| record.end_user == *u)
+            && self.tenant.as_ref().is_none_or(|t| record.tenant == *t)
     }
 }
 
