@@ -233,9 +233,35 @@ async fn an_operator_answers_suspends_and_takes_down() {
     assert!(page.text.contains("校验通过"), "{}", page.text);
     let served = h.get_auth(&format!("/v1/hegui/records/{record}")).await;
     assert_eq!(served.status, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
+    // A refutation, from the takedowns page.
+    let r = b
+        .post(
+            "/console/refutations",
+            &[
+                ("claim", "某地发生地震"),
+                ("refutation", "经核实，该信息不实"),
+                ("published_where", "https://example.cn/piyao/1"),
+                ("published_at", "2026-12-01"),
+                ("record", &record),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = b.get(&r.header("location")).await;
+    assert!(
+        page.text.contains("经核实，该信息不实") && page.text.contains("已记录辟谣"),
+        "{}",
+        page.text
+    );
     // Each action left a governance record by `li`.
     let governance = b.get("/console/audit?kind=governance").await;
-    for action in ["complaint.answer", "sanction.suspended", "takedown"] {
+    for action in [
+        "complaint.answer",
+        "sanction.suspended",
+        "takedown",
+        "refutation",
+    ] {
         let found = h
             .gateway
             .store()

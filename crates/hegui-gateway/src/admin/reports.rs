@@ -37,9 +37,9 @@ pub(crate) struct RefutationRequest {
 /// A refutation recorded.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct RefutationDone {
-    refutation: Refutation,
+    pub(crate) refutation: Refutation,
     /// The `governance` audit record.
-    record: String,
+    pub(crate) record: String,
 }
 
 /// Records a refutation and opens its report entry (operators only).
@@ -53,9 +53,20 @@ pub(crate) async fn create_refutation(
 ) -> Result<Response, AppError> {
     admin.operator()?;
     let request: RefutationRequest = super::json_body(&gateway, body).await?;
+    let done = apply_refutation(&gateway, &admin, request).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Records a refutation for `admin` (operators only): the admin API's and the console's.
+pub(crate) async fn apply_refutation(
+    gateway: &Gateway,
+    admin: &Admin,
+    request: RefutationRequest,
+) -> Result<RefutationDone, AppError> {
+    admin.operator()?;
     let record_id = super::optional_text("record", &request.record)?;
     if !record_id.is_empty() {
-        super::takedowns::record_of(&gateway, &admin, &record_id).await?;
+        super::takedowns::record_of(gateway, admin, &record_id).await?;
     }
     let refutation = Refutation {
         id: String::new(),
@@ -78,18 +89,14 @@ pub(crate) async fn create_refutation(
         subjects.push(refutation.record_id.clone());
     }
     let record = super::record(
-        &gateway,
-        &admin,
+        gateway,
+        admin,
         "",
-        Action::by(&admin, "refutation", &refutation.claim, subjects),
+        Action::by(admin, "refutation", &refutation.claim, subjects),
         format!("refutation published at {}", refutation.published_where),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RefutationDone { refutation, record }),
-    )
-        .into_response())
+    Ok(RefutationDone { refutation, record })
 }
 
 /// The tenant's refutations, oldest first.

@@ -51,6 +51,7 @@ pub(crate) const POSTS: &[&str] = &[
     "/console/complaints/{ticket}",
     "/console/users/{user}",
     "/console/takedowns",
+    "/console/refutations",
     "/console/lexicon",
     "/console/logout",
 ];
@@ -66,6 +67,7 @@ pub(crate) fn router(gateway: &Gateway) -> Router<Gateway> {
         .route(ROUTES[5], get(pages::users))
         .route(ROUTES[6], get(pages::user).post(pages::sanction))
         .route(ROUTES[7], get(pages::takedowns).post(pages::takedown))
+        .route(POSTS[3], post(pages::refutation))
         .route(ROUTES[8], get(pages::lexicon).post(pages::reload))
         .route(ROUTES[9], get(exports::export))
         .route("/console/logout", post(session::logout))

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::session::{Console, read_form};
 use super::{error_page, render};
-use crate::admin::{self, complaints, takedowns, users};
+use crate::admin::{self, complaints, reports, takedowns, users};
 use crate::error::AppError;
 use crate::gateway::Gateway;
 
@@ -369,6 +369,7 @@ pub(crate) async fn sanction(
 pub(crate) async fn takedowns(
     State(gateway): State<Gateway>,
     Extension(c): Extension<Console>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     page(async {
         let store = gateway.store();
@@ -379,7 +380,10 @@ pub(crate) async fn takedowns(
         let reports = store.authority_reports(tenant, None).await.map_err(e("reading report entries"))?;
         Ok(render(
             "takedowns.html",
-            context! { me => c.context(), list => list.iter().rev().collect::<Vec<_>>(), refutations, reports },
+            context! {
+                me => c.context(), list => list.iter().rev().collect::<Vec<_>>(), refutations, reports,
+                done => done(raw.as_deref()),
+            },
         ))
     }
     .await)
@@ -400,6 +404,26 @@ pub(crate) async fn takedown(
                 &format!("/console/records/{}", done.takedown.record_id),
                 &message,
             ))
+        }
+        .await,
+    )
+}
+
+/// `POST /console/refutations`: record a refutation (辟谣).
+pub(crate) async fn refutation(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let request = read_form(&gateway, &c, body).await?;
+            let done = reports::apply_refutation(&gateway, &c.admin, request).await?;
+            let message = format!(
+                "已记录辟谣 refutation recorded (审计记录 record {})",
+                done.record
+            );
+            Ok(redirect_done("/console/takedowns", &message))
         }
         .await,
     )
