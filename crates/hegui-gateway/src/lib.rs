@@ -27,9 +27,9 @@
 //! releases it, so no byte the guard has not scanned reaches the client; the final chunk waits
 //! for the audit record's commit.
 //!
-//! The governance workflows are here too: the public pages (`public`) and the admin API
-//! (`admin`, `/admin/v1`, with its OpenAPI description). Not here: the operator console (later
-//! work), the lexicon itself
+//! The governance workflows are here too: the public pages (`public`), the admin API
+//! (`admin`, `/admin/v1`, with its OpenAPI description) and the operator console (`console`,
+//! `/console`). Not here: the lexicon itself
 //! (`hegui-lexicon`), label codecs (`hegui-label`) and storage (`hegui-store`).
 //!
 //! ```no_run
