@@ -792,7 +792,10 @@ async fn bad_input_gets_a_clear_4xx() {
         if !code.is_empty() {
             assert_eq!(r.json()["error"]["code"], code, "{name}: {}", r.text);
             let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
-            messages.push(format!("{name}: {code}: {}", message.replace(&ticket, "TICKET")));
+            messages.push(format!(
+                "{name}: {code}: {}",
+                message.replace(&ticket, "TICKET")
+            ));
         }
     }
     // What a person reads: each message says what is wrong and where.
