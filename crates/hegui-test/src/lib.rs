@@ -200,9 +200,11 @@ pub fn browser() -> Option<Browser> {
     let node_modules = std::env::var_os("HEGUI_NODE_MODULES")
         .map(PathBuf::from)
         .or_else(|| {
-            let cache = std::env::var_os("HEGUI_CACHE").map(PathBuf::from).or_else(|| {
-                std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/hegui"))
-            })?;
+            let cache = std::env::var_os("HEGUI_CACHE")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/hegui"))
+                })?;
             Some(cache.join("node/node_modules"))
         })
         .unwrap_or_default();
