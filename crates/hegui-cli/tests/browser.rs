@@ -57,10 +57,9 @@ fn public_pages_in_chromium() {
         return;
     };
     let server = Server::start();
+    let announced = format!("hegui demo: public pages {}/public/demo", origin(&server));
     assert!(
-        server.banner.iter().any(
-            |line| line == &format!("hegui demo: public pages {}/public/demo", origin(&server))
-        ),
+        server.banner.contains(&announced),
         "the banner does not name the public pages: {:?}",
         server.banner
     );
