@@ -28,3 +28,5 @@ mod admin;
 mod fleet;
 
 mod toolkit;
+
+mod browser;

@@ -1,5 +1,5 @@
 //! Test support shared by the workspace's integration tests: skips that are loud and listed,
-//! and the outside services and tools the tests talk to.
+//! and the outside services and tools the tests talk to (a real browser among them).
 //!
 //! A test that cannot run here (no PostgreSQL answering, no `exiftool`, no Python SDK) calls
 //! [`skip`] and returns. The skip goes to stderr, which `cargo test` hides for passing tests,
@@ -13,7 +13,8 @@
 
 use std::io::Write as _;
 use std::net::{TcpStream, ToSocketAddrs as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 /// Why a test skipped.
@@ -179,6 +180,79 @@ pub fn python() -> Option<PathBuf> {
     }
 }
 
+/// A real browser for the tests of the web pages: Debian's Chromium driven by npm's
+/// `playwright-core` from a plain `node` script (no test framework), as `scripts/test-deps`
+/// installs them. Found by [`browser`].
+#[derive(Debug, Clone)]
+pub struct Browser {
+    /// The Chromium binary: `HEGUI_CHROMIUM`, default `/usr/bin/chromium`.
+    pub chromium: PathBuf,
+    /// The `node_modules` holding `playwright-core`: `HEGUI_NODE_MODULES`, default
+    /// `$HEGUI_CACHE/node/node_modules` (`HEGUI_CACHE` defaults to `$HOME/.cache/hegui`).
+    pub node_modules: PathBuf,
+}
+
+/// The browser when node, `playwright-core` and Chromium are all here; otherwise a skip is
+/// recorded naming what is missing and `scripts/test-deps`, and `None` returned.
+pub fn browser() -> Option<Browser> {
+    let chromium = std::env::var_os("HEGUI_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let node_modules = std::env::var_os("HEGUI_NODE_MODULES")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("HEGUI_CACHE")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/hegui"))
+                })?;
+            Some(cache.join("node/node_modules"))
+        })
+        .unwrap_or_default();
+    let node_runs = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    let missing = if !node_runs {
+        "`node` is not installed (apt-get install nodejs)".to_owned()
+    } else if !node_modules.join("playwright-core/package.json").is_file() {
+        format!(
+            "no playwright-core in {} (HEGUI_NODE_MODULES)",
+            node_modules.display()
+        )
+    } else if !chromium.is_file() {
+        format!(
+            "no Chromium at {} (HEGUI_CHROMIUM; apt-get install chromium)",
+            chromium.display()
+        )
+    } else {
+        return Some(Browser {
+            chromium,
+            node_modules,
+        });
+    };
+    skip(
+        Why::Missing,
+        &format!("{missing}; `scripts/test-deps` installs it: the browser test is not run"),
+    );
+    None
+}
+
+impl Browser {
+    /// Runs the node script `script` with `env` added, and waits for it: `NODE_PATH` is set so
+    /// that `require('playwright-core')` finds the install, and `CHROMIUM` names the browser
+    /// for `chromium.launch({executablePath: process.env.CHROMIUM})`. The script's exit status
+    /// and output are the caller's to check.
+    pub fn run(&self, script: &Path, env: &[(&str, &str)]) -> Output {
+        Command::new("node")
+            .arg(script)
+            .env("NODE_PATH", &self.node_modules)
+            .env("CHROMIUM", &self.chromium)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +324,22 @@ mod tests {
             child_skips("a_skip_is_appended_to_the_log", &[]),
             "missing\thegui_test::tests::a_skip_is_appended_to_the_log\tline break\n"
         );
+    }
+
+    #[test]
+    fn no_browser_is_a_listed_skip() {
+        if std::env::var_os("HEGUI_TEST_CHILD").is_some() {
+            assert!(browser().is_none());
+            return;
+        }
+        let text = child_skips(
+            "no_browser_is_a_listed_skip",
+            &[("HEGUI_NODE_MODULES", "/nonexistent/node_modules")],
+        );
+        assert!(
+            text.starts_with("missing\thegui_test::tests::no_browser_is_a_listed_skip\t"),
+            "{text}"
+        );
+        assert!(text.contains("scripts/test-deps"), "{text}");
     }
 }
