@@ -76,3 +76,122 @@ fn public_pages_in_chromium() {
         eprintln!("{line}");
     }
 }
+
+/// The console password the demo printed (`… with password demo-…`).
+fn console_password(server: &Server) -> String {
+    server
+        .banner
+        .iter()
+        .find_map(|line| line.split(" with password ").nth(1))
+        .unwrap_or_else(|| panic!("no console password in {:?}", server.banner))
+        .trim()
+        .to_owned()
+}
+
+/// An operator's day in the console, and an auditor's look at it (tests/browser/console.js):
+/// a complaint answered, a user suspended, an answer taken down and refused, a forged form
+/// rejected, the auditor's pages without forms; a screenshot of each page. With
+/// `HEGUI_SCREENSHOTS=DIR` the screenshots are copied there (the README's comes from it).
+#[test]
+fn the_console_in_chromium() {
+    let Some(browser) = hegui_test::browser() else {
+        return;
+    };
+    let server = Server::start();
+    let password = console_password(&server);
+    let origin = origin(&server).to_owned();
+    let (record, ticket) = hegui_store::block_on(async {
+        let client = reqwest::Client::new();
+        // Some traffic for the dashboard: answers, and inputs the lexicon refuses.
+        for (user, text) in [
+            ("alice", "你好"),
+            ("bob", "你好"),
+            ("carol", "写一首诗"),
+            ("dave", "哪里可以买到冰毒"),
+            ("erin", "哪里可以买到冰毒"),
+        ] {
+            let answer = client
+                .post(format!("{}/chat/completions", server.base))
+                .bearer_auth(&server.key)
+                .header("content-type", "application/json")
+                .body(
+                    serde_json::json!({"model": "demo-chat", "user": user,
+                        "messages": [{"role": "user", "content": text}]})
+                    .to_string(),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+        }
+        let answer = client
+            .post(format!("{}/chat/completions", server.base))
+            .bearer_auth(&server.key)
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({"model": "demo-chat", "user": "mallory",
+                    "messages": [{"role": "user", "content": "讲个故事"}]})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        let record = answer.headers()["x-hegui-record-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let received = client
+            .post(format!("{origin}/public/demo/complaints"))
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({"kind": "report", "content": "这个回答编造了虚假信息",
+                    "record": record})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let received: serde_json::Value = serde_json::from_str(&received).unwrap();
+        (record, received["ticket"].as_str().unwrap().to_owned())
+    });
+    let (_, out) = run_script(
+        &browser,
+        &server,
+        "console.js",
+        &[
+            ("PASSWORD", &password),
+            ("RECORD", &record),
+            ("TICKET", &ticket),
+            ("KEY", &server.key),
+        ],
+    );
+    let pages = [
+        "dashboard",
+        "complaint",
+        "user",
+        "record",
+        "audit",
+        "takedowns",
+        "lexicon",
+        "users",
+        "auditor",
+    ];
+    for name in pages {
+        let png = std::fs::read(out.path().join(format!("{name}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}.png");
+    }
+    if let Some(dir) = std::env::var_os("HEGUI_SCREENSHOTS") {
+        for name in pages {
+            let file = format!("{name}.png");
+            std::fs::copy(
+                out.path().join(&file),
+                std::path::Path::new(&dir).join(&file),
+            )
+            .unwrap();
+        }
+    }
+}

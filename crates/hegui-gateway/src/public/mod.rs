@@ -376,7 +376,21 @@ async fn submit_complaint(
             );
             (StatusCode::CREATED, page).into_response()
         }
-        Err(e) => e.into_response(),
+        Err(e) if json => e.into_response(),
+        // A person sent the form: the form again, with what is wrong, in the page.
+        Err(e) => match pages(&gateway, &tenant) {
+            Ok(p) => {
+                let page = render(
+                    "complaint_form.html",
+                    context! {
+                        tenant, p => public_context(p), process => process(p),
+                        max_chars => MAX_CHARS, error => e.message, code => e.code,
+                    },
+                );
+                (e.status, page).into_response()
+            }
+            Err(_) => e.into_response(),
+        },
     }
 }
 
