@@ -129,3 +129,69 @@ fn admin_tokens_are_created_listed_and_revoked() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn console_users_are_added_with_a_password_from_stdin() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gw.db");
+    let server = Server::listening(
+        {
+            let mut c = Command::new(cargo_bin("hegui"));
+            c.args(["serve", "--demo", "--listen", "127.0.0.1:0", "--demo-db"])
+                .arg(&db)
+                .env_remove("HEGUI_DATABASE_URL");
+            c
+        },
+        true,
+    );
+    drop(server);
+    let url = format!("sqlite:{}", db.display());
+    let add = |name: &str, password: &str| {
+        let mut child = Command::new(cargo_bin("hegui"))
+            .args([
+                "console", "add-user", name, "--tenant", "demo", "--role", "auditor",
+            ])
+            .args(["--database", &url])
+            .env_remove("HEGUI_DATABASE_URL")
+            .env_remove("HEGUI_CONFIG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let ok = add("inspector", "a long enough password");
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("can log in at /console/login"));
+    let login = hegui_store::block_on(async {
+        let store = hegui_store::Store::open(&url).await.unwrap();
+        let login = store
+            .console_login("inspector", "a long enough password", 1)
+            .await;
+        store.close().await;
+        login
+    });
+    assert!(
+        matches!(login, Ok(hegui_store::console::Login::Ok(..))),
+        "{login:?}"
+    );
+    for (name, password, needle) in [
+        ("inspector", "short", "at least 10 characters"),
+        ("in spector", "a long enough password", "is not 1 to 64"),
+    ] {
+        let out = add(name, password);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{out:?}"
+        );
+    }
+}
