@@ -57,23 +57,22 @@ fn schemathesis_finds_no_server_error_in_the_admin_api() {
     assert!(stdout.contains("/admin/v1/complaints"), "{stdout}");
 }
 
+/// A database in `dir` made by the demo (with its tenant `demo`), as a `sqlite:` URL.
+fn demo_database(dir: &Path) -> String {
+    let db = dir.join("gw.db");
+    let mut command = Command::new(cargo_bin("hegui"));
+    command
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--demo-db"])
+        .arg(&db)
+        .env_remove("HEGUI_DATABASE_URL");
+    drop(Server::listening(command, true));
+    format!("sqlite:{}", db.display())
+}
+
 #[test]
 fn admin_tokens_are_created_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("gw.db");
-    // The demo creates the database and its tenant `demo`.
-    let server = Server::listening(
-        {
-            let mut c = Command::new(cargo_bin("hegui"));
-            c.args(["serve", "--demo", "--listen", "127.0.0.1:0", "--demo-db"])
-                .arg(&db)
-                .env_remove("HEGUI_DATABASE_URL");
-            c
-        },
-        true,
-    );
-    drop(server);
-    let url = format!("sqlite:{}", db.display());
+    let url = demo_database(dir.path());
     let hegui = |args: &[&str]| {
         Command::new(cargo_bin("hegui"))
             .args(["admin", "token"])
@@ -134,19 +133,7 @@ fn admin_tokens_are_created_listed_and_revoked() {
 fn console_users_are_added_with_a_password_from_stdin() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("gw.db");
-    let server = Server::listening(
-        {
-            let mut c = Command::new(cargo_bin("hegui"));
-            c.args(["serve", "--demo", "--listen", "127.0.0.1:0", "--demo-db"])
-                .arg(&db)
-                .env_remove("HEGUI_DATABASE_URL");
-            c
-        },
-        true,
-    );
-    drop(server);
-    let url = format!("sqlite:{}", db.display());
+    let url = demo_database(dir.path());
     let add = |name: &str, password: &str| {
         let mut child = Command::new(cargo_bin("hegui"))
             .args([
