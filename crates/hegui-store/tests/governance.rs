@@ -475,3 +475,135 @@ async fn console_logins(db: &TestDb) {
     store.close().await;
 }
 both!(console_logins_lock_and_sessions_end, console_logins);
+
+async fn search_and_chain(db: &TestDb) {
+    use hegui_store::ledger::search::Search;
+    let store = db.open().await;
+    let blocked = r#"{"schema":2,"stages":[{"stage":"input","verdict":"block","hits":[{"pattern":"x","risk":"A.1.h","level":"block"}]}]}"#;
+    let records = [
+        NewRecord::new("chat")
+            .tenant("t1")
+            .end_user("alice")
+            .at(1_000)
+            .outcome("ok"),
+        NewRecord::new("chat")
+            .tenant("t1")
+            .end_user("bob")
+            .at(2_000)
+            .outcome("blocked_input")
+            .verdicts(blocked),
+        NewRecord::new("governance")
+            .tenant("t1")
+            .at(3_000)
+            .outcome("ok"),
+        NewRecord::new("chat")
+            .tenant("t2")
+            .end_user("alice")
+            .at(4_000)
+            .outcome("ok"),
+    ];
+    store
+        .append_batch(&records, &WriterOptions::default())
+        .await
+        .unwrap();
+    let find = |search: Search| {
+        let store = store.clone();
+        async move {
+            store
+                .search_records(&search, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>()
+        }
+    };
+    let t1 = || Search {
+        tenant: "t1".into(),
+        ..Default::default()
+    };
+    // (search, seqs newest first)
+    let cases = [
+        (t1(), vec![3, 2, 1]),
+        (
+            Search {
+                user: Some("alice".into()),
+                ..t1()
+            },
+            vec![1],
+        ),
+        (
+            Search {
+                since_ms: Some(2_000),
+                until_ms: Some(3_000),
+                ..t1()
+            },
+            vec![2],
+        ),
+        (
+            Search {
+                outcome: Some("blocked_input".into()),
+                ..t1()
+            },
+            vec![2],
+        ),
+        (
+            Search {
+                risk: Some("A.1.h".into()),
+                ..t1()
+            },
+            vec![2],
+        ),
+        (
+            Search {
+                verdict: Some("block".into()),
+                ..t1()
+            },
+            vec![2],
+        ),
+        (
+            Search {
+                kind: Some("governance".into()),
+                ..t1()
+            },
+            vec![3],
+        ),
+        (
+            Search {
+                risk: Some("A.1".into()),
+                ..t1()
+            },
+            vec![],
+        ),
+        (
+            Search {
+                tenant: "t2".into(),
+                ..Default::default()
+            },
+            vec![4],
+        ),
+    ];
+    for (search, want) in cases {
+        assert_eq!(find(search.clone()).await, want, "{search:?}");
+    }
+    let id = store.search_records(&t1(), 1).await.unwrap()[0].id.clone();
+    let prefix = Search {
+        id_prefix: Some(id.clone()),
+        ..t1()
+    };
+    assert_eq!(find(prefix).await, vec![3]);
+    let position = store.chain_position(&id).await.unwrap().unwrap();
+    assert!(position.link_ok);
+    assert_eq!(position.record.seq, 3);
+    assert_eq!(store.chain_position("nope").await.unwrap(), None);
+    store
+        .execute_raw_for_tests("UPDATE audit_records SET end_user = 'mallory' WHERE seq = 3")
+        .await
+        .unwrap();
+    assert!(!store.chain_position(&id).await.unwrap().unwrap().link_ok);
+    store.close().await;
+}
+both!(
+    records_are_searched_and_placed_in_the_chain,
+    search_and_chain
+);

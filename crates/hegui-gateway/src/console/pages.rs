@@ -92,6 +92,8 @@ struct AuditQuery {
     #[serde(default)]
     risk: String,
     #[serde(default)]
+    verdict: String,
+    #[serde(default)]
     id: String,
     #[serde(default)]
     kind: String,
@@ -121,6 +123,7 @@ async fn audit_page(gateway: &Gateway, c: &Console, raw: Option<&str>) -> Page {
         until_ms: time("until", &q.until)?,
         outcome: non_empty(&q.outcome),
         risk: non_empty(&q.risk),
+        verdict: non_empty(&q.verdict),
         id_prefix: non_empty(&q.id),
         kind: non_empty(&q.kind),
     };
@@ -142,7 +145,7 @@ async fn audit_page(gateway: &Gateway, c: &Console, raw: Option<&str>) -> Page {
         "audit.html",
         context! { me => c.context(), q => context! {
             user => q.user, since => q.since, until => q.until, outcome => q.outcome,
-            risk => q.risk, id => q.id, kind => q.kind,
+            risk => q.risk, verdict => q.verdict, id => q.id, kind => q.kind,
         }, searched, rows, limit => SEARCH_LIMIT },
     ))
 }

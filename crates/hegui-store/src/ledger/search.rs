@@ -26,6 +26,8 @@ pub struct Search {
     pub outcome: Option<String>,
     /// A risk code that one of the record's hits has (`A.1.h`).
     pub risk: Option<String>,
+    /// A stage decision the record has (`review`, `block`, `flag`, `error`, `clean`).
+    pub verdict: Option<String>,
     /// The record id (ProduceID), or the first part of one.
     pub id_prefix: Option<String>,
     /// The kind (`chat`, `governance`, …).
@@ -59,6 +61,10 @@ impl Store {
             .risk
             .as_ref()
             .map(|r| format!("%\"risk\":{}%", serde_json::Value::from(r.as_str())));
+        let verdict = search
+            .verdict
+            .as_ref()
+            .map(|v| format!("%\"verdict\":{}%", serde_json::Value::from(v.as_str())));
         let id = search
             .id_prefix
             .as_ref()
@@ -68,7 +74,8 @@ impl Store {
              AND ($2 IS NULL OR end_user = $2) AND ($3 IS NULL OR time_ms >= $3) \
              AND ($4 IS NULL OR time_ms < $4) AND ($5 IS NULL OR outcome = $5) \
              AND ($6 IS NULL OR verdicts LIKE $6) AND ($7 IS NULL OR id LIKE $7) \
-             AND ($8 IS NULL OR kind = $8) ORDER BY seq DESC LIMIT $9",
+             AND ($8 IS NULL OR kind = $8) AND ($9 IS NULL OR verdicts LIKE $9) \
+             ORDER BY seq DESC LIMIT $10",
             super::RECORD_COLUMNS
         );
         with_pool!(self, |pool| {
@@ -81,6 +88,7 @@ impl Store {
                 .bind(risk.as_deref())
                 .bind(id.as_deref())
                 .bind(search.kind.as_deref())
+                .bind(verdict.as_deref())
                 .bind(limit)
                 .fetch_all(pool)
                 .await
