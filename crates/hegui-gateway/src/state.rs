@@ -135,6 +135,9 @@ pub(crate) struct Tracked {
     /// The budget of complaints through the public pages, shared by every client
     /// (`public::SUBMISSIONS_PER_SEC`): each is a row and an audit record.
     submissions: governor::DefaultDirectRateLimiter,
+    /// The budget of console password checks, shared by every client
+    /// (`console::session::LOGINS_PER_SEC`): each costs an argon2id hash.
+    logins: governor::DefaultDirectRateLimiter,
 }
 
 impl Tracked {
@@ -168,7 +171,15 @@ impl Tracked {
             submissions: RateLimiter::direct(Quota::per_second(
                 NonZeroU32::new(crate::public::SUBMISSIONS_PER_SEC).unwrap_or(NonZeroU32::MIN),
             )),
+            logins: RateLimiter::direct(Quota::per_second(
+                NonZeroU32::new(crate::console::session::LOGINS_PER_SEC).unwrap_or(NonZeroU32::MIN),
+            )),
         }
+    }
+
+    /// Takes one from the budget of console password checks; `false` when it is spent.
+    pub(crate) fn login_allows(&self) -> bool {
+        self.logins.check().is_ok()
     }
 
     /// Takes one from the budget of public complaint submissions; `false` when it is spent.

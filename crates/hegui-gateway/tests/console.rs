@@ -375,6 +375,15 @@ async fn wrong_passwords_lock_the_account() {
         try_login(&h, "nobody", PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
+    // A flood of logins (each an argon2id hash) runs into the shared budget.
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        statuses.push(try_login(&h, "nobody", PASSWORD).await.status);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]

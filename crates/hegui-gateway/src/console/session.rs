@@ -4,7 +4,7 @@
 //! session's CSRF token and its expiry (`hegui_store::console`). Every form of a session
 //! carries its CSRF token ([`read_form`] checks it before anything else); the login form, which
 //! has no session yet, carries a token that must equal the `hegui_login` cookie set with the
-//! page (double submit). Cookies are `HttpOnly`, `SameSite=Strict`, `Path=/console`, and
+//! page (double submit). Password checks share a budget of [`LOGINS_PER_SEC`]. Cookies are `HttpOnly`, `SameSite=Strict`, `Path=/console`, and
 //! `Secure` when the request came over TLS (`X-Forwarded-Proto: https` from the proxy that
 //! terminates it).
 
@@ -29,6 +29,10 @@ const SESSION_COOKIE: &str = "hegui_session";
 
 /// The login form's double-submit cookie.
 const LOGIN_COOKIE: &str = "hegui_login";
+
+/// Console password checks per second across every client: each is an argon2id hash (tens of
+/// milliseconds of a core), so a flood of logins cannot take the gateway's CPU.
+pub(crate) const LOGINS_PER_SEC: u32 = 10;
 
 /// The most a console form may hold, in bytes.
 const MAX_FORM: usize = 64 * 1024;
@@ -204,6 +208,13 @@ pub(crate) async fn login(State(gateway): State<Gateway>, request: Request) -> R
             &headers,
             StatusCode::FORBIDDEN,
             "登录表单已失效，请重试 (the login form expired; try again)",
+        );
+    }
+    if !gateway.inner.tracked.login_allows() {
+        return login_form(
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            "登录请求过多，请稍后再试 (too many logins at once; try again in a few seconds)",
         );
     }
     let now = crate::guard::sanctions::now_ms();
