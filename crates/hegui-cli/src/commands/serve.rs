@@ -152,6 +152,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         println!("{key}");
     } else {
         eprintln!("hegui gateway listening on http://{addr}/v1");
+        eprintln!(
+            "hegui: operator console http://{addr}/console (people: `hegui console add-user`), admin API http://{addr}/admin/v1 (tokens: `hegui admin token create`)"
+        );
     }
     hegui_gateway::serve(gateway, listener, shutdown).await?;
     eprintln!("hegui gateway stopped");
