@@ -363,6 +363,54 @@ async fn a_sanction_takes_effect_and_is_exported() {
     assert_eq!(view["identity_source"], "admin");
 }
 
+/// The violation policy's suspension ends after `suspend-minutes`; an operator's stands until
+/// an operator restores the user.
+#[tokio::test]
+async fn a_policy_suspension_expires_and_an_operators_does_not() {
+    let a = admin_harness(None).await;
+    let store = a.h.gateway.store();
+    for (user, actor) in [("pat", hegui_store::sanctions::POLICY), ("max", "li")] {
+        store
+            .sanction(
+                "acme",
+                user,
+                hegui_store::users::UserState::Suspended,
+                "test",
+                None,
+                actor,
+            )
+            .await
+            .unwrap();
+    }
+    // Both suspensions began long ago.
+    store
+        .execute_raw_for_tests("UPDATE sanctions SET created_ms = 0")
+        .await
+        .unwrap();
+    let ask = |user: &'static str| {
+        let h = &a.h;
+        async move {
+            h.post(
+                "/v1/chat/completions",
+                &json!({"model": "mock-chat", "user": user, "messages": [{"role": "user", "content": "你好"}]}),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(ask("pat").await, StatusCode::OK);
+    let lifted = store.sanctions("acme", "pat").await.unwrap();
+    assert_eq!(lifted.last().unwrap().reason, "suspension expired");
+    assert_eq!(ask("max").await, StatusCode::FORBIDDEN);
+    a.post(
+        &a.operator,
+        "/admin/v1/users/max/sanctions",
+        json!({"action": "restore", "reason": "申诉成立"}),
+    )
+    .await;
+    assert_eq!(ask("max").await, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_taken_down_answer_is_not_served_again() {
     let a = admin_harness(None).await;

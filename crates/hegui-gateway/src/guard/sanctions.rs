@@ -3,7 +3,8 @@
 //!
 //! As an admission guard, [`Sanctions`] refuses a suspended or terminated end user, and a
 //! restricted one's media requests (403, with an
-//! audit record) and lifts a suspension whose time is over. After a refused input,
+//! audit record) and lifts a suspension of the violation policy whose time is over (a
+//! suspension an operator decided stands until an operator restores the user). After a refused input,
 //! [`Sanctions::record_violation`] counts it and applies the configured thresholds; a sanction
 //! is written to the store with the record id that caused it. States are cached for
 //! `guard.cache-ms` in the bounded per-user state.
@@ -80,16 +81,20 @@ impl Sanctions {
             .map_err(|e| AppError::internal("reading the end user", e))?;
         let mut state = found.as_ref().map_or(UserState::Normal, |u| u.state);
         if state == UserState::Suspended {
-            // From the suspension itself, not the user's last change (an identity or minor
-            // update must not extend it).
-            let since = self
+            // The policy's suspensions last `suspend-minutes` from the suspension itself (not
+            // the user's last change: an identity or minor update must not extend it); a
+            // person's suspension stands until a person restores the user.
+            let last = self
                 .store
                 .sanctions(tenant, user)
                 .await
                 .map_err(|e| AppError::internal("reading sanctions", e))?
-                .last()
-                .map_or(0, |s| s.created_ms);
-            let until = since + (self.policy.suspend_minutes as i64) * 60_000;
+                .pop();
+            let until = match &last {
+                Some(s) if s.actor != hegui_store::sanctions::POLICY => i64::MAX,
+                Some(s) => s.created_ms + (self.policy.suspend_minutes as i64) * 60_000,
+                None => 0,
+            };
             if now_ms() >= until {
                 self.store
                     .sanction(
