@@ -254,6 +254,37 @@ async fn an_operator_answers_suspends_and_takes_down() {
         "{}",
         page.text
     );
+    // A deletion request, recorded and completed: mallory's records are fresh, so it waits
+    // for the retention period.
+    let r = b
+        .post(
+            "/console/pi",
+            &[
+                ("user", "mallory"),
+                ("kind", "deletion"),
+                ("detail", "删除我的信息"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let id = h.gateway.store().pi_requests("acme", None).await.unwrap()[0]
+        .id
+        .clone();
+    let r = b
+        .post(
+            &format!("/console/pi/{id}"),
+            &[("result", "已删除可删除的部分")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = b.get(&r.header("location")).await;
+    assert!(
+        page.text.contains("pending_retention") && page.text.contains("已处理"),
+        "{}",
+        page.text
+    );
     // Each action left a governance record by `li`.
     let governance = b.get("/console/audit?kind=governance").await;
     for action in [
@@ -397,6 +428,7 @@ async fn an_auditor_sees_the_pages_without_the_forms() {
         ("/console/users/alice".to_owned(), "id=\"sanction\""),
         (format!("/console/records/{record}"), "id=\"takedown\""),
         ("/console/lexicon".to_owned(), "id=\"reload\""),
+        ("/console/pi".to_owned(), "id=\"pi\""),
     ] {
         let page = b.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);

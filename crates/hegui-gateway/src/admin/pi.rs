@@ -32,9 +32,9 @@ pub(crate) struct PiRequestBody {
 /// A request recorded or handled.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct PiDone {
-    request: PiRequest,
+    pub(crate) request: PiRequest,
     /// The `governance` audit record.
-    record: String,
+    pub(crate) record: String,
 }
 
 /// Records a personal-information request with its deadline (operators only).
@@ -48,7 +48,18 @@ pub(crate) async fn create(
 ) -> Result<Response, AppError> {
     admin.operator()?;
     let request: PiRequestBody = super::json_body(&gateway, body).await?;
-    let user = super::user_id(&gateway, &request.user)?;
+    let done = apply_create(&gateway, &admin, request).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+/// Records a request for `admin` (operators only): the admin API's and the console's.
+pub(crate) async fn apply_create(
+    gateway: &Gateway,
+    admin: &Admin,
+    request: PiRequestBody,
+) -> Result<PiDone, AppError> {
+    admin.operator()?;
+    let user = super::user_id(gateway, &request.user)?;
     let detail = super::optional_text("detail", &request.detail)?;
     let (days, working) = gateway
         .config()
@@ -64,15 +75,10 @@ pub(crate) async fn create(
         .await
         .map_err(|e| super::store_error("recording the request", e))?;
     let record = super::record(
-        &gateway,
-        &admin,
+        gateway,
+        admin,
         &user,
-        Action::by(
-            &admin,
-            "pi.received",
-            &detail,
-            vec![format!("pi:{}", pi.id)],
-        ),
+        Action::by(admin, "pi.received", &detail, vec![format!("pi:{}", pi.id)]),
         format!(
             "{} request {} recorded; deadline {}{}",
             pi.kind,
@@ -86,14 +92,10 @@ pub(crate) async fn create(
         ),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(PiDone {
-            request: pi,
-            record,
-        }),
-    )
-        .into_response())
+    Ok(PiDone {
+        request: pi,
+        record,
+    })
 }
 
 /// Filter of the requests.
@@ -148,18 +150,30 @@ pub(crate) async fn complete(
 ) -> Result<Response, AppError> {
     admin.operator()?;
     let request: CompleteBody = super::json_body(&gateway, body).await?;
+    Ok(Json(apply_complete(&gateway, &admin, &id, request).await?).into_response())
+}
+
+/// Completes or rejects a request for `admin` (operators only): the admin API's and the
+/// console's.
+pub(crate) async fn apply_complete(
+    gateway: &Gateway,
+    admin: &Admin,
+    id: &str,
+    request: CompleteBody,
+) -> Result<PiDone, AppError> {
+    admin.operator()?;
     let result = super::text("result", &request.result)?;
     let pi = gateway
         .store()
-        .complete_pi_request(admin.tenant(), &id, request.reject, &result)
+        .complete_pi_request(admin.tenant(), id, request.reject, &result)
         .await
         .map_err(|e| super::store_error("updating the request", e))?;
     let record = super::record(
-        &gateway,
-        &admin,
+        gateway,
+        admin,
         &pi.end_user,
         Action::by(
-            &admin,
+            admin,
             if request.reject {
                 "pi.reject"
             } else {
@@ -171,9 +185,8 @@ pub(crate) async fn complete(
         format!("{} request {id} is now {}", pi.kind, pi.status),
     )
     .await?;
-    Ok(Json(PiDone {
+    Ok(PiDone {
         request: pi,
         record,
     })
-    .into_response())
 }

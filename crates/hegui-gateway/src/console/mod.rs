@@ -9,7 +9,8 @@
 //! - **Pages** ([`pages`]): the dashboard with charts drawn as SVG on the server ([`chart`]),
 //!   audit search and the record view with its chain position, the complaint queue and the
 //!   answer form, users with their violations and the sanction form, takedowns and
-//!   refutations, the lexicon, the public pages, and the exports an inspector asks for.
+//!   refutations, personal-information requests, the lexicon, the public pages, and the
+//!   exports an inspector asks for.
 //!
 //! Every page works without JavaScript: a form posts, the action is the admin API's, and the
 //! answer is a redirect to the page with what happened. An auditor sees the same pages
@@ -44,6 +45,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "/console/takedowns",
     "/console/lexicon",
     "/console/exports/{what}",
+    "/console/pi",
 ];
 
 /// The console's routes that take a form (a session and its CSRF token).
@@ -54,6 +56,8 @@ pub(crate) const POSTS: &[&str] = &[
     "/console/refutations",
     "/console/lexicon",
     "/console/logout",
+    "/console/pi",
+    "/console/pi/{id}",
 ];
 
 /// The console router.
@@ -70,6 +74,8 @@ pub(crate) fn router(gateway: &Gateway) -> Router<Gateway> {
         .route(POSTS[3], post(pages::refutation))
         .route(ROUTES[8], get(pages::lexicon).post(pages::reload))
         .route(ROUTES[9], get(exports::export))
+        .route(ROUTES[10], get(pages::pi_requests).post(pages::pi_create))
+        .route(POSTS[7], post(pages::pi_complete))
         .route("/console/logout", post(session::logout))
         .route_layer(axum::middleware::from_fn_with_state(
             gateway.clone(),
@@ -123,6 +129,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("user.html", include_str!("templates/user.html")),
     ("takedowns.html", include_str!("templates/takedowns.html")),
     ("lexicon.html", include_str!("templates/lexicon.html")),
+    ("pi.html", include_str!("templates/pi.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::session::{Console, read_form};
 use super::{error_page, render};
-use crate::admin::{self, complaints, reports, takedowns, users};
+use crate::admin::{self, complaints, pi, reports, takedowns, users};
 use crate::error::AppError;
 use crate::gateway::Gateway;
 
@@ -427,6 +427,88 @@ pub(crate) async fn refutation(
                 done.record
             );
             Ok(redirect_done("/console/takedowns", &message))
+        }
+        .await,
+    )
+}
+
+/// Filter of the personal-information requests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PiQuery {
+    status: Option<hegui_store::pi::PiStatus>,
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /console/pi`: personal-information requests by deadline, the form to record one and,
+/// for each open one, the form to complete or reject it.
+pub(crate) async fn pi_requests(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    page(
+        async {
+            let q: PiQuery = admin::query(raw.as_deref())?;
+            let now = now_ms();
+            let list = gateway
+                .store()
+                .pi_requests(c.admin.tenant(), q.status)
+                .await
+                .map_err(|e| admin::store_error("reading requests", e))?;
+            let rows: Vec<Value> = list
+                .iter()
+                .map(|r| {
+                    let open = r.status == hegui_store::pi::PiStatus::Open;
+                    context! { r => r, open, overdue => open && now > r.deadline_ms }
+                })
+                .collect();
+            Ok(render(
+                "pi.html",
+                context! { me => c.context(), rows, done => q.done },
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /console/pi`: record a request.
+pub(crate) async fn pi_create(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let request = read_form(&gateway, &c, body).await?;
+            let done = pi::apply_create(&gateway, &c.admin, request).await?;
+            let message = format!(
+                "已登记 recorded: {} (审计记录 record {})",
+                done.request.id, done.record
+            );
+            Ok(redirect_done("/console/pi", &message))
+        }
+        .await,
+    )
+}
+
+/// `POST /console/pi/{id}`: complete or reject a request.
+pub(crate) async fn pi_complete(
+    State(gateway): State<Gateway>,
+    Extension(c): Extension<Console>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    page(
+        async {
+            let request = read_form(&gateway, &c, body).await?;
+            let done = pi::apply_complete(&gateway, &c.admin, &id, request).await?;
+            let message = format!(
+                "已处理 done: {} → {} (审计记录 record {})",
+                done.request.id, done.request.status, done.record
+            );
+            Ok(redirect_done("/console/pi", &message))
         }
         .await,
     )
