@@ -170,7 +170,9 @@ fn the_console_in_chromium() {
         ],
     );
     let pages = [
+        "login",
         "dashboard",
+        "complaints",
         "complaint",
         "user",
         "record",
@@ -178,6 +180,7 @@ fn the_console_in_chromium() {
         "takedowns",
         "lexicon",
         "users",
+        "pi",
         "auditor",
     ];
     for name in pages {

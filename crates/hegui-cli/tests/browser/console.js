@@ -46,6 +46,7 @@ run(async ({ page, step, origin, outDir, isPng }) => {
     const response = await submit('form');
     check(response.status() === 401, `wrong password: ${response.status()}`);
     check((await page.locator('#message').innerText()).includes('用户名或密码错误'), 'no message');
+    await shot('login');
   });
 
   await step('the operator logs in and sees the dashboard with its charts', async () => {
@@ -58,6 +59,8 @@ run(async ({ page, step, origin, outDir, isPng }) => {
 
   await step('the operator answers the complaint before its deadline', async () => {
     await page.goto(`${origin}/console/complaints`);
+    check((await page.locator('#queue').innerText()).includes(ticket), 'the ticket is not in the queue');
+    await shot('complaints');
     await page.getByRole('link', { name: ticket }).click();
     await page.locator('#action').selectOption('answer');
     await page.locator('#text').fill('已核实，该回答已下架，感谢举报。');
@@ -118,7 +121,7 @@ run(async ({ page, step, origin, outDir, isPng }) => {
   });
 
   await step('the other pages render', async () => {
-    for (const [name, title] of [['takedowns', '下架与辟谣'], ['lexicon', '词库'], ['users', '用户']]) {
+    for (const [name, title] of [['takedowns', '下架与辟谣'], ['lexicon', '词库'], ['users', '用户'], ['pi', '个人信息请求']]) {
       await page.goto(`${origin}/console/${name}`);
       check((await page.locator('h1').innerText()).startsWith(title), `${name}: h1`);
       await shot(name);
