@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod admin;
+mod admin_access;
 mod agreements;
 mod auth;
 mod bad_input;
