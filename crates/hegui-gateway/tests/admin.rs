@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use hegui_gateway::config::TenantConfig;
-use hegui_gateway::mock::MockOptions;
 use hegui_gateway::demo;
+use hegui_gateway::mock::MockOptions;
 use hegui_store::admins::Role;
 use serde_json::{Value, json};
 

@@ -204,8 +204,17 @@ impl Store {
             .map(|r| r.rows_affected())
             .map_err(StoreError::db("updating a report entry"))
         })?;
-        let all = self.authority_reports(tenant_id, None).await?;
-        let found = all.into_iter().find(|r| r.id == id);
+        let sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM authority_reports WHERE tenant_id = $1 AND id = $2"
+        );
+        let found: Option<AuthorityReport> = with_pool!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db("reading report entries"))
+        })?;
         match (affected, found) {
             (_, None) => Err(StoreError::NotFound {
                 what: "report entry",
