@@ -98,7 +98,8 @@ const COLUMNS: &str =
 
 impl Store {
     /// Records a takedown by `actor`, its review-list entry and its report entry, in one
-    /// transaction. `Conflict` if the record was already taken down.
+    /// transaction. `Conflict` if the record was already taken down (the table's unique key
+    /// decides, so two operators at once cannot both take it down).
     pub async fn create_takedown(
         &self,
         tenant_id: &str,
@@ -119,12 +120,6 @@ impl Store {
             actor: actor.to_owned(),
             created_ms: now,
         };
-        if self.taken_down(tenant_id, &t.record_id).await?.is_some() {
-            return Err(StoreError::Conflict {
-                what: "takedown",
-                reason: format!("the record `{}` is already taken down", t.record_id),
-            });
-        }
         let e = || StoreError::db("recording a takedown");
         let summary = format!(
             "违法内容下架 takedown of record {}: {}",

@@ -22,7 +22,8 @@ use super::{Action, Admin, ErrorBody};
 use crate::error::AppError;
 use crate::gateway::Gateway;
 
-/// The tenant's audit record `id` and, for a streamed exchange, its completion; or 404 (another tenant's record is not found either).
+/// The tenant's audit record `id` and, for a streamed exchange, its completion; or 404
+/// (another tenant's record is not found either).
 pub(crate) async fn record_of(
     gateway: &Gateway,
     admin: &Admin,
@@ -35,18 +36,9 @@ pub(crate) async fn record_of(
             format!("no audit record `{id}` in this tenant"),
         )
     };
-    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(not_found());
-    }
-    let exchange = gateway
-        .store()
-        .exchange(id)
-        .await
-        .map_err(|e| super::store_error("reading the audit record", e))?
+    let exchange = crate::routes::records::tenant_exchange(gateway, admin.tenant(), id)
+        .await?
         .ok_or_else(not_found)?;
-    if exchange.record.tenant != admin.tenant() {
-        return Err(not_found());
-    }
     Ok((exchange.record, exchange.completion))
 }
 

@@ -9,6 +9,7 @@
 use axum::extract::{Extension, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use hegui_store::ledger::Exchange;
 use serde::Serialize;
 
 use super::client_addr;
@@ -45,6 +46,25 @@ pub(crate) async fn record(
     }
 }
 
+/// The exchange `id` of `tenant`, or `None` for an id that cannot be a record's, an unknown
+/// one or another tenant's: the one lookup behind serving an answer again and the admin API's
+/// and console's record pages.
+pub(crate) async fn tenant_exchange(
+    gateway: &Gateway,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<Exchange>, AppError> {
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Ok(None);
+    }
+    Ok(gateway
+        .store()
+        .exchange(id)
+        .await
+        .map_err(|e| AppError::internal("reading the audit record", e))?
+        .filter(|x| x.record.tenant == tenant))
+}
+
 async fn stored(gateway: &Gateway, tenant: &Tenant, id: &str) -> Result<Stored, AppError> {
     let not_found = || {
         AppError::new(
@@ -53,16 +73,10 @@ async fn stored(gateway: &Gateway, tenant: &Tenant, id: &str) -> Result<Stored, 
             format!("no answer with record id `{id}`"),
         )
     };
-    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(not_found());
-    }
-    let store = gateway.store();
-    let exchange = store
-        .exchange(id)
-        .await
-        .map_err(|e| AppError::internal("reading the audit record", e))?
-        .filter(|x| x.record.tenant == tenant.id)
+    let exchange = tenant_exchange(gateway, &tenant.id, id)
+        .await?
         .ok_or_else(not_found)?;
+    let store = gateway.store();
     if let Some(takedown) = store
         .taken_down(&tenant.id, id)
         .await
