@@ -24,6 +24,7 @@ use crate::fleet::{Fleet, Notice};
 use crate::guard::{self, Caller, InputCheck, Pipeline, RequestMeta};
 use crate::metrics::Metrics;
 use crate::state::Tracked;
+use crate::upstream::UpstreamTarget;
 
 /// The gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +94,7 @@ pub(crate) struct Inner {
     pub(crate) matcher: Arc<SharedMatcher>,
     pub(crate) client: reqwest::Client,
     static_keys: Vec<([u8; 32], String)>,
-    upstream_keys: HashMap<String, Option<String>>,
+    upstreams: HashMap<String, UpstreamTarget>,
     pub(crate) tracked: Arc<Tracked>,
     pub(crate) pipeline: Pipeline,
     /// Open stream tasks, for draining at shutdown.
@@ -201,13 +202,15 @@ impl Gateway {
                 identity_secrets.insert(tenant.id.clone(), secret.into_bytes());
             }
         }
-        let mut upstream_keys = HashMap::new();
+        let mut upstreams = HashMap::new();
         for (i, upstream) in config.upstreams.iter().enumerate() {
             let key = match &upstream.api_key_env {
                 Some(variable) => Some(env_var(format!("upstreams[{i}].api-key-env"), variable)?),
                 None => None,
             };
-            upstream_keys.insert(upstream.name.clone(), key);
+            let target = UpstreamTarget::new(&upstream.base_url, key.as_deref())
+                .map_err(|message| crate::config::invalid(format!("upstreams[{i}]"), message))?;
+            upstreams.insert(upstream.name.clone(), target);
         }
         let classifier_key = match config
             .guard
@@ -266,7 +269,7 @@ impl Gateway {
                 matcher,
                 client,
                 static_keys,
-                upstream_keys,
+                upstreams,
                 tracked,
                 pipeline,
                 streams: tokio_util::task::TaskTracker::new(),
@@ -349,11 +352,10 @@ impl Gateway {
         .map_err(|e| GatewayError::Io(format!("lexicon reload task: {e}")))?
     }
 
-    pub(crate) fn upstream_key(&self, name: &str) -> Option<&str> {
-        self.inner
-            .upstream_keys
-            .get(name)
-            .and_then(|k| k.as_deref())
+    /// The parsed base URL and authorization of upstream `name` (every configured upstream has
+    /// one).
+    pub(crate) fn upstream_target(&self, name: &str) -> Option<&UpstreamTarget> {
+        self.inner.upstreams.get(name)
     }
 
     /// Runs the admission guards for an authenticated request (its tenant set by the auth

@@ -2,11 +2,12 @@
 //! states, rate limits and violation counters. Every map is a bounded cache, so memory stays
 //! bounded whatever `user` values clients invent.
 //!
-//! - Rate limits are governor's GCRA over a [`MokaStore`]: an entry idle for longer than a
-//!   full refill is indistinguishable from a fresh one, so expiring it after that time changes
-//!   no decision; only when more than `limits.tracked-users` users are active within one
-//!   refill period can an eviction forget one user's spent budget (it then starts full, as a
-//!   new user would).
+//! - Rate limits are governor's GCRA. Per end user over a [`MokaStore`]: an entry idle for
+//!   longer than a full refill is indistinguishable from a fresh one, so expiring it after that
+//!   time changes no decision; only when more than `limits.tracked-users` users are active
+//!   within one refill period can an eviction forget one user's spent budget (it then starts
+//!   full, as a new user would). Per tenant over governor's plain keyed map: only tenants an
+//!   API key resolved to get there, so clients cannot grow it.
 //! - Key lookups and user states are read-through caches of the store with the `guard.cache-ms`
 //!   time to live.
 //! - Violation counters live for a day without activity (the daily count resets anyway).
@@ -83,19 +84,28 @@ pub(crate) fn burst_of(rate: f64, burst: f64) -> f64 {
     if burst > 0.0 { burst } else { 2.0 * rate }
 }
 
-fn limiter<K: Hash + Eq + Clone + Send + Sync + 'static>(
-    rate: f64,
-    burst: f64,
-    capacity: u64,
-) -> Option<Limiter<K>> {
+/// The GCRA quota of a rate limit, and how long a full refill takes (after which an idle
+/// entry equals a fresh one); `None` when the rate is off.
+fn quota(rate: f64, burst: f64) -> Option<(Quota, Duration)> {
     if rate <= 0.0 || !rate.is_finite() {
         return None;
     }
     let burst = burst_of(rate, burst).clamp(1.0, f64::from(u32::MAX));
     let period = Duration::from_secs_f64(1.0 / rate);
     let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::new(burst as u32)?);
-    // A full refill takes `burst` periods; after that an idle entry equals a fresh one.
-    let refill = period.saturating_mul(burst as u32) + Duration::from_secs(1);
+    Some((
+        quota,
+        period.saturating_mul(burst as u32) + Duration::from_secs(1),
+    ))
+}
+
+/// A keyed limiter whose state is a bounded cache: for keys a client chooses.
+fn bounded_limiter<K: Hash + Eq + Clone + Send + Sync + 'static>(
+    rate: f64,
+    burst: f64,
+    capacity: u64,
+) -> Option<Limiter<K>> {
+    let (quota, refill) = quota(rate, burst)?;
     let cache = Cache::builder()
         .max_capacity(capacity)
         .time_to_idle(refill)
@@ -122,7 +132,10 @@ pub(crate) type UserKey = (Arc<str>, Arc<str>);
 
 /// The bounded state; see the module docs.
 pub(crate) struct Tracked {
-    tenant_limit: Option<Limiter<Arc<str>>>,
+    /// Tenants are only those an API key resolved to, so their map needs no bound; a plain
+    /// map costs a fraction of the cache's per-key compute (about 2 % of the gateway's CPU at
+    /// 3,000 req/s, perf).
+    tenant_limit: Option<governor::DefaultKeyedRateLimiter<Arc<str>>>,
     user_limit: Option<Limiter<UserKey>>,
     /// API-key digest → tenant (`None`: a wrong key).
     pub(crate) keys: Cache<[u8; 32], Option<String>>,
@@ -146,8 +159,9 @@ impl Tracked {
         let guard = &config.guard;
         let ttl = Duration::from_millis(guard.cache_ms);
         Tracked {
-            tenant_limit: limiter(guard.tenant_rps, guard.tenant_burst, capacity),
-            user_limit: limiter(guard.user_rps, guard.user_burst, capacity),
+            tenant_limit: quota(guard.tenant_rps, guard.tenant_burst)
+                .map(|(quota, _)| RateLimiter::keyed(quota)),
+            user_limit: bounded_limiter(guard.user_rps, guard.user_burst, capacity),
             keys: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
@@ -194,7 +208,9 @@ impl Tracked {
 
     /// Takes one request from the tenant's budget; `false` when it is spent.
     pub(crate) fn tenant_allows(&self, tenant: &Arc<str>) -> bool {
-        self.tenant_limit.as_ref().is_none_or(|l| l.allows(tenant))
+        self.tenant_limit
+            .as_ref()
+            .is_none_or(|l| l.check_key(tenant).is_ok())
     }
 
     /// Takes one request from the end user's budget; `false` when it is spent.
