@@ -24,7 +24,7 @@ use std::cell::RefCell;
 use daachorse::Match;
 use daachorse::charwise::iter::{FindOverlappingStepper, FindOverlappingStepperIterator};
 
-use super::{Boundary, Hit, Matcher, Target};
+use super::{Boundary, Hit, INDIRECT, Matcher, PatInfo, Target, sort_hits};
 use crate::combo::{ComboScan, is_sentence_end};
 use crate::normalize::{Lookup, NormState};
 use crate::pii::{Finding, PiiMatch, PiiScan};
@@ -41,12 +41,14 @@ fn class_of(c: char) -> u8 {
         } else {
             0
         }
+    } else if matches!(c, '\u{4E00}'..='\u{9FFF}') {
+        // CJK Unified Ideographs first: all letters, and what the text mostly is (the general
+        // test below searches Unicode tables).
+        CLASS_WORD
     } else if matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}')
     {
         CLASS_ASCII_WORD | CLASS_WORD
-    } else if matches!(c, '\u{4E00}'..='\u{9FFF}') || c.is_alphanumeric() {
-        // CJK Unified Ideographs first: all letters, and what the text mostly is (the general
-        // test searches Unicode tables).
+    } else if c.is_alphanumeric() {
         CLASS_WORD
     } else {
         0
@@ -76,6 +78,26 @@ struct Pending {
     rule: u32,
     /// Right-boundary rule still to check against the next original character.
     right: Boundary,
+}
+
+/// A final hit before it becomes a [`Hit`]: the rule as an index, so that recording it touches
+/// neither the rule nor its reference count (at 100k rules, a cache miss per hit). Ordered like
+/// hits, by `(start, end, rule)`; [`Core::take_ready`] sorts these, then makes the hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    start: usize,
+    end: usize,
+    rule: u32,
+}
+
+/// What the target-table path found among the matches at one position, acted on once all of
+/// them are recorded.
+#[derive(Debug, Default)]
+struct Indirect {
+    /// Start of the longest allow phrase ending here.
+    allow_from: Option<u64>,
+    /// Whether a combination part was recorded.
+    parts: bool,
 }
 
 /// One normalized character in the ring: the character (replayed at the start of the next
@@ -137,9 +159,9 @@ pub(super) fn with_core<R>(m: &Matcher, f: impl FnOnce(&mut Core) -> R) -> R {
 pub(crate) struct Core {
     st: NormState,
     n: u64,
-    /// The last normalized characters, indexed by their count modulo the ring size.
-    ring: Vec<Slot>,
-    mask: usize,
+    /// The last normalized characters, indexed by their count modulo the ring size (a power
+    /// of two).
+    ring: Box<[Slot]>,
     prev_char: char,
     pub(crate) offset: usize,
     pending: Vec<Pending>,
@@ -148,8 +170,10 @@ pub(crate) struct Core {
     findings: Vec<Finding>,
     /// Buffer for characters above the Basic Multilingual Plane that map to several.
     outside: Vec<char>,
-    /// Completed hits, handed out by [`Core::take_ready`].
-    ready: Vec<Hit>,
+    /// Completed lexicon hits, handed out by [`Core::take_ready`].
+    ready: Vec<Found>,
+    /// Completed PII hits (they carry the masked value), handed out with `ready`.
+    ready_pii: Vec<Hit>,
 }
 
 impl Core {
@@ -158,8 +182,7 @@ impl Core {
         Core {
             st: NormState::default(),
             n: 0,
-            ring: vec![EMPTY_SLOT; size],
-            mask: size - 1,
+            ring: vec![EMPTY_SLOT; size].into_boxed_slice(),
             prev_char: '\0',
             offset: 0,
             pending: Vec::new(),
@@ -168,6 +191,7 @@ impl Core {
             findings: Vec::new(),
             outside: Vec::new(),
             ready: Vec::new(),
+            ready_pii: Vec::new(),
         }
     }
 
@@ -180,8 +204,7 @@ impl Core {
     fn reset(&mut self, m: &Matcher) {
         let size = Self::ring_size(m);
         if self.ring.len() != size {
-            self.ring = vec![EMPTY_SLOT; size];
-            self.mask = size - 1;
+            self.ring = vec![EMPTY_SLOT; size].into_boxed_slice();
         }
         self.st = NormState::default();
         self.n = 0;
@@ -192,12 +215,16 @@ impl Core {
         self.pii.reset();
         self.findings.clear();
         self.ready.clear();
+        self.ready_pii.clear();
     }
 
     /// Frees buffers that grew large, before the core is kept for reuse.
     fn trim(&mut self) {
         if self.ready.capacity() > REUSE_ENTRIES {
             self.ready = Vec::new();
+        }
+        if self.ready_pii.capacity() > REUSE_ENTRIES {
+            self.ready_pii = Vec::new();
         }
         if self.pending.capacity() > REUSE_ENTRIES {
             self.pending = Vec::new();
@@ -227,7 +254,7 @@ impl Core {
         let mut stepper = m.pma.find_overlapping_stepper();
         let keep = self.n.min(m.max_len as u64 - 1);
         for i in self.n - keep..self.n {
-            stepper.consume(self.ring[i as usize & self.mask].ch);
+            stepper.consume(self.slot(i).ch);
         }
         let map = &*m.map;
         let mut prev_char = self.prev_char;
@@ -274,7 +301,7 @@ impl Core {
                 }
             };
             if !self.pending.is_empty() {
-                self.after_char(m, mapped_any && self.n == before, c, start);
+                self.after_char(mapped_any && self.n == before, c, start);
             }
             if COMBOS && is_sentence_end(c) {
                 // After the character's own normalized output (if any), so that a part
@@ -288,7 +315,7 @@ impl Core {
 
     /// Pending hits meet the next original character `c`.
     #[inline(never)]
-    fn after_char(&mut self, m: &Matcher, collapsed: bool, c: char, start: usize) {
+    fn after_char(&mut self, collapsed: bool, c: char, start: usize) {
         if collapsed {
             let end = start + c.len_utf8();
             // A collapsed repeat of the previous character: it extends a hit that ends just
@@ -300,16 +327,32 @@ impl Core {
                 }
             }
         } else {
-            self.resolve_right(m, start, Some(class_of(c)));
+            self.resolve_right(start, Some(class_of(c)));
         }
     }
 
-    /// The hits completed so far, in one allocation of the exact size (the buffer stays here).
-    pub(crate) fn take_ready(&mut self) -> Vec<Hit> {
-        if self.ready.is_empty() {
+    /// The hits completed so far, sorted by `(start, end, rule id)`, in one allocation of the
+    /// exact size (the buffers stay here).
+    pub(crate) fn take_ready(&mut self, m: &Matcher) -> Vec<Hit> {
+        if self.ready.is_empty() && self.ready_pii.is_empty() {
             return Vec::new();
         }
-        self.ready.drain(..).collect()
+        // Equal entries are identical, so an unstable sort gives the stable order.
+        self.ready.sort_unstable();
+        let mut hits = Vec::with_capacity(self.ready.len() + self.ready_pii.len());
+        hits.extend(self.ready.drain(..).filter_map(|f| {
+            Some(Hit {
+                start: f.start,
+                end: f.end,
+                rule: m.rules.get(f.rule as usize)?.clone(),
+                pii: None,
+            })
+        }));
+        if !self.ready_pii.is_empty() {
+            hits.append(&mut self.ready_pii);
+            sort_hits(&mut hits);
+        }
+        hits
     }
 
     /// Ends the text: resolves everything still pending.
@@ -321,10 +364,10 @@ impl Core {
         if self.pending.is_empty() {
             return;
         }
-        self.resolve_right(m, usize::MAX, None);
+        self.resolve_right(usize::MAX, None);
         let pending = std::mem::take(&mut self.pending);
         for p in &pending {
-            self.push_ready(m, p.rule, p.start, p.end);
+            self.push_ready(p.rule, p.start, p.end);
         }
         // Keep the buffer for the next text.
         self.pending = pending;
@@ -336,7 +379,7 @@ impl Core {
         let mut safe = self.offset;
         let keep = self.n.min(m.max_len as u64 - 1);
         if keep > 0 {
-            safe = safe.min(self.ring[(self.n - keep) as usize & self.mask].start);
+            safe = safe.min(self.slot(self.n - keep).start);
         }
         for p in &self.pending {
             safe = safe.min(p.start);
@@ -354,7 +397,7 @@ impl Core {
     fn take_findings(&mut self, m: &Matcher) {
         for (kind, start, end, masked) in self.findings.drain(..) {
             let rule = m.pii_rules[kind as usize].clone();
-            self.ready.push(Hit {
+            self.ready_pii.push(Hit {
                 start,
                 end,
                 rule,
@@ -363,7 +406,7 @@ impl Core {
         }
     }
 
-    fn resolve_right(&mut self, m: &Matcher, at: usize, class: Option<u8>) {
+    fn resolve_right(&mut self, at: usize, class: Option<u8>) {
         let mut i = 0;
         while i < self.pending.len() {
             let p = &mut self.pending[i];
@@ -377,33 +420,26 @@ impl Core {
             }
             i += 1;
         }
-        self.flush(m);
+        self.flush();
     }
 
     /// Moves pending hits that can no longer change to `ready`.
-    fn flush(&mut self, m: &Matcher) {
+    fn flush(&mut self) {
         let n = self.n;
         let mut i = 0;
         while i < self.pending.len() {
             let p = self.pending[i];
             if p.right == Boundary::None && p.final_at <= n {
                 self.pending.swap_remove(i);
-                self.push_ready(m, p.rule, p.start, p.end);
+                self.push_ready(p.rule, p.start, p.end);
             } else {
                 i += 1;
             }
         }
     }
 
-    fn push_ready(&mut self, m: &Matcher, rule: u32, start: usize, end: usize) {
-        if let Some(rule) = m.rules.get(rule as usize) {
-            self.ready.push(Hit {
-                start,
-                end,
-                rule: rule.clone(),
-                pii: None,
-            });
-        }
+    fn push_ready(&mut self, rule: u32, start: usize, end: usize) {
+        self.ready.push(Found { start, end, rule });
     }
 
     /// Emits the normalized characters of one original character that maps to several.
@@ -437,14 +473,11 @@ impl Core {
         orig: char,
         left: char,
     ) {
-        let at = self.n as usize & self.mask;
-        if let Some(slot) = self.ring.get_mut(at) {
-            *slot = Slot {
-                ch,
-                prev: left,
-                start,
-            };
-        }
+        *self.slot_mut(self.n) = Slot {
+            ch,
+            prev: left,
+            start,
+        };
         self.n += 1;
         stepper.consume(ch);
         let mut matches = stepper.matches();
@@ -454,12 +487,24 @@ impl Core {
             // every character.
             self.matched::<COMBOS>(m, first, matches, start + orig.len_utf8());
         } else if !self.pending.is_empty() {
-            self.flush(m);
+            self.flush();
         }
     }
 
-    /// The automaton reports matches ending at the current character: turn them into pending
-    /// hits, combination parts and allow-list spans.
+    /// The slot of normalized character `i` (the ring's length is a power of two).
+    #[inline(always)]
+    fn slot(&self, i: u64) -> &Slot {
+        &self.ring[i as usize & (self.ring.len() - 1)]
+    }
+
+    #[inline(always)]
+    fn slot_mut(&mut self, i: u64) -> &mut Slot {
+        let mask = self.ring.len() - 1;
+        &mut self.ring[i as usize & mask]
+    }
+
+    /// The automaton reports matches ending at the current character: turn them into hits,
+    /// pending hits, combination parts and allow-list spans.
     #[inline(never)]
     fn matched<const COMBOS: bool>(
         &mut self,
@@ -468,61 +513,124 @@ impl Core {
         rest: FindOverlappingStepperIterator<'_, u32>,
         end: usize,
     ) {
-        let mut allow_from: Option<u64> = None;
-        let mut parts = false;
-        for mt in std::iter::once(first).chain(rest) {
-            let Some(info) = m.pats.get(mt.value() as usize) else {
-                continue;
-            };
-            let hs = self.n.saturating_sub(u64::from(info.len));
-            let slot = self.ring[hs as usize & self.mask];
-            let from = info.t_start as usize;
-            let to = from + info.t_len as usize;
-            for target in m.targets.get(from..to).unwrap_or(&[]) {
-                match *target {
-                    Target::Rule(rule) => {
-                        if info.boundary != Boundary::None
-                            && info.boundary.blocked_by(class_of(slot.prev))
-                        {
-                            continue;
-                        }
-                        if !m.has_allow && info.boundary == Boundary::None && info.wait == 0 {
-                            // Final at once (no allow phrase can cover it, no right boundary
-                            // to wait for): what `flush` below would do, without the detour.
-                            self.push_ready(m, rule, slot.start, end);
-                            continue;
-                        }
-                        self.pending.push(Pending {
-                            hs,
-                            final_at: self.n + u64::from(info.wait),
-                            start: slot.start,
-                            end,
-                            rule,
-                            right: info.boundary,
-                        });
-                    }
-                    Target::Allow => {
-                        allow_from = Some(allow_from.map_or(hs, |a| a.min(hs)));
-                    }
-                    Target::Part { combo, bit } => {
-                        if COMBOS {
-                            self.combos.record(combo, bit, hs, slot.start, self.n);
-                            parts = true;
-                        }
-                    }
-                }
-            }
+        let mut indirect = Indirect::default();
+        self.one_match::<COMBOS>(m, first, end, &mut indirect);
+        for mt in rest {
+            self.one_match::<COMBOS>(m, mt, end, &mut indirect);
         }
-        if COMBOS && parts {
+        if COMBOS && indirect.parts {
             self.complete_combos(m, end);
         }
-        if let Some(from) = allow_from {
+        if let Some(from) = indirect.allow_from {
             // An allow phrase [from, n) covers every pending hit that starts at or after `from`:
             // all pending hits end at or before n.
             self.pending.retain(|p| p.hs < from);
         }
         if !self.pending.is_empty() {
-            self.flush(m);
+            self.flush();
+        }
+    }
+
+    /// One automaton match. A pattern with [`PatInfo::direct`] set (only rules, no allow phrase
+    /// to wait for) needs only its word boundaries; others take the general path.
+    #[inline(always)]
+    fn one_match<const COMBOS: bool>(
+        &mut self,
+        m: &Matcher,
+        mt: Match<u32>,
+        end: usize,
+        indirect: &mut Indirect,
+    ) {
+        let Some(info) = m.pats.get(mt.value() as usize) else {
+            return;
+        };
+        let hs = self.n.saturating_sub(u64::from(info.len));
+        let slot = *self.slot(hs);
+        if info.direct == INDIRECT {
+            self.targets::<COMBOS>(m, info, hs, slot, end, indirect);
+            return;
+        }
+        if info.boundary != Boundary::None && info.boundary.blocked_by(class_of(slot.prev)) {
+            return;
+        }
+        self.direct_hit(info.direct, info.boundary, hs, slot.start, end);
+        if info.t_len > 1 {
+            // Several rules with the same normalized pattern: the first is inline above.
+            let from = info.t_start as usize + 1;
+            let to = info.t_start as usize + info.t_len as usize;
+            for target in m.targets.get(from..to).unwrap_or(&[]) {
+                if let Target::Rule(rule) = *target {
+                    self.direct_hit(rule, info.boundary, hs, slot.start, end);
+                }
+            }
+        }
+    }
+
+    /// A hit of a [`PatInfo::direct`] pattern whose left boundary holds: final now, or when
+    /// its right boundary is known.
+    #[inline(always)]
+    fn direct_hit(&mut self, rule: u32, right: Boundary, hs: u64, start: usize, end: usize) {
+        if right == Boundary::None {
+            self.push_ready(rule, start, end);
+        } else {
+            self.pending.push(Pending {
+                hs,
+                final_at: self.n,
+                start,
+                end,
+                rule,
+                right,
+            });
+        }
+    }
+
+    /// A match of a pattern that is not [`PatInfo::direct`](super::PatInfo): every target it
+    /// stands for.
+    #[inline(never)]
+    fn targets<const COMBOS: bool>(
+        &mut self,
+        m: &Matcher,
+        info: &PatInfo,
+        hs: u64,
+        slot: Slot,
+        end: usize,
+        indirect: &mut Indirect,
+    ) {
+        let from = info.t_start as usize;
+        let to = from + info.t_len as usize;
+        for target in m.targets.get(from..to).unwrap_or(&[]) {
+            match *target {
+                Target::Rule(rule) => {
+                    if info.boundary != Boundary::None
+                        && info.boundary.blocked_by(class_of(slot.prev))
+                    {
+                        continue;
+                    }
+                    if !m.has_allow && info.boundary == Boundary::None && info.wait == 0 {
+                        // Final at once (no allow phrase can cover it, no right boundary to
+                        // wait for): what `flush` would do, without the detour.
+                        self.push_ready(rule, slot.start, end);
+                        continue;
+                    }
+                    self.pending.push(Pending {
+                        hs,
+                        final_at: self.n + u64::from(info.wait),
+                        start: slot.start,
+                        end,
+                        rule,
+                        right: info.boundary,
+                    });
+                }
+                Target::Allow => {
+                    indirect.allow_from = Some(indirect.allow_from.map_or(hs, |a| a.min(hs)));
+                }
+                Target::Part { combo, bit } => {
+                    if COMBOS {
+                        self.combos.record(combo, bit, hs, slot.start, self.n);
+                        indirect.parts = true;
+                    }
+                }
+            }
         }
     }
 
