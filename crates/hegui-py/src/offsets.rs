@@ -59,8 +59,20 @@ impl<'a> CodePoints<'a> {
     }
 }
 
-/// Code points in a UTF-8 slice: the bytes that are not continuation bytes.
+/// Code points in a UTF-8 slice: the bytes that are not continuation bytes (`10xxxxxx`),
+/// counted eight at a time (hit offsets in CJK text sit a few hundred bytes in, where a
+/// byte-at-a-time count cost more than building the hit).
 #[inline]
 fn count_chars(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut continuation = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        // Bit 7 of each byte: set, with bit 6 (shifted up into bit 7) clear.
+        continuation += (w & !(w << 1) & HIGH).count_ones() as usize;
+    }
+    let tail = words.remainder();
+    continuation += tail.iter().filter(|&&b| (b as i8) < -0x40).count();
+    bytes.len() - continuation
 }
