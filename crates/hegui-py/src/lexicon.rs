@@ -23,7 +23,9 @@ use crate::offsets::CodePoints;
 /// The rule's strings are shared with the matcher and the matched text stays a slice of the
 /// scanned `str` (a reference, not a copy): each becomes a Python string only when read, so a
 /// scan whose hits are counted or filtered by level allocates nothing per hit beyond the hit.
-#[pyclass(frozen, module = "hegui")]
+/// Freed hits are kept for the next scans (`freelist`): a scan's hits usually die before the
+/// next scan makes as many.
+#[pyclass(frozen, freelist = 256, module = "hegui")]
 #[derive(Debug)]
 pub struct Hit {
     start: usize,
