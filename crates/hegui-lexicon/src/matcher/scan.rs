@@ -24,10 +24,13 @@ use std::cell::RefCell;
 use daachorse::Match;
 use daachorse::charwise::iter::{FindOverlappingStepper, FindOverlappingStepperIterator};
 
-use super::{Boundary, Hit, INDIRECT, Matcher, PatInfo, Target, sort_hits};
+use self::ready::Ready;
+use super::{Boundary, Hit, INDIRECT, Matcher, PatInfo, Target};
 use crate::combo::{ComboScan, is_sentence_end};
 use crate::normalize::{Lookup, NormState};
-use crate::pii::{Finding, PiiMatch, PiiScan};
+use crate::pii::{Finding, PiiScan};
+
+mod ready;
 
 const CLASS_ASCII_WORD: u8 = 1;
 const CLASS_WORD: u8 = 2;
@@ -78,16 +81,6 @@ struct Pending {
     rule: u32,
     /// Right-boundary rule still to check against the next original character.
     right: Boundary,
-}
-
-/// A final hit before it becomes a [`Hit`]: the rule as an index, so that recording it touches
-/// neither the rule nor its reference count (at 100k rules, a cache miss per hit). Ordered like
-/// hits, by `(start, end, rule)`; [`Core::take_ready`] sorts these, then makes the hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Found {
-    start: usize,
-    end: usize,
-    rule: u32,
 }
 
 /// What the target-table path found among the matches at one position, acted on once all of
@@ -170,10 +163,8 @@ pub(crate) struct Core {
     findings: Vec<Finding>,
     /// Buffer for characters above the Basic Multilingual Plane that map to several.
     outside: Vec<char>,
-    /// Completed lexicon hits, handed out by [`Core::take_ready`].
-    ready: Vec<Found>,
-    /// Completed PII hits (they carry the masked value), handed out with `ready`.
-    ready_pii: Vec<Hit>,
+    /// Completed hits, handed out by [`Core::take_ready`].
+    ready: Ready,
 }
 
 impl Core {
@@ -190,8 +181,7 @@ impl Core {
             pii: PiiScan::default(),
             findings: Vec::new(),
             outside: Vec::new(),
-            ready: Vec::new(),
-            ready_pii: Vec::new(),
+            ready: Ready::default(),
         }
     }
 
@@ -215,17 +205,11 @@ impl Core {
         self.pii.reset();
         self.findings.clear();
         self.ready.clear();
-        self.ready_pii.clear();
     }
 
     /// Frees buffers that grew large, before the core is kept for reuse.
     fn trim(&mut self) {
-        if self.ready.capacity() > REUSE_ENTRIES {
-            self.ready = Vec::new();
-        }
-        if self.ready_pii.capacity() > REUSE_ENTRIES {
-            self.ready_pii = Vec::new();
-        }
+        self.ready.trim(REUSE_ENTRIES);
         if self.pending.capacity() > REUSE_ENTRIES {
             self.pending = Vec::new();
         }
@@ -264,7 +248,7 @@ impl Core {
                 self.pii
                     .step(c, start, start + c.len_utf8(), &mut self.findings);
                 if !self.findings.is_empty() {
-                    self.take_findings(m);
+                    self.ready.push_findings(m, &mut self.findings);
                 }
             }
             let left = prev_char;
@@ -331,35 +315,16 @@ impl Core {
         }
     }
 
-    /// The hits completed so far, sorted by `(start, end, rule id)`, in one allocation of the
-    /// exact size (the buffers stay here).
+    /// The hits completed so far, sorted by `(start, end, rule id)` (see [`Ready::take`]).
     pub(crate) fn take_ready(&mut self, m: &Matcher) -> Vec<Hit> {
-        if self.ready.is_empty() && self.ready_pii.is_empty() {
-            return Vec::new();
-        }
-        // Equal entries are identical, so an unstable sort gives the stable order.
-        self.ready.sort_unstable();
-        let mut hits = Vec::with_capacity(self.ready.len() + self.ready_pii.len());
-        hits.extend(self.ready.drain(..).filter_map(|f| {
-            Some(Hit {
-                start: f.start,
-                end: f.end,
-                rule: m.rules.get(f.rule as usize)?.clone(),
-                pii: None,
-            })
-        }));
-        if !self.ready_pii.is_empty() {
-            hits.append(&mut self.ready_pii);
-            sort_hits(&mut hits);
-        }
-        hits
+        self.ready.take(m)
     }
 
     /// Ends the text: resolves everything still pending.
     pub(crate) fn finish(&mut self, m: &Matcher) {
         if m.pii.enabled {
             self.pii.close(&mut self.findings);
-            self.take_findings(m);
+            self.ready.push_findings(m, &mut self.findings);
         }
         if self.pending.is_empty() {
             return;
@@ -367,7 +332,7 @@ impl Core {
         self.resolve_right(usize::MAX, None);
         let pending = std::mem::take(&mut self.pending);
         for p in &pending {
-            self.push_ready(p.rule, p.start, p.end);
+            self.ready.push(p.rule, p.start, p.end);
         }
         // Keep the buffer for the next text.
         self.pending = pending;
@@ -391,19 +356,6 @@ impl Core {
             safe = safe.min(t);
         }
         safe
-    }
-
-    #[cold]
-    fn take_findings(&mut self, m: &Matcher) {
-        for (kind, start, end, masked) in self.findings.drain(..) {
-            let rule = m.pii_rules[kind as usize].clone();
-            self.ready_pii.push(Hit {
-                start,
-                end,
-                rule,
-                pii: Some(PiiMatch { kind, masked }),
-            });
-        }
     }
 
     fn resolve_right(&mut self, at: usize, class: Option<u8>) {
@@ -431,15 +383,11 @@ impl Core {
             let p = self.pending[i];
             if p.right == Boundary::None && p.final_at <= n {
                 self.pending.swap_remove(i);
-                self.push_ready(p.rule, p.start, p.end);
+                self.ready.push(p.rule, p.start, p.end);
             } else {
                 i += 1;
             }
         }
-    }
-
-    fn push_ready(&mut self, rule: u32, start: usize, end: usize) {
-        self.ready.push(Found { start, end, rule });
     }
 
     /// Emits the normalized characters of one original character that maps to several.
@@ -571,7 +519,7 @@ impl Core {
     #[inline(always)]
     fn direct_hit(&mut self, rule: u32, right: Boundary, hs: u64, start: usize, end: usize) {
         if right == Boundary::None {
-            self.push_ready(rule, start, end);
+            self.ready.push(rule, start, end);
         } else {
             self.pending.push(Pending {
                 hs,
@@ -609,7 +557,7 @@ impl Core {
                     if !m.has_allow && info.boundary == Boundary::None && info.wait == 0 {
                         // Final at once (no allow phrase can cover it, no right boundary to
                         // wait for): what `flush` would do, without the detour.
-                        self.push_ready(rule, slot.start, end);
+                        self.ready.push(rule, slot.start, end);
                         continue;
                     }
                     self.pending.push(Pending {
