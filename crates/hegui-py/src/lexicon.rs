@@ -198,6 +198,12 @@ impl Lexicon {
         let utf8 = text.to_cow()?;
         let hits = self.matcher.find_all(&utf8);
         let mut cp = CodePoints::with_len(&utf8, text.code_point_len()?);
+        // Hits slice `scanned` with `str`'s own indexing, not a subclass's `__getitem__`.
+        let scanned = if text.is_exact_instance_of::<PyString>() {
+            text.clone()
+        } else {
+            PyString::new(py, &utf8)
+        };
         PyList::new(
             py,
             hits.into_iter().map(|h| {
@@ -206,7 +212,7 @@ impl Lexicon {
                     start,
                     end: cp.from(h.start, start, h.end),
                     rule: h.rule,
-                    scanned: text.clone().unbind(),
+                    scanned: scanned.clone().unbind(),
                     pii: h.pii,
                 }
             }),
