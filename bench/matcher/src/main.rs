@@ -28,6 +28,14 @@
 //! writes the rules of one size as a lexicon directory (`lexicon.toml`, `bench.tsv`, every rule
 //! `block`, PII detectors on) and exits: the corpus-audit benchmark (`bench/corpus/run.sh`)
 //! scans with the same 100k rules as this one.
+//!
+//! cargo +nightly build --release
+//! valgrind --tool=callgrind --toggle-collect='*scan_lines*' \
+//!     target/release/hegui-bench-matcher --callgrind hegui --mb 2 --rules 100000
+//!
+//! builds one engine and scans the text once, in `scan_lines` (for `hegui`, `hegui-compiled`,
+//! `daachorse` and `matcher_rs`): instruction counts under callgrind are repeatable on a loaded
+//! machine, where wall-clock throughput is not. Prints the hit count.
 //! ```
 
 use std::collections::HashSet;
@@ -352,8 +360,81 @@ fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
 
+/// The text of `--mb` MB as lines, and the rules of one size.
+fn text_and_rules(o: &Options, n: usize) -> (Vec<String>, Vec<String>) {
+    let corpus = std::fs::read_to_string(&o.corpus)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", o.corpus.display()));
+    let patterns = rules(o, n, &corpus);
+    let base: Vec<&str> = corpus.lines().filter(|l| !l.is_empty()).collect();
+    let mut lines = Vec::new();
+    let mut bytes = 0;
+    'fill: loop {
+        for l in &base {
+            if bytes >= o.mb * 1_000_000 {
+                break 'fill;
+            }
+            lines.push(l.to_string());
+            bytes += l.len() + 1;
+        }
+    }
+    (lines, patterns)
+}
+
+/// One pass over `lines` with `scan`: the only function callgrind collects in `--callgrind`.
+#[inline(never)]
+fn scan_lines(lines: &[String], scan: &dyn Fn(&str) -> usize) -> usize {
+    lines.iter().map(|l| scan(l)).sum()
+}
+
+/// `--callgrind ENGINE`: build one engine, scan the text once, print the hit count.
+fn callgrind(engine: &str, o: &Options) {
+    let n = *o.rules.last().expect("--rules N");
+    let (lines, patterns) = text_and_rules(o, n);
+    let opts = hegui_lexicon::NormalizeOptions::default();
+    let hits = match engine {
+        "hegui" | "hegui-compiled" => {
+            let mut m = bench_matcher(&bench_tsv(&patterns));
+            if engine == "hegui-compiled" {
+                m = hegui_lexicon::Matcher::from_bytes(&m.to_bytes()).expect("compiled form");
+            }
+            scan_lines(&lines, &|l| m.find_all(l).len())
+        }
+        "daachorse" => {
+            let set: HashSet<String> = patterns
+                .iter()
+                .map(|p| opts.normalize(p))
+                .filter(|p| !p.is_empty())
+                .collect();
+            let pma = daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(set.iter())
+                .expect("daachorse");
+            let normalized: Vec<String> = lines.iter().map(|l| opts.normalize(l)).collect();
+            scan_lines(&normalized, &|l| pma.find_overlapping_iter(l).count())
+        }
+        "matcher_rs" => {
+            use matcher_rs::{ProcessType, SimpleMatcherBuilder};
+            let mut b = SimpleMatcherBuilder::new();
+            for (id, p) in patterns.iter().enumerate() {
+                b = b.add_word(
+                    ProcessType::VariantNormDeleteNormalize,
+                    id as u32,
+                    p.as_str(),
+                );
+            }
+            let m = b.build().expect("matcher_rs");
+            scan_lines(&lines, &|l| m.process(l).len())
+        }
+        other => panic!("unknown engine `{other}`"),
+    };
+    println!("{engine} {n} rules, {} lines: {hits} hits", lines.len());
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--callgrind") {
+        let engine = args.get(1).cloned().expect("--callgrind ENGINE");
+        callgrind(&engine, &parse_args(&args[2..]));
+        return;
+    }
     if args.first().map(String::as_str) == Some("--child") {
         let engine = args[1].clone();
         let n: usize = args[2].parse().expect("rules");

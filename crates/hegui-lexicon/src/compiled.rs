@@ -13,7 +13,7 @@ use daachorse::charwise::CharwiseDoubleArrayAhoCorasick;
 
 use crate::combo::{ComboInfo, ComboWindow};
 use crate::lexicon::{Level, MAX_COMBO_PARTS, PiiOptions, Source};
-use crate::matcher::{Boundary, Matcher, PatInfo, Rule, Target, pii_rules};
+use crate::matcher::{Boundary, INDIRECT, Matcher, PatInfo, Rule, Target, mark_direct, pii_rules};
 use crate::normalize::{CharMap, NormalizeOptions};
 
 const MAGIC: &[u8; 8] = b"HEGUILEX";
@@ -274,6 +274,7 @@ impl Matcher {
                 t_start: r.u32()?,
                 t_len: r.u32()?,
                 wait: r.u32()?,
+                direct: INDIRECT,
             });
         }
         let n = r.count(6)?;
@@ -343,6 +344,7 @@ impl Matcher {
             return Err(bad("empty automaton"));
         }
         let has_allow = targets.contains(&Target::Allow);
+        mark_direct(&mut pats, &targets, has_allow);
         Ok(Matcher {
             name,
             version,

@@ -131,6 +131,34 @@ pub(crate) struct PatInfo {
     /// Normalized characters to wait after a hit of this pattern before it is final: the most
     /// characters any allow phrase containing the pattern extends past it (0 when none does).
     pub(crate) wait: u32,
+    /// When every target of this pattern is a rule and no allow phrase can cover its hits (the
+    /// lexicon has none), its first rule; otherwise [`INDIRECT`]. Derived from the fields above
+    /// by [`mark_direct`], never stored in the compiled form.
+    pub(crate) direct: u32,
+}
+
+/// [`PatInfo::direct`] of a pattern whose hits need the full target-table path.
+pub(crate) const INDIRECT: u32 = u32::MAX;
+
+/// Sets [`PatInfo::direct`]. A hit of a pattern that stands only for rules and that no allow
+/// phrase can cover is final once its word boundaries hold, so the scanner records it without
+/// the general path (allow spans, combination parts, waiting): most patterns of most lexicons.
+pub(crate) fn mark_direct(pats: &mut [PatInfo], targets: &[Target], has_allow: bool) {
+    for p in pats {
+        p.direct = INDIRECT;
+        let from = p.t_start as usize;
+        let Some(list) = targets.get(from..from + p.t_len as usize) else {
+            continue;
+        };
+        if has_allow || p.wait != 0 {
+            continue;
+        }
+        if let [Target::Rule(first), ..] = list
+            && list.iter().all(|t| matches!(t, Target::Rule(_)))
+        {
+            p.direct = *first;
+        }
+    }
 }
 
 /// Sizes of a built matcher, for `lexicon check` and benchmarks.
@@ -297,6 +325,7 @@ impl Matcher {
                 t_start: targets.len() as u32,
                 t_len: list.len() as u32,
                 wait: 0,
+                direct: INDIRECT,
             });
             targets.extend_from_slice(list);
         }
@@ -321,6 +350,7 @@ impl Matcher {
             }
         }
         let has_allow = targets.contains(&Target::Allow);
+        mark_direct(&mut pats, &targets, has_allow);
         Ok(Matcher {
             name: lexicon.manifest.name.clone(),
             version: lexicon.manifest.version.clone(),
@@ -343,13 +373,11 @@ impl Matcher {
 
     /// Every hit in `text`, sorted by `(start, end, rule id)`, spans in `text`.
     pub fn find_all(&self, text: &str) -> Vec<Hit> {
-        let mut hits = scan::with_core(self, |core| {
+        scan::with_core(self, |core| {
             core.feed(self, text);
             core.finish(self);
-            core.take_ready()
-        });
-        sort_hits(&mut hits);
-        hits
+            core.take_ready(self)
+        })
     }
 
     /// Whether `text` has any hit (same as `!find_all(text).is_empty()`).

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use crate::matcher::{Core, Hit, HoldbackBound, Matcher, sort_hits};
+use crate::matcher::{Core, Hit, HoldbackBound, Matcher};
 
 /// What one [`Scanner::push`] or [`Scanner::finish`] produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,8 +99,7 @@ impl Scanner {
         let released: String = self.buffer.drain(..take).collect();
         let at = self.released;
         self.released += take;
-        let mut hits = self.core.take_ready();
-        sort_hits(&mut hits);
+        let hits = self.core.take_ready(&self.matcher);
         Step {
             released,
             released_at: at,

@@ -11,25 +11,48 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use hegui_lexicon::{Lexicon as Source, Matcher, NormalizeOptions, Rule};
+use hegui_lexicon::{Lexicon as Source, Matcher, NormalizeOptions, PiiMatch, Rule};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList, PySlice, PyString};
 
 use crate::LexiconError;
 use crate::offsets::CodePoints;
 
 /// One hit: a rule matched the text between `start` and `end` (Python string indices).
 ///
-/// The rule's strings are shared with the matcher and become Python strings only when read,
-/// so a scan whose hits are counted or filtered by level allocates one string per hit.
-#[pyclass(frozen, module = "hegui")]
-#[derive(Debug, Clone)]
+/// The rule's strings are shared with the matcher and the matched text stays a slice of the
+/// scanned `str` (a reference, not a copy): each becomes a Python string only when read, so a
+/// scan whose hits are counted or filtered by level allocates nothing per hit beyond the hit.
+/// Freed hits are kept for the next scans (`freelist`): a scan's hits usually die before the
+/// next scan makes as many.
+#[pyclass(frozen, freelist = 256, module = "hegui")]
+#[derive(Debug)]
 pub struct Hit {
     start: usize,
     end: usize,
     rule: Arc<Rule>,
-    text: String,
-    pii: Option<&'static str>,
+    /// The scanned text, which `text` slices.
+    scanned: Py<PyString>,
+    /// For PII hits, the kind and the masked value that `text` shows instead.
+    pii: Option<PiiMatch>,
+}
+
+impl Hit {
+    /// What `text` returns: the masked value for PII, `scanned[start:end]` otherwise (the
+    /// matcher's `display_text`, as the offsets are the matched span's).
+    fn shown<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        match &self.pii {
+            Some(p) => Ok(PyString::new(py, &p.masked)),
+            None => {
+                let slice = PySlice::new(py, self.start as isize, self.end as isize, 1);
+                Ok(self
+                    .scanned
+                    .bind(py)
+                    .get_item(slice)?
+                    .cast_into::<PyString>()?)
+            }
+        }
+    }
 }
 
 #[pymethods]
@@ -72,26 +95,27 @@ impl Hit {
 
     /// The matched text; for PII the masked value.
     #[getter]
-    fn text(&self) -> &str {
-        &self.text
+    fn text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        self.shown(py)
     }
 
     /// The PII kind (`mobile`, `resident-id`, …) or `None`.
     #[getter]
     fn pii(&self) -> Option<&'static str> {
-        self.pii
+        self.pii.as_ref().map(|p| p.kind.as_str())
     }
 
-    fn __repr__(&self) -> String {
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let text = self.shown(py)?;
+        Ok(format!(
             "Hit(start={}, end={}, risk={:?}, level={:?}, pattern={:?}, text={:?})",
             self.start,
             self.end,
             self.rule.risk,
             self.rule.level.as_str(),
             self.rule.pattern,
-            self.text
-        )
+            text.to_cow()?
+        ))
     }
 
     /// `(start, end, risk, level, pattern)`, for comparisons and DataFrames.
@@ -169,22 +193,30 @@ impl Lexicon {
     }
 
     /// Every hit in `text`, sorted by `(start, end, rule)`, offsets in string indices.
-    fn scan(&self, text: String) -> Vec<Hit> {
-        let text = text.as_str();
-        let hits = self.matcher.find_all(text);
-        let mut cp = CodePoints::new(text);
-        hits.into_iter()
-            .map(|h| {
+    fn scan<'py>(&self, text: Bound<'py, PyString>) -> PyResult<Bound<'py, PyList>> {
+        let py = text.py();
+        let utf8 = text.to_cow()?;
+        let hits = self.matcher.find_all(&utf8);
+        let mut cp = CodePoints::with_len(&utf8, text.code_point_len()?);
+        // Hits slice `scanned` with `str`'s own indexing, not a subclass's `__getitem__`.
+        let scanned = if text.is_exact_instance_of::<PyString>() {
+            text.clone()
+        } else {
+            PyString::new(py, &utf8)
+        };
+        PyList::new(
+            py,
+            hits.into_iter().map(|h| {
                 let start = cp.at(h.start);
                 Hit {
                     start,
                     end: cp.from(h.start, start, h.end),
-                    text: h.display_text(text),
-                    pii: h.pii.as_ref().map(|p| p.kind.as_str()),
                     rule: h.rule,
+                    scanned: scanned.clone().unbind(),
+                    pii: h.pii,
                 }
-            })
-            .collect()
+            }),
+        )
     }
 
     /// The batch scan behind `hegui.Lexicon.scan_batch`: `texts` (`None` scans as empty) over

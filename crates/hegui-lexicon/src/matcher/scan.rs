@@ -24,10 +24,13 @@ use std::cell::RefCell;
 use daachorse::Match;
 use daachorse::charwise::iter::{FindOverlappingStepper, FindOverlappingStepperIterator};
 
-use super::{Boundary, Hit, Matcher, Target};
+use self::ready::Ready;
+use super::{Boundary, Hit, INDIRECT, Matcher, PatInfo, Target};
 use crate::combo::{ComboScan, is_sentence_end};
 use crate::normalize::{Lookup, NormState};
-use crate::pii::{Finding, PiiMatch, PiiScan};
+use crate::pii::{Finding, PiiScan};
+
+mod ready;
 
 const CLASS_ASCII_WORD: u8 = 1;
 const CLASS_WORD: u8 = 2;
@@ -41,12 +44,14 @@ fn class_of(c: char) -> u8 {
         } else {
             0
         }
+    } else if matches!(c, '\u{4E00}'..='\u{9FFF}') {
+        // CJK Unified Ideographs first: all letters, and what the text mostly is (the general
+        // test below searches Unicode tables).
+        CLASS_WORD
     } else if matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}')
     {
         CLASS_ASCII_WORD | CLASS_WORD
-    } else if matches!(c, '\u{4E00}'..='\u{9FFF}') || c.is_alphanumeric() {
-        // CJK Unified Ideographs first: all letters, and what the text mostly is (the general
-        // test searches Unicode tables).
+    } else if c.is_alphanumeric() {
         CLASS_WORD
     } else {
         0
@@ -76,6 +81,16 @@ struct Pending {
     rule: u32,
     /// Right-boundary rule still to check against the next original character.
     right: Boundary,
+}
+
+/// What the target-table path found among the matches at one position, acted on once all of
+/// them are recorded.
+#[derive(Debug, Default)]
+struct Indirect {
+    /// Start of the longest allow phrase ending here.
+    allow_from: Option<u64>,
+    /// Whether a combination part was recorded.
+    parts: bool,
 }
 
 /// One normalized character in the ring: the character (replayed at the start of the next
@@ -137,9 +152,9 @@ pub(super) fn with_core<R>(m: &Matcher, f: impl FnOnce(&mut Core) -> R) -> R {
 pub(crate) struct Core {
     st: NormState,
     n: u64,
-    /// The last normalized characters, indexed by their count modulo the ring size.
-    ring: Vec<Slot>,
-    mask: usize,
+    /// The last normalized characters, indexed by their count modulo the ring size (a power
+    /// of two).
+    ring: Box<[Slot]>,
     prev_char: char,
     pub(crate) offset: usize,
     pending: Vec<Pending>,
@@ -149,7 +164,7 @@ pub(crate) struct Core {
     /// Buffer for characters above the Basic Multilingual Plane that map to several.
     outside: Vec<char>,
     /// Completed hits, handed out by [`Core::take_ready`].
-    ready: Vec<Hit>,
+    ready: Ready,
 }
 
 impl Core {
@@ -158,8 +173,7 @@ impl Core {
         Core {
             st: NormState::default(),
             n: 0,
-            ring: vec![EMPTY_SLOT; size],
-            mask: size - 1,
+            ring: vec![EMPTY_SLOT; size].into_boxed_slice(),
             prev_char: '\0',
             offset: 0,
             pending: Vec::new(),
@@ -167,7 +181,7 @@ impl Core {
             pii: PiiScan::default(),
             findings: Vec::new(),
             outside: Vec::new(),
-            ready: Vec::new(),
+            ready: Ready::default(),
         }
     }
 
@@ -180,8 +194,7 @@ impl Core {
     fn reset(&mut self, m: &Matcher) {
         let size = Self::ring_size(m);
         if self.ring.len() != size {
-            self.ring = vec![EMPTY_SLOT; size];
-            self.mask = size - 1;
+            self.ring = vec![EMPTY_SLOT; size].into_boxed_slice();
         }
         self.st = NormState::default();
         self.n = 0;
@@ -196,9 +209,7 @@ impl Core {
 
     /// Frees buffers that grew large, before the core is kept for reuse.
     fn trim(&mut self) {
-        if self.ready.capacity() > REUSE_ENTRIES {
-            self.ready = Vec::new();
-        }
+        self.ready.trim(REUSE_ENTRIES);
         if self.pending.capacity() > REUSE_ENTRIES {
             self.pending = Vec::new();
         }
@@ -227,7 +238,7 @@ impl Core {
         let mut stepper = m.pma.find_overlapping_stepper();
         let keep = self.n.min(m.max_len as u64 - 1);
         for i in self.n - keep..self.n {
-            stepper.consume(self.ring[i as usize & self.mask].ch);
+            stepper.consume(self.slot(i).ch);
         }
         let map = &*m.map;
         let mut prev_char = self.prev_char;
@@ -237,7 +248,7 @@ impl Core {
                 self.pii
                     .step(c, start, start + c.len_utf8(), &mut self.findings);
                 if !self.findings.is_empty() {
-                    self.take_findings(m);
+                    self.ready.push_findings(m, &mut self.findings);
                 }
             }
             let left = prev_char;
@@ -274,7 +285,7 @@ impl Core {
                 }
             };
             if !self.pending.is_empty() {
-                self.after_char(m, mapped_any && self.n == before, c, start);
+                self.after_char(mapped_any && self.n == before, c, start);
             }
             if COMBOS && is_sentence_end(c) {
                 // After the character's own normalized output (if any), so that a part
@@ -288,7 +299,7 @@ impl Core {
 
     /// Pending hits meet the next original character `c`.
     #[inline(never)]
-    fn after_char(&mut self, m: &Matcher, collapsed: bool, c: char, start: usize) {
+    fn after_char(&mut self, collapsed: bool, c: char, start: usize) {
         if collapsed {
             let end = start + c.len_utf8();
             // A collapsed repeat of the previous character: it extends a hit that ends just
@@ -300,31 +311,28 @@ impl Core {
                 }
             }
         } else {
-            self.resolve_right(m, start, Some(class_of(c)));
+            self.resolve_right(start, Some(class_of(c)));
         }
     }
 
-    /// The hits completed so far, in one allocation of the exact size (the buffer stays here).
-    pub(crate) fn take_ready(&mut self) -> Vec<Hit> {
-        if self.ready.is_empty() {
-            return Vec::new();
-        }
-        self.ready.drain(..).collect()
+    /// The hits completed so far, sorted by `(start, end, rule id)` (see [`Ready::take`]).
+    pub(crate) fn take_ready(&mut self, m: &Matcher) -> Vec<Hit> {
+        self.ready.take(m)
     }
 
     /// Ends the text: resolves everything still pending.
     pub(crate) fn finish(&mut self, m: &Matcher) {
         if m.pii.enabled {
             self.pii.close(&mut self.findings);
-            self.take_findings(m);
+            self.ready.push_findings(m, &mut self.findings);
         }
         if self.pending.is_empty() {
             return;
         }
-        self.resolve_right(m, usize::MAX, None);
+        self.resolve_right(usize::MAX, None);
         let pending = std::mem::take(&mut self.pending);
         for p in &pending {
-            self.push_ready(m, p.rule, p.start, p.end);
+            self.ready.push(p.rule, p.start, p.end);
         }
         // Keep the buffer for the next text.
         self.pending = pending;
@@ -336,7 +344,7 @@ impl Core {
         let mut safe = self.offset;
         let keep = self.n.min(m.max_len as u64 - 1);
         if keep > 0 {
-            safe = safe.min(self.ring[(self.n - keep) as usize & self.mask].start);
+            safe = safe.min(self.slot(self.n - keep).start);
         }
         for p in &self.pending {
             safe = safe.min(p.start);
@@ -350,20 +358,7 @@ impl Core {
         safe
     }
 
-    #[cold]
-    fn take_findings(&mut self, m: &Matcher) {
-        for (kind, start, end, masked) in self.findings.drain(..) {
-            let rule = m.pii_rules[kind as usize].clone();
-            self.ready.push(Hit {
-                start,
-                end,
-                rule,
-                pii: Some(PiiMatch { kind, masked }),
-            });
-        }
-    }
-
-    fn resolve_right(&mut self, m: &Matcher, at: usize, class: Option<u8>) {
+    fn resolve_right(&mut self, at: usize, class: Option<u8>) {
         let mut i = 0;
         while i < self.pending.len() {
             let p = &mut self.pending[i];
@@ -377,32 +372,21 @@ impl Core {
             }
             i += 1;
         }
-        self.flush(m);
+        self.flush();
     }
 
     /// Moves pending hits that can no longer change to `ready`.
-    fn flush(&mut self, m: &Matcher) {
+    fn flush(&mut self) {
         let n = self.n;
         let mut i = 0;
         while i < self.pending.len() {
             let p = self.pending[i];
             if p.right == Boundary::None && p.final_at <= n {
                 self.pending.swap_remove(i);
-                self.push_ready(m, p.rule, p.start, p.end);
+                self.ready.push(p.rule, p.start, p.end);
             } else {
                 i += 1;
             }
-        }
-    }
-
-    fn push_ready(&mut self, m: &Matcher, rule: u32, start: usize, end: usize) {
-        if let Some(rule) = m.rules.get(rule as usize) {
-            self.ready.push(Hit {
-                start,
-                end,
-                rule: rule.clone(),
-                pii: None,
-            });
         }
     }
 
@@ -437,14 +421,11 @@ impl Core {
         orig: char,
         left: char,
     ) {
-        let at = self.n as usize & self.mask;
-        if let Some(slot) = self.ring.get_mut(at) {
-            *slot = Slot {
-                ch,
-                prev: left,
-                start,
-            };
-        }
+        *self.slot_mut(self.n) = Slot {
+            ch,
+            prev: left,
+            start,
+        };
         self.n += 1;
         stepper.consume(ch);
         let mut matches = stepper.matches();
@@ -454,12 +435,24 @@ impl Core {
             // every character.
             self.matched::<COMBOS>(m, first, matches, start + orig.len_utf8());
         } else if !self.pending.is_empty() {
-            self.flush(m);
+            self.flush();
         }
     }
 
-    /// The automaton reports matches ending at the current character: turn them into pending
-    /// hits, combination parts and allow-list spans.
+    /// The slot of normalized character `i` (the ring's length is a power of two).
+    #[inline(always)]
+    fn slot(&self, i: u64) -> &Slot {
+        &self.ring[i as usize & (self.ring.len() - 1)]
+    }
+
+    #[inline(always)]
+    fn slot_mut(&mut self, i: u64) -> &mut Slot {
+        let mask = self.ring.len() - 1;
+        &mut self.ring[i as usize & mask]
+    }
+
+    /// The automaton reports matches ending at the current character: turn them into hits,
+    /// pending hits, combination parts and allow-list spans.
     #[inline(never)]
     fn matched<const COMBOS: bool>(
         &mut self,
@@ -468,61 +461,124 @@ impl Core {
         rest: FindOverlappingStepperIterator<'_, u32>,
         end: usize,
     ) {
-        let mut allow_from: Option<u64> = None;
-        let mut parts = false;
-        for mt in std::iter::once(first).chain(rest) {
-            let Some(info) = m.pats.get(mt.value() as usize) else {
-                continue;
-            };
-            let hs = self.n.saturating_sub(u64::from(info.len));
-            let slot = self.ring[hs as usize & self.mask];
-            let from = info.t_start as usize;
-            let to = from + info.t_len as usize;
-            for target in m.targets.get(from..to).unwrap_or(&[]) {
-                match *target {
-                    Target::Rule(rule) => {
-                        if info.boundary != Boundary::None
-                            && info.boundary.blocked_by(class_of(slot.prev))
-                        {
-                            continue;
-                        }
-                        if !m.has_allow && info.boundary == Boundary::None && info.wait == 0 {
-                            // Final at once (no allow phrase can cover it, no right boundary
-                            // to wait for): what `flush` below would do, without the detour.
-                            self.push_ready(m, rule, slot.start, end);
-                            continue;
-                        }
-                        self.pending.push(Pending {
-                            hs,
-                            final_at: self.n + u64::from(info.wait),
-                            start: slot.start,
-                            end,
-                            rule,
-                            right: info.boundary,
-                        });
-                    }
-                    Target::Allow => {
-                        allow_from = Some(allow_from.map_or(hs, |a| a.min(hs)));
-                    }
-                    Target::Part { combo, bit } => {
-                        if COMBOS {
-                            self.combos.record(combo, bit, hs, slot.start, self.n);
-                            parts = true;
-                        }
-                    }
-                }
-            }
+        let mut indirect = Indirect::default();
+        self.one_match::<COMBOS>(m, first, end, &mut indirect);
+        for mt in rest {
+            self.one_match::<COMBOS>(m, mt, end, &mut indirect);
         }
-        if COMBOS && parts {
+        if COMBOS && indirect.parts {
             self.complete_combos(m, end);
         }
-        if let Some(from) = allow_from {
+        if let Some(from) = indirect.allow_from {
             // An allow phrase [from, n) covers every pending hit that starts at or after `from`:
             // all pending hits end at or before n.
             self.pending.retain(|p| p.hs < from);
         }
         if !self.pending.is_empty() {
-            self.flush(m);
+            self.flush();
+        }
+    }
+
+    /// One automaton match. A pattern with [`PatInfo::direct`] set (only rules, no allow phrase
+    /// to wait for) needs only its word boundaries; others take the general path.
+    #[inline(always)]
+    fn one_match<const COMBOS: bool>(
+        &mut self,
+        m: &Matcher,
+        mt: Match<u32>,
+        end: usize,
+        indirect: &mut Indirect,
+    ) {
+        let Some(info) = m.pats.get(mt.value() as usize) else {
+            return;
+        };
+        let hs = self.n.saturating_sub(u64::from(info.len));
+        let slot = *self.slot(hs);
+        if info.direct == INDIRECT {
+            self.targets::<COMBOS>(m, info, hs, slot, end, indirect);
+            return;
+        }
+        if info.boundary != Boundary::None && info.boundary.blocked_by(class_of(slot.prev)) {
+            return;
+        }
+        self.direct_hit(info.direct, info.boundary, hs, slot.start, end);
+        if info.t_len > 1 {
+            // Several rules with the same normalized pattern: the first is inline above.
+            let from = info.t_start as usize + 1;
+            let to = info.t_start as usize + info.t_len as usize;
+            for target in m.targets.get(from..to).unwrap_or(&[]) {
+                if let Target::Rule(rule) = *target {
+                    self.direct_hit(rule, info.boundary, hs, slot.start, end);
+                }
+            }
+        }
+    }
+
+    /// A hit of a [`PatInfo::direct`] pattern whose left boundary holds: final now, or when
+    /// its right boundary is known.
+    #[inline(always)]
+    fn direct_hit(&mut self, rule: u32, right: Boundary, hs: u64, start: usize, end: usize) {
+        if right == Boundary::None {
+            self.ready.push(rule, start, end);
+        } else {
+            self.pending.push(Pending {
+                hs,
+                final_at: self.n,
+                start,
+                end,
+                rule,
+                right,
+            });
+        }
+    }
+
+    /// A match of a pattern that is not [`PatInfo::direct`](super::PatInfo): every target it
+    /// stands for.
+    #[inline(never)]
+    fn targets<const COMBOS: bool>(
+        &mut self,
+        m: &Matcher,
+        info: &PatInfo,
+        hs: u64,
+        slot: Slot,
+        end: usize,
+        indirect: &mut Indirect,
+    ) {
+        let from = info.t_start as usize;
+        let to = from + info.t_len as usize;
+        for target in m.targets.get(from..to).unwrap_or(&[]) {
+            match *target {
+                Target::Rule(rule) => {
+                    if info.boundary != Boundary::None
+                        && info.boundary.blocked_by(class_of(slot.prev))
+                    {
+                        continue;
+                    }
+                    if !m.has_allow && info.boundary == Boundary::None && info.wait == 0 {
+                        // Final at once (no allow phrase can cover it, no right boundary to
+                        // wait for): what `flush` would do, without the detour.
+                        self.ready.push(rule, slot.start, end);
+                        continue;
+                    }
+                    self.pending.push(Pending {
+                        hs,
+                        final_at: self.n + u64::from(info.wait),
+                        start: slot.start,
+                        end,
+                        rule,
+                        right: info.boundary,
+                    });
+                }
+                Target::Allow => {
+                    indirect.allow_from = Some(indirect.allow_from.map_or(hs, |a| a.min(hs)));
+                }
+                Target::Part { combo, bit } => {
+                    if COMBOS {
+                        self.combos.record(combo, bit, hs, slot.start, self.n);
+                        indirect.parts = true;
+                    }
+                }
+            }
         }
     }
 
