@@ -76,3 +76,35 @@ fn count_chars(bytes: &[u8]) -> usize {
     continuation += tail.iter().filter(|&&b| (b as i8) < -0x40).count();
     bytes.len() - continuation
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CodePoints, count_chars};
+
+    #[test]
+    fn counts_match_chars_at_every_length_and_offset() {
+        let text = "aé中😀bß\u{20000}c丁ok ۞ 🇨🇳 end";
+        for start in 0..=text.len() {
+            for end in start..=text.len() {
+                let Some(piece) = text.get(start..end) else {
+                    continue;
+                };
+                assert_eq!(
+                    count_chars(piece.as_bytes()),
+                    piece.chars().count(),
+                    "{start}..{end}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_offsets_pass_through() {
+        let mut cp = CodePoints::with_len("hello world", 11);
+        assert_eq!(cp.at(6), 6);
+        assert_eq!(cp.from(6, 6, 11), 11);
+        let text = "中文 ok";
+        let mut cp = CodePoints::with_len(text, text.chars().count());
+        assert_eq!(cp.at(text.find('o').unwrap()), 3);
+    }
+}
