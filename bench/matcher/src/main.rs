@@ -273,11 +273,7 @@ fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
         }
         "daachorse" => {
             let t = Instant::now();
-            let set: HashSet<String> = patterns
-                .iter()
-                .map(|p| opts.normalize(p))
-                .filter(|p| !p.is_empty())
-                .collect();
+            let set = normalized_set(&patterns, &opts);
             let pma = daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(set.iter())
                 .expect("daachorse");
             drop(set);
@@ -292,11 +288,7 @@ fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
         }
         "aho-corasick" => {
             let t = Instant::now();
-            let set: HashSet<String> = patterns
-                .iter()
-                .map(|p| opts.normalize(p))
-                .filter(|p| !p.is_empty())
-                .collect();
+            let set = normalized_set(&patterns, &opts);
             let ac = aho_corasick::AhoCorasick::builder()
                 .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .build(set.iter())
@@ -312,17 +304,8 @@ fn child(engine: &str, n: usize, o: &Options, raw: &[String]) {
             scan = t.elapsed().as_secs_f64();
         }
         "matcher_rs" => {
-            use matcher_rs::{ProcessType, SimpleMatcherBuilder};
             let t = Instant::now();
-            let mut b = SimpleMatcherBuilder::new();
-            for (id, p) in patterns.iter().enumerate() {
-                b = b.add_word(
-                    ProcessType::VariantNormDeleteNormalize,
-                    id as u32,
-                    p.as_str(),
-                );
-            }
-            let m = b.build().expect("matcher_rs");
+            let m = build_matcher_rs(&patterns);
             build = t.elapsed().as_secs_f64();
             after_build = current_rss_mb();
             let t = Instant::now();
@@ -387,6 +370,29 @@ fn scan_lines(lines: &[String], scan: &dyn Fn(&str) -> usize) -> usize {
 }
 
 /// `--callgrind ENGINE`: build one engine, scan the text once, print the hit count.
+/// The patterns as the raw engines take them: normalized beforehand, deduplicated, none empty.
+fn normalized_set(patterns: &[String], opts: &hegui_lexicon::NormalizeOptions) -> HashSet<String> {
+    patterns
+        .iter()
+        .map(|p| opts.normalize(p))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// matcher_rs with its three transforms (variants, deletions, normalization).
+fn build_matcher_rs(patterns: &[String]) -> matcher_rs::SimpleMatcher {
+    use matcher_rs::{ProcessType, SimpleMatcherBuilder};
+    let mut b = SimpleMatcherBuilder::new();
+    for (id, p) in patterns.iter().enumerate() {
+        b = b.add_word(
+            ProcessType::VariantNormDeleteNormalize,
+            id as u32,
+            p.as_str(),
+        );
+    }
+    b.build().expect("matcher_rs")
+}
+
 fn callgrind(engine: &str, o: &Options) {
     let n = *o.rules.last().expect("--rules N");
     let (lines, patterns) = text_and_rules(o, n);
@@ -400,27 +406,14 @@ fn callgrind(engine: &str, o: &Options) {
             scan_lines(&lines, &|l| m.find_all(l).len())
         }
         "daachorse" => {
-            let set: HashSet<String> = patterns
-                .iter()
-                .map(|p| opts.normalize(p))
-                .filter(|p| !p.is_empty())
-                .collect();
+            let set = normalized_set(&patterns, &opts);
             let pma = daachorse::CharwiseDoubleArrayAhoCorasick::<u32>::new(set.iter())
                 .expect("daachorse");
             let normalized: Vec<String> = lines.iter().map(|l| opts.normalize(l)).collect();
             scan_lines(&normalized, &|l| pma.find_overlapping_iter(l).count())
         }
         "matcher_rs" => {
-            use matcher_rs::{ProcessType, SimpleMatcherBuilder};
-            let mut b = SimpleMatcherBuilder::new();
-            for (id, p) in patterns.iter().enumerate() {
-                b = b.add_word(
-                    ProcessType::VariantNormDeleteNormalize,
-                    id as u32,
-                    p.as_str(),
-                );
-            }
-            let m = b.build().expect("matcher_rs");
+            let m = build_matcher_rs(&patterns);
             scan_lines(&lines, &|l| m.process(l).len())
         }
         other => panic!("unknown engine `{other}`"),
