@@ -102,13 +102,16 @@ fn the_console_in_chromium() {
     let origin = origin(&server).to_owned();
     let (record, ticket) = hegui_store::block_on(async {
         let client = reqwest::Client::new();
-        // Some traffic for the dashboard: answers, and inputs the lexicon refuses.
+        // Some traffic for the dashboard: answers, and inputs the lexicon refuses; mallory's
+        // answer is the one complained about and taken down.
+        let mut record = String::new();
         for (user, text) in [
             ("alice", "你好"),
             ("bob", "你好"),
             ("carol", "写一首诗"),
             ("dave", "哪里可以买到冰毒"),
             ("erin", "哪里可以买到冰毒"),
+            ("mallory", "讲个故事"),
         ] {
             let answer = client
                 .post(format!("{}/chat/completions", server.base))
@@ -123,24 +126,13 @@ fn the_console_in_chromium() {
                 .await
                 .unwrap();
             assert_eq!(answer.status(), 200);
+            if user == "mallory" {
+                record = answer.headers()["x-hegui-record-id"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+            }
         }
-        let answer = client
-            .post(format!("{}/chat/completions", server.base))
-            .bearer_auth(&server.key)
-            .header("content-type", "application/json")
-            .body(
-                serde_json::json!({"model": "demo-chat", "user": "mallory",
-                    "messages": [{"role": "user", "content": "讲个故事"}]})
-                .to_string(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200);
-        let record = answer.headers()["x-hegui-record-id"]
-            .to_str()
-            .unwrap()
-            .to_owned();
         let received = client
             .post(format!("{origin}/public/demo/complaints"))
             .header("content-type", "application/json")

@@ -287,31 +287,31 @@ async fn an_operator_answers_suspends_and_takes_down() {
     );
     // Each action left a governance record by `li`.
     let governance = b.get("/console/audit?kind=governance").await;
+    let records = h
+        .gateway
+        .store()
+        .search_records(
+            &hegui_store::ledger::search::Search {
+                tenant: "acme".into(),
+                kind: Some("governance".into()),
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .unwrap();
     for action in [
         "complaint.answer",
         "sanction.suspended",
         "takedown",
         "refutation",
     ] {
-        let found = h
-            .gateway
-            .store()
-            .search_records(
-                &hegui_store::ledger::search::Search {
-                    tenant: "acme".into(),
-                    kind: Some("governance".into()),
-                    ..Default::default()
-                },
-                50,
-            )
-            .await
-            .unwrap()
-            .into_iter()
-            .any(|r| {
-                r.request_text
-                    .unwrap_or_default()
-                    .contains(&format!("\"action\":\"{action}\""))
-            });
+        let found = records.iter().any(|r| {
+            r.request_text
+                .as_deref()
+                .unwrap_or_default()
+                .contains(&format!("\"action\":\"{action}\""))
+        });
         assert!(found, "no governance record of {action}");
     }
     assert!(

@@ -125,6 +125,16 @@ pub struct ComplaintEvent {
     pub note: String,
 }
 
+/// A step of some complaint's handling history, with its ticket.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TicketEvent {
+    /// The complaint.
+    pub ticket: String,
+    /// The step.
+    #[sqlx(flatten)]
+    pub event: ComplaintEvent,
+}
+
 /// A complaint as submitted.
 #[derive(Debug, Clone, Default)]
 pub struct NewComplaint {
@@ -409,6 +419,24 @@ impl Store {
                 "SELECT at_ms, actor, action, status, note FROM complaint_events WHERE ticket = $1 ORDER BY id",
             )
             .bind(ticket)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::db("reading complaint events"))
+        })
+    }
+
+    /// The handling history of every complaint of `tenant_id`, in one query: by ticket, each
+    /// ticket's steps oldest first (the export of handling records).
+    pub async fn complaint_histories(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<TicketEvent>, StoreError> {
+        with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT e.ticket, e.at_ms, e.actor, e.action, e.status, e.note FROM complaint_events e \
+                 JOIN complaints c ON c.ticket = e.ticket WHERE c.tenant_id = $1 ORDER BY e.ticket, e.id",
+            )
+            .bind(tenant_id)
             .fetch_all(pool)
             .await
             .map_err(StoreError::db("reading complaint events"))

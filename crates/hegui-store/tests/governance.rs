@@ -86,6 +86,23 @@ async fn complaints(db: &TestDb) {
     );
     assert_eq!(history[0].actor, "submitter");
     assert_eq!(history[4].actor, "li");
+    // The tenant's histories in one query hold the same steps under the ticket, and no other
+    // tenant's.
+    let all = store.complaint_histories("t1").await.unwrap();
+    let mine: Vec<_> = all
+        .iter()
+        .filter(|t| t.ticket == c.ticket)
+        .map(|t| t.event.clone())
+        .collect();
+    assert_eq!(mine, history);
+    assert!(
+        store
+            .complaint_histories("t2")
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.ticket != c.ticket)
+    );
     // Overdue: open and past the deadline; the answered one is not, the late one not yet.
     let overdue = store
         .complaints(

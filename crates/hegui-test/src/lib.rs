@@ -208,13 +208,10 @@ pub fn browser() -> Option<Browser> {
             Some(cache.join("node/node_modules"))
         })
         .unwrap_or_default();
-    let node_runs = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    let missing = if !node_runs {
-        "`node` is not installed (apt-get install nodejs)".to_owned()
-    } else if !node_modules.join("playwright-core/package.json").is_file() {
+    if !tool("node", "--version", "nodejs") {
+        return None;
+    }
+    let missing = if !node_modules.join("playwright-core/package.json").is_file() {
         format!(
             "no playwright-core in {} (HEGUI_NODE_MODULES)",
             node_modules.display()

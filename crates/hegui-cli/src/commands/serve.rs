@@ -128,13 +128,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let mut secret = [0u8; 8];
         getrandom::fill(&mut secret)
             .map_err(|e| anyhow::anyhow!("cannot draw the demo password: {e}"))?;
-        let password = format!(
-            "demo-{}",
-            secret
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let password = format!("demo-{}", hex::encode(secret));
         for (name, role) in [
             ("demo-operator", hegui_store::admins::Role::Operator),
             ("demo-auditor", hegui_store::admins::Role::Auditor),

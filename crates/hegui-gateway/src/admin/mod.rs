@@ -418,3 +418,9 @@ pub(crate) fn time(field: &'static str, value: &str) -> Result<i64, AppError> {
     hegui_store::ledger::parse_time(value)
         .map_err(|e| AppError::bad_request("invalid_time", format!("`{field}`: {e}")).param(field))
 }
+
+/// As [`time`], for a field that may be left empty (then `None`).
+pub(crate) fn optional_time(field: &'static str, value: &str) -> Result<Option<i64>, AppError> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| time(field, value)).transpose()
+}

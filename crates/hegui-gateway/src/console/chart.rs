@@ -19,6 +19,14 @@ fn escape(text: &str) -> String {
     minijinja::HtmlEscape(text).to_string()
 }
 
+/// The start of a chart of `width` × `height` with its accessible title.
+fn open(title: &str, width: f64, height: f64) -> String {
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{t}" class="chart"><title>{t}</title>"#,
+        t = escape(title)
+    )
+}
+
 /// Stacked vertical bars: one bar per label (a day), the series stacked in order, with a
 /// legend and the total over each bar.
 pub(crate) fn stacked(title: &str, labels: &[String], series: &[Series<'_>]) -> String {
@@ -35,12 +43,7 @@ pub(crate) fn stacked(title: &str, labels: &[String], series: &[Series<'_>]) -> 
     let plot_h = height - bottom - top;
     let slot = (width - left - 10.0) / labels.len().max(1) as f64;
     let bar = slot * 0.6;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{t}" class="chart"><title>{t}</title>"#,
-        t = escape(title)
-    );
+    let mut svg = open(title, width, height);
     let _ = write!(
         svg,
         r##"<line x1="{left}" y1="{y}" x2="{x2}" y2="{y}" stroke="#999"/>"##,
@@ -94,12 +97,7 @@ pub(crate) fn horizontal(title: &str, items: &[(String, u64)], color: &str) -> S
     let (width, row, left) = (560.0, 22.0, 150.0);
     let height = (items.len().max(1) as f64) * row + 10.0;
     let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{t}" class="chart"><title>{t}</title>"#,
-        t = escape(title)
-    );
+    let mut svg = open(title, width, height);
     if items.is_empty() {
         let _ = write!(svg, r#"<text x="10" y="20" font-size="12">无 none</text>"#);
     }

@@ -5,16 +5,23 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Extension, State};
 use axum::response::Response;
+use chrono::{DateTime, NaiveDate};
 use hegui_store::complaints::ComplaintFilter;
 use hegui_store::ledger::search::Search;
 use minijinja::{Value, context};
 
 use super::chart::{self, Series};
-use super::pages::{DAY_MS, Page, blocking_risks, day_label, now_ms, page};
+use super::pages::{DAY_MS, Page, blocking_risks, page};
 use super::render;
 use super::session::Console;
 use crate::admin;
 use crate::gateway::Gateway;
+use crate::guard::sanctions::now_ms;
+
+/// The Beijing calendar day of a time in ms.
+fn beijing_day(ms: i64) -> Option<NaiveDate> {
+    DateTime::from_timestamp_millis(ms).map(|t| crate::clock::beijing(t).day)
+}
 
 /// How many of the newest records the dashboard reads.
 const DASHBOARD_RECORDS: i64 = 20_000;
@@ -42,7 +49,13 @@ async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
         .search_records(&search, DASHBOARD_RECORDS)
         .await
         .map_err(|e| admin::store_error("reading audit records", e))?;
-    let days: Vec<String> = (0..7).rev().map(|d| day_label(now - d * DAY_MS)).collect();
+    // The last seven Beijing days, oldest first; a record's column is its day's distance from
+    // today.
+    let today = beijing_day(now).unwrap_or_default();
+    let days: Vec<String> = (0..7)
+        .rev()
+        .map(|d| (today - chrono::Days::new(d)).format("%m-%d").to_string())
+        .collect();
     let mut passed = vec![0u64; 7];
     let mut blocked = vec![0u64; 7];
     let mut refused = vec![0u64; 7];
@@ -51,7 +64,10 @@ async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
         if r.kind == "governance" || r.kind == "complaint" {
             continue;
         }
-        let Some(i) = days.iter().position(|d| *d == day_label(r.time_ms)) else {
+        let Some(i) = beijing_day(r.time_ms)
+            .and_then(|day| usize::try_from((today - day).num_days()).ok())
+            .and_then(|back| 6usize.checked_sub(back))
+        else {
             continue;
         };
         match r.outcome.as_str() {

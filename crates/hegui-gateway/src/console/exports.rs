@@ -3,12 +3,13 @@
 //! manifest (a ZIP of the JSONL and `*.manifest.json`, which anyone can check
 //! with the public key alone: `hegui audit verify --export FILE --public-key KEY.pub`).
 
+use std::collections::HashMap;
 use std::io::Write as _;
 
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
-use hegui_store::complaints::ComplaintFilter;
+use hegui_store::complaints::{ComplaintEvent, ComplaintFilter, TicketEvent};
 use hegui_store::ledger::export::{ExportFilter, manifest_path};
 use serde::Deserialize;
 
@@ -69,15 +70,9 @@ pub(crate) async fn export(
 /// (`label.key-file`) when no stored one covers the window; without a key, one must exist.
 /// Leaves a governance record: an export is a disclosure.
 async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
-    let time = |field, text: &str| {
-        let text = text.trim();
-        (!text.is_empty())
-            .then(|| admin::time(field, text))
-            .transpose()
-    };
     let filter = ExportFilter {
-        since_ms: time("since", &window.since)?,
-        until_ms: time("until", &window.until)?,
+        since_ms: admin::optional_time("since", &window.since)?,
+        until_ms: admin::optional_time("until", &window.until)?,
         user: None,
         tenant: Some(c.admin.tenant().to_owned()),
     };
@@ -152,13 +147,17 @@ async fn complaints_csv(gateway: &Gateway, c: &Console) -> Page {
         .complaints(c.admin.tenant(), ComplaintFilter::default())
         .await
         .map_err(|e| admin::store_error("reading complaints", e))?;
+    let mut history: HashMap<String, Vec<ComplaintEvent>> = HashMap::new();
+    for TicketEvent { ticket, event } in store
+        .complaint_histories(c.admin.tenant())
+        .await
+        .map_err(|e| admin::store_error("reading complaint events", e))?
+    {
+        history.entry(ticket).or_default().push(event);
+    }
     let mut rows = Vec::new();
     for x in &list {
-        let history = store
-            .complaint_events(&x.ticket)
-            .await
-            .map_err(|e| admin::store_error("reading complaint events", e))?;
-        for event in history {
+        for event in history.remove(&x.ticket).unwrap_or_default() {
             rows.push(vec![
                 x.ticket.clone(),
                 x.kind.as_str().to_owned(),

@@ -12,12 +12,14 @@ use hegui_store::ledger::schema::{Decision, Verdicts};
 use hegui_store::ledger::search::Search;
 use minijinja::{Value, context};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::session::{Console, read_form};
 use super::{error_page, render};
 use crate::admin::{self, complaints, pi, reports, takedowns, users};
 use crate::error::AppError;
 use crate::gateway::Gateway;
+use crate::guard::sanctions::now_ms;
 
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
@@ -49,16 +51,28 @@ fn redirect_done(path: &str, message: &str) -> Response {
     Redirect::to(&format!("{path}?{query}")).into_response()
 }
 
-pub(crate) fn now_ms() -> i64 {
-    crate::guard::sanctions::now_ms()
-}
-
-/// The Beijing day of a time, `MM-DD`.
-pub(crate) fn day_label(ms: i64) -> String {
-    crate::clock::beijing_rfc3339(ms)
-        .get(5..10)
-        .unwrap_or_default()
-        .to_owned()
+/// A form post: reads the session's form (its CSRF token first), runs the admin API's action
+/// `apply` on it, and redirects to the page `done` names with the message it gives; an error
+/// is the error page.
+async fn act<T, D, F>(
+    gateway: &Gateway,
+    c: &Console,
+    body: Body,
+    apply: impl FnOnce(T) -> F,
+    done: impl FnOnce(D) -> (String, String),
+) -> Response
+where
+    T: DeserializeOwned,
+    F: Future<Output = Result<D, AppError>>,
+{
+    page(
+        async {
+            let request = read_form(gateway, c, body).await?;
+            let (path, message) = done(apply(request).await?);
+            Ok(redirect_done(&path, &message))
+        }
+        .await,
+    )
 }
 
 /// The risk codes of a record's blocking hits.
@@ -115,12 +129,11 @@ pub(crate) async fn audit(
 
 async fn audit_page(gateway: &Gateway, c: &Console, raw: Option<&str>) -> Page {
     let q: AuditQuery = admin::query(raw)?;
-    let time = |field, text: &str| non_empty(text).map(|t| admin::time(field, &t)).transpose();
     let search = Search {
         tenant: c.admin.tenant().to_owned(),
         user: non_empty(&q.user),
-        since_ms: time("since", &q.since)?,
-        until_ms: time("until", &q.until)?,
+        since_ms: admin::optional_time("since", &q.since)?,
+        until_ms: admin::optional_time("until", &q.until)?,
         outcome: non_empty(&q.outcome),
         risk: non_empty(&q.risk),
         verdict: non_empty(&q.verdict),
@@ -261,21 +274,20 @@ pub(crate) async fn complaint_step(
     Path(ticket): Path<String>,
     body: Body,
 ) -> Response {
-    page(
-        async {
-            let request = read_form(&gateway, &c, body).await?;
-            let done = complaints::apply_step(&gateway, &c.admin, &ticket, request).await?;
+    act(
+        &gateway,
+        &c,
+        body,
+        |request| complaints::apply_step(&gateway, &c.admin, &ticket, request),
+        |done| {
             let message = format!(
                 "已处理 done: {} (审计记录 record {})",
                 done.complaint.status, done.record
             );
-            Ok(redirect_done(
-                &format!("/console/complaints/{ticket}"),
-                &message,
-            ))
-        }
-        .await,
+            (format!("/console/complaints/{ticket}"), message)
+        },
     )
+    .await
 }
 
 /// The user lookup.
@@ -296,7 +308,7 @@ pub(crate) async fn users(
         async {
             let q: UserQuery = admin::query(raw.as_deref())?;
             if let Some(user) = non_empty(&q.user) {
-                let path = format!("/console/users/{}", urlencoding(&user));
+                let path = format!("/console/users/{}", path_segment(&user));
                 return Ok(Redirect::to(&path).into_response());
             }
             let recent = gateway
@@ -313,17 +325,16 @@ pub(crate) async fn users(
     )
 }
 
+/// What a path segment keeps as is: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a path segment.
-fn urlencoding(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+fn path_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// `GET /console/users/{user}`: state, violations, sanctions, records, the sanction form.
@@ -337,7 +348,7 @@ pub(crate) async fn user(
         let view = users::view_of(&gateway, &c.admin, &raw_user).await?;
         Ok(render(
             "user.html",
-            context! { me => c.context(), u => view, path => urlencoding(&raw_user), done => done(raw.as_deref()) },
+            context! { me => c.context(), u => view, path => path_segment(&raw_user), done => done(raw.as_deref()) },
         ))
     }
     .await)
@@ -350,22 +361,24 @@ pub(crate) async fn sanction(
     Path(raw_user): Path<String>,
     body: Body,
 ) -> Response {
-    page(
-        async {
-            let request = read_form(&gateway, &c, body).await?;
-            let done = users::apply_sanction(&gateway, &c.admin, &raw_user, request).await?;
+    act(
+        &gateway,
+        &c,
+        body,
+        |request| users::apply_sanction(&gateway, &c.admin, &raw_user, request),
+        |done| {
             let message = format!(
                 "已处置 done: {} (审计记录 record {})",
                 done.sanction.state.as_str(),
                 done.record
             );
-            Ok(redirect_done(
-                &format!("/console/users/{}", urlencoding(&raw_user)),
-                &message,
-            ))
-        }
-        .await,
+            (
+                format!("/console/users/{}", path_segment(&raw_user)),
+                message,
+            )
+        },
     )
+    .await
 }
 
 /// `GET /console/takedowns`: takedowns, refutations, report entries, the review list.
@@ -398,18 +411,19 @@ pub(crate) async fn takedown(
     Extension(c): Extension<Console>,
     body: Body,
 ) -> Response {
-    page(
-        async {
-            let request = read_form(&gateway, &c, body).await?;
-            let done = takedowns::apply_takedown(&gateway, &c.admin, request).await?;
-            let message = format!("已下架 taken down (审计记录 record {})", done.record);
-            Ok(redirect_done(
-                &format!("/console/records/{}", done.takedown.record_id),
-                &message,
-            ))
-        }
-        .await,
+    act(
+        &gateway,
+        &c,
+        body,
+        |request| takedowns::apply_takedown(&gateway, &c.admin, request),
+        |done| {
+            (
+                format!("/console/records/{}", done.takedown.record_id),
+                format!("已下架 taken down (审计记录 record {})", done.record),
+            )
+        },
     )
+    .await
 }
 
 /// `POST /console/refutations`: record a refutation (辟谣).
@@ -418,18 +432,20 @@ pub(crate) async fn refutation(
     Extension(c): Extension<Console>,
     body: Body,
 ) -> Response {
-    page(
-        async {
-            let request = read_form(&gateway, &c, body).await?;
-            let done = reports::apply_refutation(&gateway, &c.admin, request).await?;
+    act(
+        &gateway,
+        &c,
+        body,
+        |request| reports::apply_refutation(&gateway, &c.admin, request),
+        |done| {
             let message = format!(
                 "已记录辟谣 refutation recorded (审计记录 record {})",
                 done.record
             );
-            Ok(redirect_done("/console/takedowns", &message))
-        }
-        .await,
+            ("/console/takedowns".to_owned(), message)
+        },
     )
+    .await
 }
 
 /// Filter of the personal-information requests.
@@ -479,18 +495,20 @@ pub(crate) async fn pi_create(
     Extension(c): Extension<Console>,
     body: Body,
 ) -> Response {
-    page(
-        async {
-            let request = read_form(&gateway, &c, body).await?;
-            let done = pi::apply_create(&gateway, &c.admin, request).await?;
+    act(
+        &gateway,
+        &c,
+        body,
+        |request| pi::apply_create(&gateway, &c.admin, request),
+        |done| {
             let message = format!(
                 "已登记 recorded: {} (审计记录 record {})",
                 done.request.id, done.record
             );
-            Ok(redirect_done("/console/pi", &message))
-        }
-        .await,
+            ("/console/pi".to_owned(), message)
+        },
     )
+    .await
 }
 
 /// `POST /console/pi/{id}`: complete or reject a request.
@@ -500,18 +518,20 @@ pub(crate) async fn pi_complete(
     Path(id): Path<String>,
     body: Body,
 ) -> Response {
-    page(
-        async {
-            let request = read_form(&gateway, &c, body).await?;
-            let done = pi::apply_complete(&gateway, &c.admin, &id, request).await?;
+    act(
+        &gateway,
+        &c,
+        body,
+        |request| pi::apply_complete(&gateway, &c.admin, &id, request),
+        |done| {
             let message = format!(
                 "已处理 done: {} → {} (审计记录 record {})",
                 done.request.id, done.request.status, done.record
             );
-            Ok(redirect_done("/console/pi", &message))
-        }
-        .await,
+            ("/console/pi".to_owned(), message)
+        },
     )
+    .await
 }
 
 /// `GET /console/lexicon`: the lexicon in force, its counts per risk and level, the review list.
@@ -529,10 +549,7 @@ async fn lexicon_page(gateway: &Gateway, c: &Console, reloaded: Option<String>) 
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
     for rule in matcher.rules() {
         *counts
-            .entry((
-                rule.risk.clone(),
-                format!("{:?}", rule.level).to_lowercase(),
-            ))
+            .entry((rule.risk.clone(), rule.level.as_str().to_owned()))
             .or_default() += 1;
     }
     let counts: Vec<Value> = counts

@@ -117,26 +117,9 @@ impl Store {
             return Ok(None);
         };
         let hash = super::to_hash(&hash, "record hash")?;
-        let head = self.head().await?;
-        let previous = if record.seq - 1 <= head.base_seq {
-            if record.seq - 1 == head.base_seq {
-                head.base_hash
-            } else {
-                super::GENESIS
-            }
-        } else {
-            let prev: Vec<u8> = with_pool!(self, |pool| {
-                sqlx::query("SELECT hash FROM audit_records WHERE seq = $1")
-                    .bind(record.seq - 1)
-                    .fetch_one(pool)
-                    .await
-                    .and_then(|r| r.try_get(0))
-                    .map_err(StoreError::db("reading audit records"))
-            })?;
-            super::to_hash(&prev, "record hash")?
-        };
+        let previous = self.chain_value_before(record.seq).await?;
         let link_ok = super::link(&previous, &record.leaf()) == hash;
-        let checkpoint = self.checkpoints_from(record.seq).await?.into_iter().next();
+        let checkpoint = self.first_checkpoint_from(record.seq).await?;
         Ok(Some(ChainPosition {
             record,
             hash,

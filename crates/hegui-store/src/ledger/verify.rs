@@ -182,7 +182,29 @@ impl Store {
 
     /// Checkpoints with `seq >= from`, in order.
     pub async fn checkpoints_from(&self, from: i64) -> Result<Vec<Checkpoint>, StoreError> {
-        with_conn_of!(self, |conn| checkpoints_on(conn, from).await)
+        with_conn_of!(self, |conn| checkpoints_on(conn, from, i64::MAX).await)
+    }
+
+    /// The first checkpoint with `seq >= from`, if one was made.
+    pub async fn first_checkpoint_from(&self, from: i64) -> Result<Option<Checkpoint>, StoreError> {
+        with_conn_of!(self, |conn| Ok(checkpoints_on(conn, from, 1).await?.pop()))
+    }
+
+    /// The chain value record `seq` links from: the prune boundary's, or the value stored with
+    /// record `seq - 1` (as a walk from `seq` starts).
+    pub(crate) async fn chain_value_before(&self, seq: i64) -> Result<[u8; 32], StoreError> {
+        with_conn_of!(self, |conn| {
+            let head = head_on(conn).await?;
+            if seq - 1 == head.base_seq {
+                return Ok(head.base_hash);
+            }
+            stored_hash_on(conn, seq - 1)
+                .await?
+                .ok_or_else(|| StoreError::Invalid {
+                    what: "audit record",
+                    reason: format!("record {} before record {seq} is missing", seq - 1),
+                })
+        })
     }
 }
 
@@ -267,9 +289,9 @@ const HEAD_SQL: &str =
 /// One record's stored chain value.
 const STORED_HASH_SQL: &str = "SELECT hash FROM audit_records WHERE seq = $1";
 
-/// A checkpoint row as selected by [`CHECKPOINTS_SQL`].
+/// A checkpoint row as selected by [`CHECKPOINTS_SQL`] (from `$1` on, at most `$2` of them).
 type CheckpointRow = (i64, Vec<u8>, i64, String, String);
-const CHECKPOINTS_SQL: &str = "SELECT seq, hash, time_ms, reason, signature FROM audit_checkpoints WHERE seq >= $1 ORDER BY seq";
+const CHECKPOINTS_SQL: &str = "SELECT seq, hash, time_ms, reason, signature FROM audit_checkpoints WHERE seq >= $1 ORDER BY seq LIMIT $2";
 
 impl Head {
     fn from_row(
@@ -319,10 +341,16 @@ async fn records_page_on(
     })
 }
 
-async fn checkpoints_on(conn: &mut Conn<'_>, from: i64) -> Result<Vec<Checkpoint>, StoreError> {
+/// Up to `limit` checkpoints with `seq >= from`, in order.
+async fn checkpoints_on(
+    conn: &mut Conn<'_>,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<Checkpoint>, StoreError> {
     with_conn!(conn, |c| {
         let rows: Vec<CheckpointRow> = sqlx::query_as(CHECKPOINTS_SQL)
             .bind(from)
+            .bind(limit)
             .fetch_all(&mut **c)
             .await
             .map_err(StoreError::db("reading checkpoints"))?;
@@ -358,7 +386,7 @@ async fn begin_walk(
     options: &VerifyOptions,
 ) -> Result<Result<Walk, VerifyReport>, StoreError> {
     let head = head_on(conn).await?;
-    let checkpoints = checkpoints_on(conn, Walk::start(options, &head) - 1).await?;
+    let checkpoints = checkpoints_on(conn, Walk::start(options, &head) - 1, i64::MAX).await?;
     let before = match Walk::needs_before(options, &head) {
         Some(seq) => stored_hash_on(conn, seq).await?,
         None => None,

@@ -199,7 +199,7 @@ fn read_checkpoints(conn: &Connection, from: i64) -> Result<Vec<Checkpoint>, Sto
         .prepare(CHECKPOINTS_SQL)
         .map_err(e("reading checkpoints"))?;
     let rows = statement
-        .query_map([from], five)
+        .query_map([from, i64::MAX], five)
         .map_err(e("reading checkpoints"))?;
     let mut out = Vec::new();
     for row in rows {
