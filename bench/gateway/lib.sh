@@ -3,7 +3,8 @@
 # `hegui serve` on loopback ports.
 #
 # The sourcing script cds to the repository root first and defines `log`. Then:
-#   stack_init                         WORK (temporary directory), PIDS, the cleanup trap
+#   stack_init                         WORK (temporary directory), PIDS, CLEANUP_DIRS (more
+#                                      directories to remove at exit), the cleanup trap
 #   build_gateway                      release builds of hegui and hegui-mock-upstream (BIN);
 #                                      SKIP_BUILD=1 uses the binaries already there
 #   start_mock PORT LOG [ARGS...]      the mock upstream on 127.0.0.1:PORT; waits for the port
@@ -31,12 +32,13 @@ BIN="$CARGO_TARGET_DIR/release"
 stack_init() {
   WORK="$(mktemp -d)"
   PIDS=()
+  CLEANUP_DIRS=()
   trap stack_cleanup EXIT
 }
 
 stack_cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  rm -rf "$WORK" "${CLEANUP_DIRS[@]}"
 }
 
 build_gateway() {

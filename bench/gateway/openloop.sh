@@ -18,9 +18,13 @@
 # alternates too), and their ratio is the median of the per-round ratios: a search takes minutes,
 # and the machine's speed drifts over that time. The direct mock and LiteLLM are searched once.
 #
+# TMPFS=1 adds a diagnostic target to the fixed rates: the same hegui config with its ledger on
+# tmpfs (/dev/shm: a commit's fsync returns at once, so the ledger is NOT durable there). The
+# difference between its added p99 and hegui's is what waiting for the disk costs.
+#
 # Usage: bench/gateway/openloop.sh
 #   env: RATES="100 500 1000" DURATION=15 ROUNDS=3 CONNS=50 LOADGEN_THREADS=1
-#        MAX_DURATION=10 MAX_ROUNDS=3 SKIP_MAX=1 SKIP_LITELLM=1
+#        MAX_DURATION=10 MAX_ROUNDS=3 SKIP_MAX=1 SKIP_LITELLM=1 TMPFS=1
 #        QUIET_LOAD=1.5 QUIET_WAIT=600 (wait up to QUIET_WAIT s for the 1-min load < QUIET_LOAD)
 #        RESULTS=file.jsonl (raw results, one JSON line per measurement; default: a temp file)
 # Output: Markdown tables on stdout; progress on stderr.
@@ -39,6 +43,7 @@ MOCK_PORT=9311
 HEGUI_PORT=9312
 LITELLM_PORT=9313
 PASS_PORT=9314
+TMPFS_PORT=9315
 BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
 
 log() { echo "[openloop] $(date -u +%H:%M:%S) $*" >&2; }
@@ -62,6 +67,14 @@ start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
 start_hegui "$WORK/pass.toml" "$WORK/pass.log"
 
 TARGETS="direct hegui pass"
+if [ "${TMPFS:-0}" = 1 ]; then
+  SHM="$(mktemp -d /dev/shm/hegui-bench.XXXXXX)"
+  CLEANUP_DIRS+=("$SHM")
+  sed -e "s/:$HEGUI_PORT\"/:$TMPFS_PORT\"/" -e "s#sqlite:$WORK/bench.db#sqlite:$SHM/bench.db#" \
+    "$WORK/hegui.toml" > "$WORK/tmpfs.toml"
+  start_hegui "$WORK/tmpfs.toml" "$WORK/tmpfs.log"
+  TARGETS="$TARGETS tmpfs"
+fi
 if [ "${SKIP_LITELLM:-0}" != 1 ]; then
   VENV="$(litellm_venv)"
   cat > "$WORK/litellm.yaml" <<YAML
@@ -97,10 +110,11 @@ url_of() {
     direct) echo "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" ;;
     hegui) echo "http://127.0.0.1:$HEGUI_PORT/v1/chat/completions" ;;
     pass) echo "http://127.0.0.1:$PASS_PORT/v1/chat/completions" ;;
+    tmpfs) echo "http://127.0.0.1:$TMPFS_PORT/v1/chat/completions" ;;
     litellm) echo "http://127.0.0.1:$LITELLM_PORT/v1/chat/completions" ;;
   esac
 }
-key_of() { case "$1" in hegui | pass) echo "$BENCH_KEY" ;; *) echo mock ;; esac; }
+key_of() { case "$1" in hegui | pass | tmpfs) echo "$BENCH_KEY" ;; *) echo mock ;; esac; }
 
 # measure KIND TARGET RATE ROUND DURATION → appends one JSON line to $RESULTS and echoes it
 measure() {
@@ -178,7 +192,8 @@ python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 name = {"direct": "mock direct", "hegui": "hegui (all guards, durable ledger)",
-        "pass": "hegui pass-through (no guard, no ledger)", "litellm": "LiteLLM proxy 1.102.4"}
+        "pass": "hegui pass-through (no guard, no ledger)", "litellm": "LiteLLM proxy 1.102.4",
+        "tmpfs": "hegui, ledger on tmpfs (diagnostic, not durable)"}
 med = statistics.median
 fixed = [r for r in rows if r["kind"] == "fixed"]
 by = {}
@@ -189,7 +204,7 @@ print("| target | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | add
 print("|---|---|---|---|---|---|---|---|---|")
 rates = sorted({r["rate"] for r in fixed})
 for rate in rates:
-    for t in ("direct", "hegui", "pass", "litellm"):
+    for t in ("direct", "hegui", "pass", "tmpfs", "litellm"):
         rs = by.get((t, rate))
         if not rs:
             continue
