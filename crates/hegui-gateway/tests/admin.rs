@@ -345,6 +345,7 @@ async fn a_sanction_takes_effect_and_is_exported() {
     assert_eq!(json.json().as_array().unwrap().len(), 3, "{}", json.text);
     let csv = a.get(&a.auditor, "/admin/v1/sanctions?format=csv").await;
     assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(csv.header("cache-control"), "no-store");
     let text = csv.text.trim_start_matches('\u{feff}');
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "id,tenant,user,state,reason,record,actor,time");
@@ -531,6 +532,11 @@ async fn personal_information_requests_wait_for_the_retention_period() {
     let export = a.get(&a.auditor, "/admin/v1/users/carol/export").await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.text);
     assert!(!export.json()["records"].as_array().unwrap().is_empty());
+    // Personal information: no browser or proxy may keep a copy, nor of a refusal.
+    assert_eq!(export.header("cache-control"), "no-store");
+    let refused = a.get("hga_wrong", "/admin/v1/users/carol/export").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
+    assert_eq!(refused.header("cache-control"), "no-store");
     let listed = a
         .get(&a.auditor, "/admin/v1/pi-requests?status=pending_retention")
         .await

@@ -92,6 +92,9 @@ async fn login<'a>(h: &'a Harness, name: &str) -> Browser<'a> {
     };
     let home = b.get("/console").await;
     assert_eq!(home.status, StatusCode::OK, "{}", home.text);
+    for answer in [&r, &home] {
+        assert_eq!(answer.header("cache-control"), "no-store");
+    }
     b.csrf = field(&home.text, "csrf");
     b
 }
@@ -326,8 +329,10 @@ async fn an_operator_answers_suspends_and_takes_down() {
         "{}",
         csv.text
     );
+    assert_eq!(csv.header("cache-control"), "no-store");
     let csv = b.get("/console/exports/sanctions.csv").await;
     assert!(csv.text.contains("多次违规"), "{}", csv.text);
+    assert_eq!(csv.header("cache-control"), "no-store");
 }
 
 #[tokio::test]
@@ -532,6 +537,7 @@ async fn the_ledger_window_exports_with_a_signed_manifest() {
     let r = b.get("/console/exports/ledger.zip?since=2020-01-01").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("content-type"), "application/zip");
+    assert_eq!(r.header("cache-control"), "no-store");
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).unwrap();
     zip.extract(dir.path()).unwrap();
     let file = dir.path().join("hegui-ledger.jsonl");

@@ -29,7 +29,7 @@ pub(crate) mod users;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use hegui_store::StoreError;
@@ -114,6 +114,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The admin router: every route behind [`require_admin`], and the description without it.
+/// No answer is cached ([`no_store`]): they name end users, complainants and what they wrote.
 pub(crate) fn router(gateway: &Gateway) -> axum::Router<Gateway> {
     let (routes, spec) = api().split_for_parts();
     let spec = std::sync::Arc::new(spec);
@@ -122,6 +123,7 @@ pub(crate) fn router(gateway: &Gateway) -> axum::Router<Gateway> {
             gateway.clone(),
             require_admin,
         ))
+        .layer(no_store())
         .route(
             OPENAPI_PATH,
             axum::routing::get(move || {
@@ -129,6 +131,15 @@ pub(crate) fn router(gateway: &Gateway) -> axum::Router<Gateway> {
                 async move { axum::Json(spec.as_ref().clone()) }
             }),
         )
+}
+
+/// `Cache-Control: no-store` on every answer that has none: for the admin API and the
+/// console, whose answers hold personal information that no browser or proxy may keep.
+pub(crate) fn no_store() -> tower_http::set_header::SetResponseHeaderLayer<HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    )
 }
 
 /// Every admin route as (method, axum path), from the description: for the test that walks

@@ -172,7 +172,7 @@ async fn complaints_csv(gateway: &Gateway, c: &Console) -> Page {
             ]);
         }
     }
-    let mut response = users::csv_response(
+    users::csv_response(
         "complaints.csv",
         &[
             "ticket",
@@ -187,10 +187,5 @@ async fn complaints_csv(gateway: &Gateway, c: &Console) -> Page {
             "note",
         ],
         rows.into_iter(),
-    )?;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    )
 }

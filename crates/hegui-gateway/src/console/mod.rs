@@ -87,6 +87,7 @@ pub(crate) fn router(gateway: &Gateway) -> Router<Gateway> {
             get(session::login_page).post(session::login),
         )
         .merge(pages)
+        .layer(crate::admin::no_store())
 }
 
 fn templates() -> &'static Environment<'static> {
@@ -157,7 +158,6 @@ fn page_response(status: StatusCode, html: String) -> Response {
         ("x-frame-options", "DENY"),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
-        ("cache-control", "no-store"),
         (
             "content-security-policy",
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
