@@ -537,6 +537,7 @@ async fn the_ledger_window_exports_with_a_signed_manifest() {
     let r = b.get("/console/exports/ledger.zip?since=2020-01-01").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("content-type"), "application/zip");
+    assert_eq!(r.header("content-length"), r.bytes.len().to_string());
     assert_eq!(r.header("cache-control"), "no-store");
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes.clone())).unwrap();
     zip.extract(dir.path()).unwrap();

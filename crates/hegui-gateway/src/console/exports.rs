@@ -4,14 +4,17 @@
 //! with the public key alone: `hegui audit verify --export FILE --public-key KEY.pub`).
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{Seek as _, SeekFrom};
+use std::path::{Path, PathBuf};
 
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::body::Body;
+use axum::extract::{Extension, Path as UrlPath, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use hegui_store::complaints::{ComplaintEvent, ComplaintFilter, TicketEvent};
 use hegui_store::ledger::export::{ExportFilter, manifest_path};
 use serde::Deserialize;
+use tokio_util::io::ReaderStream;
 
 use super::pages::{Page, page};
 use super::session::Console;
@@ -34,7 +37,7 @@ struct Window {
 pub(crate) async fn export(
     State(gateway): State<Gateway>,
     Extension(c): Extension<Console>,
-    Path(what): Path<String>,
+    UrlPath(what): UrlPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     page(
@@ -94,24 +97,18 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
             ),
             e => admin::store_error("exporting the ledger", e),
         })?;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for path in [file.clone(), manifest_path(&file)] {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let bytes =
-            std::fs::read(&path).map_err(|e| AppError::internal("reading the export", e))?;
-        zip.start_file(name, options)
-            .and_then(|()| zip.write_all(&bytes).map_err(Into::into))
-            .map_err(|e| AppError::internal("writing the export archive", e))?;
-    }
-    let bytes = zip
-        .finish()
+    let files = [file.clone(), manifest_path(&file)];
+    let target = dir.path().join("hegui-ledger.zip");
+    let zipped = tokio::task::spawn_blocking(move || zip_files(&files, &target))
+        .await
         .map_err(|e| AppError::internal("writing the export archive", e))?
-        .into_inner();
+        .map_err(|e| AppError::internal("writing the export archive", e))?;
+    let zipped = tokio::fs::File::from_std(zipped);
+    let length = zipped
+        .metadata()
+        .await
+        .map_err(|e| AppError::internal("reading the export archive", e))?
+        .len();
     admin::record(
         gateway,
         &c.admin,
@@ -133,10 +130,38 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment; filename=\"hegui-ledger.zip\""),
             ),
+            (header::CONTENT_LENGTH, HeaderValue::from(length)),
         ],
-        bytes,
+        // Streamed from the open file: the folder (and its files' names) go when `dir` is
+        // dropped here, the data when the answer has been sent.
+        Body::from_stream(ReaderStream::new(zipped)),
     )
         .into_response())
+}
+
+/// Writes `files` into a ZIP at `target`, copying each through (never read whole, so a long
+/// window costs disk, not memory), and returns the archive opened at its start.
+fn zip_files(files: &[PathBuf], target: &Path) -> std::io::Result<std::fs::File> {
+    let out = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(target)?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(out));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        zip.start_file(name, options)?;
+        std::io::copy(&mut std::fs::File::open(path)?, &mut zip)?;
+    }
+    let mut out = zip.finish()?.into_inner().map_err(|e| e.into_error())?;
+    out.seek(SeekFrom::Start(0))?;
+    Ok(out)
 }
 
 /// Every complaint with its handling history, one row per step: the handling records an
