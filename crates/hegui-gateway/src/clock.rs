@@ -1,6 +1,9 @@
-//! The gateway's clock, injected so that tests can set the time: the guards that depend on the
-//! hour or the day (minors mode's quiet hours and daily limit, reminders, the signed identity
-//! header's freshness) read it through a [`Clock`] instead of calling `Utc::now()`.
+//! The gateway's clock, injected so that tests can set the time: everything that depends on the
+//! time of day or the date reads it through a [`Clock`] (the guards: minors mode's quiet hours
+//! and daily limit, reminders, the signed identity header's freshness, suspensions and the
+//! violations of a day, the agreement in force; and `Gateway::now` for the rest: complaint and
+//! personal-information deadlines, console sessions, the dashboard's week) instead of calling
+//! `Utc::now()`.
 
 use std::sync::Arc;
 

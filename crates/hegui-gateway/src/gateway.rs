@@ -104,6 +104,8 @@ pub(crate) struct Inner {
     pub(crate) metrics: Metrics,
     /// Shared state of a fleet (`[fleet]`).
     pub(crate) fleet: Option<Arc<Fleet>>,
+    /// What time it is ([`Gateway::now`]).
+    clock: crate::Clock,
 }
 
 fn env_var(field: String, variable: &str) -> Result<String, GatewayError> {
@@ -257,7 +259,7 @@ impl Gateway {
             classifier_key,
             client: &client,
             key,
-            clock,
+            clock: clock.clone(),
             identity_secrets,
         });
         let slots = Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency));
@@ -276,6 +278,7 @@ impl Gateway {
                 slots,
                 metrics,
                 fleet,
+                clock,
             }),
         };
         if let Some(fleet) = &gateway.inner.fleet {
@@ -454,6 +457,17 @@ impl Gateway {
             .end_user(caller.user.clone())
             .client_addr(caller.client_addr.clone())
             .model(model)
+    }
+
+    /// What time it is, by the clock the gateway was built with ([`Gateway::with_clock`]):
+    /// deadlines, sessions, suspensions and the dashboard's week all read it.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.inner.clock)()
+    }
+
+    /// [`Gateway::now`] in milliseconds since the epoch, as the store keeps times.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now().timestamp_millis()
     }
 
     /// Appends the record durably; an error means the response must fail.

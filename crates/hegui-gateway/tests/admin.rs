@@ -1,19 +1,21 @@
 //! The admin API's workflows end to end: a complaint answered before its deadline with its
 //! webhook, a sanction that takes effect, a takedown refused when served again, refutations and
-//! report entries, personal-information requests, and the governance records they leave. The
-//! harness here ([`admin_harness`]) also serves `admin_access` (roles, tenants, bad input).
+//! report entries, personal-information requests, the governance records they leave, and
+//! deadlines read off the gateway's clock. The harness here ([`admin_harness`]) also serves
+//! `admin_access` (roles, tenants, bad input).
 
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, Duration, Utc};
 use hegui_gateway::config::TenantConfig;
-use hegui_gateway::demo;
 use hegui_gateway::mock::MockOptions;
+use hegui_gateway::{Clock, demo};
 use hegui_store::admins::Role;
 use serde_json::{Value, json};
 
-use crate::util::{Answer, Harness, harness};
+use crate::util::{Answer, Harness, harness_clocked};
 
 pub(crate) struct Admin {
     pub(crate) h: Harness,
@@ -24,7 +26,12 @@ pub(crate) struct Admin {
 }
 
 pub(crate) async fn admin_harness(webhook: Option<String>) -> Admin {
-    let h = harness(MockOptions::default(), |c| {
+    admin_harness_clocked(webhook, hegui_gateway::clock::system()).await
+}
+
+/// As [`admin_harness`], with the gateway's time read from `clock`.
+async fn admin_harness_clocked(webhook: Option<String>, clock: Clock) -> Admin {
+    let h = harness_clocked(MockOptions::default(), clock, |c| {
         for id in ["acme", "beta"] {
             let mut pages = demo::public_pages();
             pages.complaint_webhook = webhook.clone().unwrap_or_default();
@@ -542,4 +549,44 @@ async fn personal_information_requests_wait_for_the_retention_period() {
         .await
         .json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+/// The gateway's clock, not the system's, decides what is overdue: moved past a complaint's
+/// deadline, the ticket and the overdue queue say so, and a personal-information request made
+/// then is due from then.
+#[tokio::test]
+async fn deadlines_are_read_off_the_gateways_clock() {
+    let now: Arc<Mutex<DateTime<Utc>>> = Arc::new(Mutex::new(Utc::now()));
+    let clock: Clock = {
+        let now = now.clone();
+        Arc::new(move || *now.lock().unwrap())
+    };
+    let a = admin_harness_clocked(None, clock).await;
+    let record = a.chat("alice", "你好").await;
+    let ticket = a.complain("acme", &record).await;
+    let detail = format!("/admin/v1/complaints/{ticket}");
+    let overdue = "/admin/v1/complaints?overdue=true";
+    assert_eq!(a.get(&a.auditor, &detail).await.json()["overdue"], false);
+    assert_eq!(a.get(&a.auditor, overdue).await.json(), json!([]));
+    let later = {
+        let mut now = now.lock().unwrap();
+        *now += Duration::days(60);
+        *now
+    };
+    assert_eq!(a.get(&a.auditor, &detail).await.json()["overdue"], true);
+    let queue = a.get(&a.auditor, overdue).await.json();
+    assert_eq!(queue[0]["ticket"], ticket.as_str(), "{queue}");
+    let r = a
+        .post(
+            &a.operator,
+            "/admin/v1/pi-requests",
+            json!({"user": "alice", "kind": "access", "detail": ""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let deadline = r.json()["request"]["deadline_ms"].as_i64().unwrap();
+    assert!(
+        deadline > later.timestamp_millis(),
+        "due {deadline}, made at {later}"
+    );
 }

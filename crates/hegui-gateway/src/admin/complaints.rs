@@ -43,7 +43,7 @@ pub(crate) async fn list(
     let q: ListQuery = super::query(raw.as_deref())?;
     let filter = ComplaintFilter {
         status: q.status,
-        overdue_at: q.overdue.then(crate::guard::sanctions::now_ms),
+        overdue_at: q.overdue.then(|| gateway.now_ms()),
         assignee: q.assignee.as_deref(),
     };
     let list = gateway
@@ -93,7 +93,7 @@ pub(crate) async fn detail_of(
         .await
         .map_err(|e| super::store_error("reading complaint events", e))?;
     Ok(Detail {
-        overdue: complaint.overdue_at(crate::guard::sanctions::now_ms()),
+        overdue: complaint.overdue_at(gateway.now_ms()),
         complaint,
         history,
     })

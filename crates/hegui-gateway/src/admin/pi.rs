@@ -67,7 +67,7 @@ pub(crate) async fn apply_create(
         .map_or((15, true), |p| {
             (p.pi_request_days, p.complaint_working_days)
         });
-    let deadline = crate::public::deadline::deadline(chrono::Utc::now(), days, working)
+    let deadline = crate::public::deadline::deadline(gateway.now(), days, working)
         .map_err(|e| AppError::internal("computing the deadline", e))?;
     let pi = gateway
         .store()

@@ -16,7 +16,6 @@ use super::render;
 use super::session::Console;
 use crate::admin;
 use crate::gateway::Gateway;
-use crate::guard::sanctions::now_ms;
 
 /// The Beijing calendar day of a time in ms.
 fn beijing_day(ms: i64) -> Option<NaiveDate> {
@@ -38,7 +37,7 @@ pub(crate) async fn dashboard(
 async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
     let store = gateway.store();
     let tenant = c.admin.tenant();
-    let now = now_ms();
+    let now = gateway.now_ms();
     let since = now - 7 * DAY_MS;
     let search = Search {
         tenant: tenant.to_owned(),
@@ -121,7 +120,7 @@ async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
     let public = gateway.config().public_pages(tenant).map(|p| {
         context! {
             url => format!("/public/{tenant}"),
-            agreement => p.current_agreement(crate::public::deadline::today()).map(|a| a.version.clone()),
+            agreement => p.current_agreement(crate::clock::beijing(gateway.now()).day).map(|a| a.version.clone()),
             versions => p.agreements.iter().map(|a| a.version.clone()).collect::<Vec<_>>(),
         }
     });

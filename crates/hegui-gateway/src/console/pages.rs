@@ -19,7 +19,6 @@ use super::{error_page, render};
 use crate::admin::{self, complaints, pi, reports, takedowns, users};
 use crate::error::AppError;
 use crate::gateway::Gateway;
-use crate::guard::sanctions::now_ms;
 
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
@@ -222,7 +221,7 @@ pub(crate) async fn complaints(
 
 async fn complaints_page(gateway: &Gateway, c: &Console, raw: Option<&str>) -> Page {
     let q: QueueQuery = admin::query(raw)?;
-    let now = now_ms();
+    let now = gateway.now_ms();
     let mut list = gateway
         .store()
         .complaints(
@@ -313,7 +312,7 @@ pub(crate) async fn users(
             }
             let recent = gateway
                 .store()
-                .sanctions_between(c.admin.tenant(), now_ms() - 30 * DAY_MS, i64::MAX)
+                .sanctions_between(c.admin.tenant(), gateway.now_ms() - 30 * DAY_MS, i64::MAX)
                 .await
                 .map_err(|e| admin::store_error("reading sanctions", e))?;
             Ok(render(
@@ -467,7 +466,7 @@ pub(crate) async fn pi_requests(
     page(
         async {
             let q: PiQuery = admin::query(raw.as_deref())?;
-            let now = now_ms();
+            let now = gateway.now_ms();
             let list = gateway
                 .store()
                 .pi_requests(c.admin.tenant(), q.status)

@@ -103,7 +103,7 @@ pub(crate) async fn require_session(
     let Some(token) = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned) else {
         return Redirect::to("/console/login").into_response();
     };
-    let now = crate::guard::sanctions::now_ms();
+    let now = gateway.now_ms();
     match gateway.store().console_session(&token, now).await {
         Ok(Some(session)) => {
             let ConsoleUser {
@@ -217,7 +217,7 @@ pub(crate) async fn login(State(gateway): State<Gateway>, request: Request) -> R
             "登录请求过多，请稍后再试 (too many logins at once; try again in a few seconds)",
         );
     }
-    let now = crate::guard::sanctions::now_ms();
+    let now = gateway.now_ms();
     match gateway
         .store()
         .console_login(form.name.trim(), &form.password, now)

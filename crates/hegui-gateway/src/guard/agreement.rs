@@ -19,6 +19,7 @@ use hegui_store::Store;
 use moka::sync::Cache;
 
 use super::{Admission, Caller, Refusal, RequestMeta};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::public::config::PublicPages;
@@ -33,10 +34,12 @@ pub(crate) struct AgreementGuard {
     required: HashMap<String, PublicPages>,
     /// (tenant, end user, version) accepted.
     accepted: Cache<AcceptedKey, ()>,
+    /// Which agreement is in force depends on the day.
+    clock: Clock,
 }
 
 impl AgreementGuard {
-    pub(crate) fn new(config: &Config, store: Store) -> AgreementGuard {
+    pub(crate) fn new(config: &Config, store: Store, clock: Clock) -> AgreementGuard {
         let required = config
             .tenants
             .iter()
@@ -44,6 +47,7 @@ impl AgreementGuard {
             .filter(|(_, p)| p.require_agreement)
             .collect();
         AgreementGuard {
+            clock,
             store,
             required,
             accepted: Cache::builder()
@@ -61,7 +65,8 @@ impl AgreementGuard {
         let Some(pages) = self.required.get(&caller.tenant) else {
             return Ok(());
         };
-        let Some(current) = pages.current_agreement(crate::public::deadline::today()) else {
+        let Some(current) = pages.current_agreement(crate::clock::beijing((self.clock)()).day)
+        else {
             return Ok(());
         };
         let refuse = |why: String| {

@@ -295,6 +295,7 @@ impl Pipeline {
             parts.tracked.clone(),
             parts.config.policy.clone(),
             parts.fleet.clone(),
+            parts.clock.clone(),
         ));
         Pipeline {
             admission: vec![
@@ -311,6 +312,7 @@ impl Pipeline {
                 Box::new(agreement::AgreementGuard::new(
                     parts.config,
                     parts.store.clone(),
+                    parts.clock.clone(),
                 )),
                 Box::new(identity::IdentityGuard::new(parts)),
                 Box::new(minors::MinorsGuard::new(parts)),

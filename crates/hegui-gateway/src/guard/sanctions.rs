@@ -21,6 +21,7 @@ use hegui_store::Store;
 use hegui_store::users::UserState;
 
 use super::{Admission, Caller, Refusal, RequestMeta};
+use crate::clock::Clock;
 use crate::config::Policy;
 use crate::error::AppError;
 use crate::fleet::{Fleet, Notice};
@@ -36,11 +37,7 @@ pub(crate) struct Sanctions {
     tracked: Arc<Tracked>,
     policy: Policy,
     fleet: Option<Arc<Fleet>>,
-}
-
-/// Milliseconds since the epoch.
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    clock: Clock,
 }
 
 fn rank(state: UserState) -> u8 {
@@ -59,13 +56,19 @@ impl Sanctions {
         tracked: Arc<Tracked>,
         policy: Policy,
         fleet: Option<Arc<Fleet>>,
+        clock: Clock,
     ) -> Sanctions {
         Sanctions {
             store,
             tracked,
             policy,
             fleet,
+            clock,
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        (self.clock)().timestamp_millis()
     }
 
     /// The end user's state, from the cache or the store; an expired suspension is lifted.
@@ -95,7 +98,7 @@ impl Sanctions {
                 Some(s) => s.created_ms + (self.policy.suspend_minutes as i64) * 60_000,
                 None => 0,
             };
-            if now_ms() >= until {
+            if self.now_ms() >= until {
                 self.store
                     .sanction(
                         tenant,
@@ -147,7 +150,7 @@ impl Sanctions {
             return None;
         }
         let policy = &self.policy;
-        let day = now_ms().div_euclid(86_400_000);
+        let day = self.now_ms().div_euclid(86_400_000);
         let shared = match &self.fleet {
             Some(fleet) => {
                 fleet

@@ -28,11 +28,6 @@ pub(crate) fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
-/// Today in Beijing time.
-pub(crate) fn today() -> NaiveDate {
-    Utc::now().with_timezone(&beijing()).date_naive()
-}
-
 /// The embedded mainland-China calendar, loaded once.
 fn calendar() -> Result<&'static Calendar, CalendarError> {
     static CALENDAR: OnceLock<Result<Calendar, CalendarError>> = OnceLock::new();

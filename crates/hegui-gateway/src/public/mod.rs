@@ -21,7 +21,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use hegui_store::complaints::{ComplaintKind, ComplaintStatus, NewComplaint};
 use hegui_store::ledger::schema::{Outcome, Verdicts};
 use minijinja::{Environment, context};
@@ -151,7 +150,7 @@ async fn index(State(gateway): State<Gateway>, Path(tenant): Path<String>) -> Re
         .iter()
         .map(|a| context! { version => a.version, title => a.title, effective => a.effective.to_string() })
         .collect();
-    let current = p.current_agreement(deadline::today()).map(|a| {
+    let current = p.current_agreement(crate::clock::beijing(gateway.now()).day).map(|a| {
         context! { version => a.version, title => a.title, effective => a.effective.to_string() }
     });
     render(
@@ -178,7 +177,7 @@ fn public_context(p: &PublicPages) -> minijinja::Value {
 async fn current_agreement(State(gateway): State<Gateway>, Path(tenant): Path<String>) -> Response {
     let version = match pages(&gateway, &tenant) {
         Ok(p) => p
-            .current_agreement(deadline::today())
+            .current_agreement(crate::clock::beijing(gateway.now()).day)
             .map(|a| a.version.clone()),
         Err(e) => return e.into_response(),
     };
@@ -215,7 +214,7 @@ fn show_agreement(gateway: &Gateway, tenant: &str, version: &str) -> Response {
         .into_response();
     };
     let is_current = p
-        .current_agreement(deadline::today())
+        .current_agreement(crate::clock::beijing(gateway.now()).day)
         .is_some_and(|c| c.version == a.version);
     let paragraphs: Vec<&str> = a
         .text
@@ -451,7 +450,7 @@ async fn submit<'a>(
             ));
         }
     }
-    let deadline = deadline::deadline(Utc::now(), p.complaint_days, p.complaint_working_days)
+    let deadline = deadline::deadline(gateway.now(), p.complaint_days, p.complaint_working_days)
         .map_err(|e| AppError::internal("computing the complaint deadline", e))?;
     let kind = match submission.kind {
         Kind::Complaint => ComplaintKind::Complaint,

@@ -254,7 +254,7 @@ pub(crate) async fn blocked_input(
         return (headers, error.into_response()).into_response();
     }
     let id = format!("chatcmpl-{}", caller.record_id);
-    let created = chrono::Utc::now().timestamp();
+    let created = gateway.now().timestamp();
     if stream {
         let template = Chunk {
             id: Some(id),
