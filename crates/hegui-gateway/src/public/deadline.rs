@@ -8,8 +8,10 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Offset as _, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use hegui_rules::calendar::{Calendar, CalendarError};
+
+use crate::clock::beijing_offset;
 
 /// When a complaint must be answered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,12 +22,6 @@ pub(crate) struct Deadline {
     pub(crate) ms: i64,
     /// The count reached an unpublished calendar year: holidays there are not known yet.
     pub(crate) provisional: bool,
-}
-
-/// China Standard Time, UTC+8 all year.
-pub(crate) fn beijing() -> FixedOffset {
-    // Eight hours is within the ±24 h a FixedOffset takes: never the fallback.
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
 /// The embedded mainland-China calendar, loaded once.
@@ -54,7 +50,7 @@ pub(crate) fn deadline_on(
     days: u32,
     working: bool,
 ) -> Result<Deadline, CalendarError> {
-    let day = received.with_timezone(&beijing()).date_naive();
+    let day = received.with_timezone(&beijing_offset()).date_naive();
     let exact = if working {
         calendar.add_working_days(day, days)
     } else {
@@ -74,7 +70,7 @@ pub(crate) fn deadline_on(
     };
     let end = date
         .and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or_default())
-        .and_local_timezone(beijing())
+        .and_local_timezone(beijing_offset())
         .single()
         .ok_or(CalendarError::OutOfRange)?;
     Ok(Deadline {
