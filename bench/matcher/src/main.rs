@@ -369,7 +369,6 @@ fn scan_lines(lines: &[String], scan: &dyn Fn(&str) -> usize) -> usize {
     lines.iter().map(|l| scan(l)).sum()
 }
 
-/// `--callgrind ENGINE`: build one engine, scan the text once, print the hit count.
 /// The patterns as the raw engines take them: normalized beforehand, deduplicated, none empty.
 fn normalized_set(patterns: &[String], opts: &hegui_lexicon::NormalizeOptions) -> HashSet<String> {
     patterns
@@ -393,6 +392,7 @@ fn build_matcher_rs(patterns: &[String]) -> matcher_rs::SimpleMatcher {
     b.build().expect("matcher_rs")
 }
 
+/// `--callgrind ENGINE`: build one engine, scan the text once, print the hit count.
 fn callgrind(engine: &str, o: &Options) {
     let n = *o.rules.last().expect("--rules N");
     let (lines, patterns) = text_and_rules(o, n);

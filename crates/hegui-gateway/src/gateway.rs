@@ -465,6 +465,11 @@ impl Gateway {
         (self.inner.clock)()
     }
 
+    /// The Beijing calendar day of [`Gateway::now`] (which agreement is in force).
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        crate::clock::beijing(self.now()).day
+    }
+
     /// [`Gateway::now`] in milliseconds since the epoch, as the store keeps times.
     pub(crate) fn now_ms(&self) -> i64 {
         self.now().timestamp_millis()

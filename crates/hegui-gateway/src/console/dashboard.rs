@@ -37,7 +37,9 @@ pub(crate) async fn dashboard(
 async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
     let store = gateway.store();
     let tenant = c.admin.tenant();
-    let now = gateway.now_ms();
+    let at = gateway.now();
+    let now = at.timestamp_millis();
+    let today = crate::clock::beijing(at).day;
     let since = now - 7 * DAY_MS;
     let search = Search {
         tenant: tenant.to_owned(),
@@ -50,7 +52,6 @@ async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
         .map_err(|e| admin::store_error("reading audit records", e))?;
     // The last seven Beijing days, oldest first; a record's column is its day's distance from
     // today.
-    let today = beijing_day(now).unwrap_or_default();
     let days: Vec<String> = (0..7)
         .rev()
         .map(|d| (today - chrono::Days::new(d)).format("%m-%d").to_string())
@@ -120,7 +121,7 @@ async fn dashboard_page(gateway: &Gateway, c: &Console) -> Page {
     let public = gateway.config().public_pages(tenant).map(|p| {
         context! {
             url => format!("/public/{tenant}"),
-            agreement => p.current_agreement(crate::clock::beijing(gateway.now()).day).map(|a| a.version.clone()),
+            agreement => p.current_agreement(today).map(|a| a.version.clone()),
             versions => p.agreements.iter().map(|a| a.version.clone()).collect::<Vec<_>>(),
         }
     });

@@ -97,18 +97,13 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
             ),
             e => admin::store_error("exporting the ledger", e),
         })?;
-    let files = [file.clone(), manifest_path(&file)];
+    let manifest_file = manifest_path(&file);
+    let files = [file, manifest_file];
     let target = dir.path().join("hegui-ledger.zip");
-    let zipped = tokio::task::spawn_blocking(move || zip_files(&files, &target))
+    let (zipped, length) = tokio::task::spawn_blocking(move || zip_files(&files, &target))
         .await
         .map_err(|e| AppError::internal("writing the export archive", e))?
         .map_err(|e| AppError::internal("writing the export archive", e))?;
-    let zipped = tokio::fs::File::from_std(zipped);
-    let length = zipped
-        .metadata()
-        .await
-        .map_err(|e| AppError::internal("reading the export archive", e))?
-        .len();
     admin::record(
         gateway,
         &c.admin,
@@ -134,14 +129,14 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
         ],
         // Streamed from the open file: the folder (and its files' names) go when `dir` is
         // dropped here, the data when the answer has been sent.
-        Body::from_stream(ReaderStream::new(zipped)),
+        Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(zipped))),
     )
         .into_response())
 }
 
 /// Writes `files` into a ZIP at `target`, copying each through (never read whole, so a long
-/// window costs disk, not memory), and returns the archive opened at its start.
-fn zip_files(files: &[PathBuf], target: &Path) -> std::io::Result<std::fs::File> {
+/// window costs disk, not memory), and returns the archive opened at its start, and its length.
+fn zip_files(files: &[PathBuf], target: &Path) -> std::io::Result<(std::fs::File, u64)> {
     let out = std::fs::File::options()
         .read(true)
         .write(true)
@@ -160,8 +155,9 @@ fn zip_files(files: &[PathBuf], target: &Path) -> std::io::Result<std::fs::File>
         std::io::copy(&mut std::fs::File::open(path)?, &mut zip)?;
     }
     let mut out = zip.finish()?.into_inner().map_err(|e| e.into_error())?;
+    let length = out.stream_position()?;
     out.seek(SeekFrom::Start(0))?;
-    Ok(out)
+    Ok((out, length))
 }
 
 /// Every complaint with its handling history, one row per step: the handling records an

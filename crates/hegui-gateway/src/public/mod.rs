@@ -150,7 +150,7 @@ async fn index(State(gateway): State<Gateway>, Path(tenant): Path<String>) -> Re
         .iter()
         .map(|a| context! { version => a.version, title => a.title, effective => a.effective.to_string() })
         .collect();
-    let current = p.current_agreement(crate::clock::beijing(gateway.now()).day).map(|a| {
+    let current = p.current_agreement(gateway.today()).map(|a| {
         context! { version => a.version, title => a.title, effective => a.effective.to_string() }
     });
     render(
@@ -177,7 +177,7 @@ fn public_context(p: &PublicPages) -> minijinja::Value {
 async fn current_agreement(State(gateway): State<Gateway>, Path(tenant): Path<String>) -> Response {
     let version = match pages(&gateway, &tenant) {
         Ok(p) => p
-            .current_agreement(crate::clock::beijing(gateway.now()).day)
+            .current_agreement(gateway.today())
             .map(|a| a.version.clone()),
         Err(e) => return e.into_response(),
     };
@@ -214,7 +214,7 @@ fn show_agreement(gateway: &Gateway, tenant: &str, version: &str) -> Response {
         .into_response();
     };
     let is_current = p
-        .current_agreement(crate::clock::beijing(gateway.now()).day)
+        .current_agreement(gateway.today())
         .is_some_and(|c| c.version == a.version);
     let paragraphs: Vec<&str> = a
         .text
