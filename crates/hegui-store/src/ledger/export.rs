@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sm3::Digest as _;
+use tokio::io::AsyncWriteExt as _;
 
 use crate::ledger::{self, Break, Checkpoint, GENESIS, Record};
 use crate::{Store, StoreError};
@@ -90,6 +91,21 @@ pub fn manifest_path(file: &Path) -> PathBuf {
 }
 
 const PAGE: i64 = 20_000;
+
+/// The export file's write buffer: each full buffer is one write on the blocking pool.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// Runs `job` on Tokio's blocking pool; a job that panicked is an error, not a panic here.
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| StoreError::Invalid {
+            what: "export task",
+            reason: e.to_string(),
+        })
+}
 
 impl Store {
     /// Writes an export to `file` and `FILE.manifest.json`. With `key`, a fresh checkpoint is
@@ -171,47 +187,57 @@ impl Store {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut temp = new_file_in(dir).map_err(|e| io("create", e))?;
+        // The file is written through Tokio's file type (each buffer's write on the blocking
+        // pool) and created, synced and renamed on the blocking pool too: an export of a
+        // large ledger from the console must not stall the gateway's request workers.
+        let (temp, temp_path) = blocking({
+            let dir = dir.to_owned();
+            move || new_file_in(&dir)
+        })
+        .await?
+        .map_err(|e| io("create", e))?
+        .into_parts();
         let mut hasher = sm3::Sm3::new();
-        {
-            let mut out = std::io::BufWriter::new(temp.as_file_mut());
-            let mut from = start.seq + 1;
-            'pages: loop {
-                let page = self.records_page(from, PAGE).await?;
-                let done = (page.len() as i64) < PAGE;
-                for (record, _) in page {
-                    if record.seq > end.seq {
-                        break 'pages;
+        let mut out =
+            tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(temp));
+        let mut from = start.seq + 1;
+        'pages: loop {
+            let page = self.records_page(from, PAGE).await?;
+            let done = (page.len() as i64) < PAGE;
+            for (record, _) in page {
+                if record.seq > end.seq {
+                    break 'pages;
+                }
+                from = record.seq + 1;
+                let line = if filter.matches(&record) {
+                    Line {
+                        seq: record.seq,
+                        record: Some(record),
+                        leaf: None,
                     }
-                    from = record.seq + 1;
-                    let line = if filter.matches(&record) {
-                        Line {
-                            seq: record.seq,
-                            record: Some(record),
-                            leaf: None,
-                        }
-                    } else {
-                        Line {
-                            seq: record.seq,
-                            leaf: Some(hex::encode(record.leaf())),
-                            record: None,
-                        }
-                    };
-                    let mut text = serde_json::to_vec(&line).map_err(|e| StoreError::Invalid {
-                        what: "export line",
-                        reason: e.to_string(),
-                    })?;
-                    text.push(b'\n');
-                    hasher.update(&text);
-                    out.write_all(&text).map_err(|e| io("write", e))?;
-                }
-                if done {
-                    break;
-                }
+                } else {
+                    Line {
+                        seq: record.seq,
+                        leaf: Some(hex::encode(record.leaf())),
+                        record: None,
+                    }
+                };
+                let mut text = serde_json::to_vec(&line).map_err(|e| StoreError::Invalid {
+                    what: "export line",
+                    reason: e.to_string(),
+                })?;
+                text.push(b'\n');
+                hasher.update(&text);
+                out.write_all(&text).await.map_err(|e| io("write", e))?;
             }
-            out.flush().map_err(|e| io("write", e))?;
+            if done {
+                break;
+            }
         }
-        temp.as_file().sync_all().map_err(|e| io("write", e))?;
+        out.flush().await.map_err(|e| io("write", e))?;
+        let written = out.into_inner();
+        written.sync_all().await.map_err(|e| io("write", e))?;
+        let temp = tempfile::NamedTempFile::from_parts(written.into_std().await, temp_path);
         let manifest = Manifest {
             format: FORMAT.into(),
             hash: "sm3".into(),
@@ -225,19 +251,28 @@ impl Store {
             start,
             end,
         };
-        temp.persist(file).map_err(|e| io("write", e.error))?;
-        let manifest_file = manifest_path(file);
         let mut text =
             serde_json::to_string_pretty(&manifest).map_err(|e| StoreError::Invalid {
                 what: "manifest",
                 reason: e.to_string(),
             })?;
         text.push('\n');
-        let mut temp = new_file_in(dir).map_err(|e| io("create", e))?;
-        temp.write_all(text.as_bytes())
-            .map_err(|e| io("write", e))?;
-        temp.persist(&manifest_file)
-            .map_err(|e| io("write", e.error))?;
+        let (file, dir) = (file.to_owned(), dir.to_owned());
+        blocking(move || {
+            let io = |action, source| StoreError::Io {
+                action,
+                path: file.clone(),
+                source,
+            };
+            temp.persist(&file).map_err(|e| io("write", e.error))?;
+            let mut temp = new_file_in(&dir).map_err(|e| io("create", e))?;
+            temp.write_all(text.as_bytes())
+                .map_err(|e| io("write", e))?;
+            temp.persist(manifest_path(&file))
+                .map_err(|e| io("write", e.error))?;
+            Ok::<_, StoreError>(())
+        })
+        .await??;
         Ok(manifest)
     }
 }
