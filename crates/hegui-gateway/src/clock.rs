@@ -3,19 +3,13 @@
 //! and daily limit, reminders, the signed identity header's freshness, suspensions and the
 //! violations of a day, the agreement in force; and `Gateway::now` for the rest: complaint and
 //! personal-information deadlines, console sessions, the dashboard's week) instead of calling
-//! `Utc::now()`.
-
-use std::sync::Arc;
+//! `Utc::now()`. The store gets the same clock ([`hegui_store::Store::with_clock`]), so that the
+//! rows it stamps (audit records, complaints, sanctions) agree with what the guards read.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, Timelike as _, Utc};
 
-/// What time it is. [`system`] in service; tests pass a closure over a time they move.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// The system clock.
-pub fn system() -> Clock {
-    Arc::new(Utc::now)
-}
+/// The store's clock type: the gateway hands its clock to the store, so that both tell one time.
+pub use hegui_store::clock::{Clock, system};
 
 /// A time as Beijing sees it: the day and the minute of that day (0..1439).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

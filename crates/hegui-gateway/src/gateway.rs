@@ -141,6 +141,8 @@ impl Gateway {
         clock: crate::Clock,
     ) -> Result<Gateway, GatewayError> {
         config.validate()?;
+        // The rows the store stamps (records, deadlines, sanctions) tell the guards' time.
+        let store = store.with_clock(clock.clone());
         let sample = Matcher::build(&Lexicon::sample()).map_err(|e| GatewayError::Lexicon {
             path: "(sample)".into(),
             message: e.to_string(),

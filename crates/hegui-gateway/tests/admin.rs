@@ -556,15 +556,31 @@ async fn personal_information_requests_wait_for_the_retention_period() {
 /// then is due from then.
 #[tokio::test]
 async fn deadlines_are_read_off_the_gateways_clock() {
-    let now: Arc<Mutex<DateTime<Utc>>> = Arc::new(Mutex::new(Utc::now()));
+    // A time well away from the system's, so that a row stamped by the wrong clock shows.
+    let start = DateTime::parse_from_rfc3339("2026-03-02T01:30:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let now: Arc<Mutex<DateTime<Utc>>> = Arc::new(Mutex::new(start));
     let clock: Clock = {
         let now = now.clone();
         Arc::new(move || *now.lock().unwrap())
     };
     let a = admin_harness_clocked(None, clock).await;
     let record = a.chat("alice", "你好").await;
+    let stored = a.h.gateway.store().record_by_id(&record).await.unwrap();
+    assert_eq!(
+        stored.map(|r| r.time_ms),
+        Some(start.timestamp_millis()),
+        "the audit record is stamped by the gateway's clock"
+    );
     let ticket = a.complain("acme", &record).await;
     let detail = format!("/admin/v1/complaints/{ticket}");
+    let filed = a.get(&a.auditor, &detail).await.json();
+    assert_eq!(
+        filed["complaint"]["created_ms"].as_i64(),
+        Some(start.timestamp_millis()),
+        "{filed}"
+    );
     let overdue = "/admin/v1/complaints?overdue=true";
     assert_eq!(a.get(&a.auditor, &detail).await.json()["overdue"], false);
     assert_eq!(a.get(&a.auditor, overdue).await.json(), json!([]));

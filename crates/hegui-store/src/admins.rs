@@ -69,7 +69,7 @@ impl Store {
             tenant_id: tenant_id.to_owned(),
             name: name.trim().to_owned(),
             role,
-            created_ms: crate::now_ms(),
+            created_ms: self.now_ms(),
             revoked_ms: None,
         };
         let digest = token_digest(&text);
@@ -135,7 +135,7 @@ impl Store {
             sqlx::query(
                 "UPDATE admin_tokens SET revoked_ms = $1 WHERE tenant_id = $2 AND token_id = $3 AND revoked_ms IS NULL",
             )
-            .bind(crate::now_ms())
+            .bind(self.now_ms())
             .bind(tenant_id)
             .bind(token_id)
             .execute(pool)

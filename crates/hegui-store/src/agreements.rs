@@ -13,7 +13,7 @@ impl Store {
         end_user: &str,
         version: &str,
     ) -> Result<i64, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO agreement_acceptances (tenant_id, end_user, version, accepted_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, end_user, version) DO NOTHING",

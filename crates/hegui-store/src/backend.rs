@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection as _, Row as _};
 
 use crate::StoreError;
+use crate::clock::Clock;
 
 /// Which database a [`Store`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,13 +79,25 @@ pub(crate) enum Pools {
 }
 
 /// A handle to the database: cheap to clone (a connection pool inside).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) options: Arc<OpenOptions>,
     /// The SQLite database file (not for a database in memory): verification opens it on a
     /// plain connection of its own.
     pub(crate) sqlite_file: Option<Arc<std::path::Path>>,
+    /// The time the store stamps rows with ([`Store::with_clock`]).
+    pub(crate) clock: Clock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("pools", &self.pools)
+            .field("options", &self.options)
+            .field("sqlite_file", &self.sqlite_file)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per backend.
@@ -301,6 +314,7 @@ impl Store {
             // same file if the working directory changes later.
             sqlite_file: sqlite_file
                 .map(|file| Arc::from(std::fs::canonicalize(&file).unwrap_or(file))),
+            clock: crate::clock::system(),
         };
         match store.options.access {
             Access::Create => store.migrate().await?,
@@ -311,6 +325,19 @@ impl Store {
             Access::ReadOnly => store.check_schema(url).await?,
         }
         Ok(store)
+    }
+
+    /// The same store, stamping rows with the time `clock` tells (a gateway passes its own, so
+    /// that the records and deadlines it writes agree with the time its guards read). Start the
+    /// [`crate::AuditWriter`] after this: the writer keeps the clock it was started with.
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// Milliseconds since the Unix epoch, by the store's clock.
+    pub fn now_ms(&self) -> i64 {
+        crate::clock::ms(&self.clock)
     }
 
     /// Which backend this store uses.
@@ -422,7 +449,7 @@ impl Store {
                 .bind(*version)
                 .bind(*name)
                 .bind(digest)
-                .bind(crate::now_ms())
+                .bind(self.now_ms())
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::db("migrating"))?;
@@ -481,6 +508,7 @@ impl Store {
             pools: Pools::Postgres(pool),
             options: Arc::new(OpenOptions::default()),
             sqlite_file: None,
+            clock: crate::clock::system(),
         })
     }
 }

@@ -240,7 +240,7 @@ impl Store {
         tenant_id: &str,
         new: NewComplaint,
     ) -> Result<Complaint, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         let complaint = Complaint {
             ticket: format!("C{}", crate::RecordId::generate()),
             tenant_id: tenant_id.to_owned(),
@@ -307,7 +307,7 @@ impl Store {
         actor: &str,
         step: &Step,
     ) -> Result<Complaint, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         let e = || StoreError::db("updating a complaint");
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(e())?;

@@ -146,7 +146,7 @@ impl Store {
             .bind(tenant_id)
             .bind(role.as_str())
             .bind(&hash)
-            .bind(crate::now_ms())
+            .bind(self.now_ms())
             .execute(pool)
             .await
             .map(|_| ())

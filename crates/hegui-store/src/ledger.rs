@@ -64,7 +64,8 @@ pub struct RecordId(String);
 impl RecordId {
     /// A fresh id.
     pub fn generate() -> RecordId {
-        let time = (crate::now_ms().max(0) as u64) & 0xFFFF_FFFF_FFFF;
+        // The system's time, whatever clock the store has: it only keeps ids roughly ordered.
+        let time = (chrono::Utc::now().timestamp_millis().max(0) as u64) & 0xFFFF_FFFF_FFFF;
         let random: [u8; 10] = crate::id_random_bytes();
         RecordId(format!("{time:012x}{}", hex::encode(random)))
     }
@@ -188,15 +189,16 @@ impl NewRecord {
         self
     }
 
-    /// The stored form at `seq`, keeping or dropping the bodies per `mode`.
-    pub(crate) fn into_record(self, seq: i64, mode: BodyMode) -> Record {
+    /// The stored form at `seq`, keeping or dropping the bodies per `mode`; stamped `now_ms`
+    /// unless it has a time of its own.
+    pub(crate) fn into_record(self, seq: i64, mode: BodyMode, now_ms: i64) -> Record {
         let request_digest = hegui_keys::sm3(self.request.as_bytes());
         let response_digest = hegui_keys::sm3(self.response.as_bytes());
         let keep = mode == BodyMode::Full;
         Record {
             seq,
             id: self.id.unwrap_or_else(RecordId::generate).0,
-            time_ms: self.time_ms.unwrap_or_else(crate::now_ms),
+            time_ms: self.time_ms.unwrap_or(now_ms),
             kind: self.kind,
             tenant: self.tenant,
             end_user: self.end_user,
@@ -421,14 +423,14 @@ impl Checkpoint {
         )
     }
 
-    /// Signs a checkpoint.
+    /// Signs a checkpoint of the chain at `seq` (value `hash`), made at `time_ms`.
     pub fn sign(
         key: &hegui_keys::SigningKey,
         seq: i64,
         hash: [u8; 32],
+        time_ms: i64,
         reason: &str,
     ) -> Checkpoint {
-        let time_ms = crate::now_ms();
         let signature = key
             .sign(Checkpoint::message(seq, &hash, time_ms).as_bytes())
             .to_string();
@@ -587,7 +589,7 @@ mod tests {
             .response("a")
             .at(5)
             .with_id(RecordId::parse("r1").unwrap())
-            .into_record(1, BodyMode::Full)
+            .into_record(1, BodyMode::Full, 0)
     }
 
     #[test]
@@ -648,7 +650,7 @@ mod tests {
     fn digest_mode_drops_text_but_keeps_digest() {
         let r = NewRecord::new("chat")
             .request("secret")
-            .into_record(1, BodyMode::Digest);
+            .into_record(1, BodyMode::Digest, 0);
         assert_eq!(r.request_text, None);
         assert_eq!(r.request_digest, hegui_keys::sm3(b"secret"));
     }
@@ -658,7 +660,7 @@ mod tests {
         let key = hegui_keys::SigningKey::generate(hegui_keys::Algorithm::Sm2);
         let mut ring = hegui_keys::KeyRing::new();
         ring.insert(key.verifying_key().clone());
-        let mut cp = Checkpoint::sign(&key, 7, [3; 32], "manual");
+        let mut cp = Checkpoint::sign(&key, 7, [3; 32], 1_780_000_000_000, "manual");
         assert!(cp.verify(&ring).is_ok());
         cp.seq = 8;
         assert!(cp.verify(&ring).is_err());

@@ -41,6 +41,7 @@
 pub mod admins;
 pub mod agreements;
 mod backend;
+pub mod clock;
 pub mod complaints;
 pub mod console;
 mod error;
@@ -82,11 +83,6 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .expect("cannot start the async runtime");
     runtime.block_on(future)
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// `n` random bytes from the operating system.

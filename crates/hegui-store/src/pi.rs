@@ -109,7 +109,7 @@ impl Store {
         detail: &str,
         deadline_ms: i64,
     ) -> Result<PiRequest, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         let r = PiRequest {
             id: format!("P{}", crate::RecordId::generate()),
             tenant_id: tenant_id.to_owned(),
@@ -206,7 +206,7 @@ impl Store {
                 reason: format!("`{id}` is `{}`, not open", request.status),
             });
         }
-        let now = crate::now_ms();
+        let now = self.now_ms();
         let (status, retain_until) = if reject {
             (PiStatus::Rejected, None)
         } else if request.kind == PiKind::Deletion {
@@ -265,7 +265,7 @@ impl Store {
             if self.newest_record_of(tenant, user).await?.is_some() {
                 continue;
             }
-            let now = crate::now_ms();
+            let now = self.now_ms();
             let result = format!(
                 "{}{}deleted after the audit records' retention period",
                 request.result,

@@ -113,7 +113,7 @@ impl Store {
         actor: &str,
         mut r: Refutation,
     ) -> Result<Refutation, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         r.id = format!("F{}", crate::RecordId::generate());
         r.tenant_id = tenant_id.to_owned();
         r.actor = actor.to_owned();
@@ -196,7 +196,7 @@ impl Store {
                 "UPDATE authority_reports SET status = 'submitted', reference = $1, submitted_ms = $2 WHERE tenant_id = $3 AND id = $4 AND status = 'pending'",
             )
             .bind(reference)
-            .bind(crate::now_ms())
+            .bind(self.now_ms())
             .bind(tenant_id)
             .bind(id)
             .execute(pool)

@@ -58,7 +58,7 @@ impl Store {
         record_id: Option<&str>,
         actor: &str,
     ) -> Result<Sanction, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         let e = || StoreError::db("recording a sanction");
         let id: i64 = with_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(e())?;

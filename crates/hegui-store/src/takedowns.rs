@@ -106,7 +106,7 @@ impl Store {
         actor: &str,
         new: NewTakedown,
     ) -> Result<Takedown, StoreError> {
-        let now = crate::now_ms();
+        let now = self.now_ms();
         let t = Takedown {
             id: format!("T{}", crate::RecordId::generate()),
             tenant_id: tenant_id.to_owned(),

@@ -66,7 +66,7 @@ impl Store {
         let tenant = Tenant {
             id: id.to_owned(),
             name: name.to_owned(),
-            created_ms: crate::now_ms(),
+            created_ms: self.now_ms(),
         };
         with_pool!(self, |pool| {
             sqlx::query("INSERT INTO tenants (id, name, created_ms) VALUES ($1, $2, $3)")
@@ -120,7 +120,7 @@ impl Store {
             key_id,
             tenant_id: tenant_id.to_owned(),
             label: label.to_owned(),
-            created_ms: crate::now_ms(),
+            created_ms: self.now_ms(),
             revoked_ms: None,
         };
         let digest = key_digest(&text);
@@ -182,7 +182,7 @@ impl Store {
             sqlx::query(
                 "UPDATE api_keys SET revoked_ms = $1 WHERE key_id = $2 AND revoked_ms IS NULL",
             )
-            .bind(crate::now_ms())
+            .bind(self.now_ms())
             .bind(key_id)
             .execute(pool)
             .await

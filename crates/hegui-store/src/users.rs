@@ -177,7 +177,7 @@ impl Store {
             .bind(tenant_id)
             .bind(user_id)
             .bind(minor)
-            .bind(crate::now_ms())
+            .bind(self.now_ms())
             .execute(pool)
             .await
             .map(|_| ())
@@ -202,7 +202,7 @@ impl Store {
         } else {
             IdentityStatus::Unverified
         };
-        let now = crate::now_ms();
+        let now = self.now_ms();
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO end_users (tenant_id, user_id, state, minor, identity, identity_source, identity_ms, updated_ms) \

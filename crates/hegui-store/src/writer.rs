@@ -37,6 +37,7 @@ use tokio::sync::{mpsc, oneshot};
 mod file;
 
 use crate::backend::{Backend, Pools, with_pool};
+use crate::clock::Clock;
 use crate::ledger::{self, BodyMode, Checkpoint, NewRecord, Receipt, Record, RecordId};
 use crate::{Store, StoreError};
 
@@ -111,10 +112,20 @@ type Job = (Record, Reply);
 
 /// Appends audit records with group commit. Cheap to clone; the background task stops when the
 /// last clone is dropped.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AuditWriter {
     sender: mpsc::Sender<Job>,
     body_mode: BodyMode,
+    /// The store's clock when the writer started: the time of records that bring none.
+    clock: Clock,
+}
+
+impl std::fmt::Debug for AuditWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditWriter")
+            .field("body_mode", &self.body_mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuditWriter {
@@ -129,6 +140,7 @@ impl AuditWriter {
         let body_mode = options.body_mode;
         let sqlite = store.backend() == Backend::Sqlite;
         let file = store.sqlite_file.clone();
+        let clock = store.clock.clone();
         let slot = Arc::new(std::sync::Mutex::new(Some((store, options, receiver))));
         let take = |slot: &std::sync::Mutex<Option<_>>| slot.lock().ok().and_then(|mut w| w.take());
         let on_thread = if let Some(path) = file {
@@ -137,8 +149,8 @@ impl AuditWriter {
             std::thread::Builder::new()
                 .name("hegui-audit".into())
                 .spawn(move || {
-                    if let Some((_store, options, mut receiver)) = take(&slot) {
-                        file::run(&path, &options, &mut receiver);
+                    if let Some((store, options, mut receiver)) = take(&slot) {
+                        file::run(&path, &options, &store.clock, &mut receiver);
                     }
                 })
                 .ok()
@@ -168,7 +180,11 @@ impl AuditWriter {
         {
             tokio::spawn(run(store, options, receiver));
         }
-        AuditWriter { sender, body_mode }
+        AuditWriter {
+            sender,
+            body_mode,
+            clock,
+        }
     }
 
     /// Appends `record`; resolves once its transaction has committed.
@@ -177,7 +193,7 @@ impl AuditWriter {
     /// concurrent callers hash their bodies in parallel and the writer task, which every record
     /// passes through, only numbers and chains them.
     pub async fn append(&self, record: NewRecord) -> Result<Receipt, StoreError> {
-        let record = record.into_record(0, self.body_mode);
+        let record = record.into_record(0, self.body_mode, crate::clock::ms(&self.clock));
         let (reply, answer) = oneshot::channel();
         self.sender
             .send((record, reply))
@@ -425,7 +441,7 @@ macro_rules! bind_rows {
 /// The rows go out in statements of [`CHUNKS`] sizes, and while the database executes one
 /// statement (on its own thread, or the server), this task hashes and binds the next.
 macro_rules! append_on {
-    ($conn:expr, $db:ty, $records:expr, $options:expr, $sqlite:expr) => {{
+    ($conn:expr, $db:ty, $records:expr, $options:expr, $sqlite:expr, $clock:expr) => {{
         let conn = $conn;
         let records: &[Record] = $records;
         let options: &WriterOptions = $options;
@@ -482,7 +498,7 @@ macro_rules! append_on {
         }
         let seq = last_seq + records.len() as i64;
         if let Some(key) = options.checkpoint_due(seq, checkpoint_seq) {
-            let cp = Checkpoint::sign(key, seq, hash, "periodic");
+            let cp = Checkpoint::sign(key, seq, hash, crate::clock::ms($clock), "periodic");
             insert_checkpoint!(tx, cp);
             checkpoint_seq = seq;
         }
@@ -504,7 +520,7 @@ macro_rules! append_on {
 /// `$pool`, and keeps the connection in `$held` afterwards if it still works. Expanded once per
 /// backend.
 macro_rules! on_held {
-    ($held:expr, $pool:expr, $variant:ident, $records:expr, $options:expr) => {{
+    ($held:expr, $pool:expr, $variant:ident, $records:expr, $options:expr, $clock:expr) => {{
         let held: &mut Held = $held;
         let pool = $pool;
         let sqlite = matches!(Backend::$variant, Backend::Sqlite);
@@ -526,8 +542,17 @@ macro_rules! on_held {
             }
         };
         // In a block of its own, so that an error still comes back here.
-        let result =
-            async { append_on!(&mut *conn, sqlx::$variant, $records, $options, sqlite) }.await;
+        let result = async {
+            append_on!(
+                &mut *conn,
+                sqlx::$variant,
+                $records,
+                $options,
+                sqlite,
+                $clock
+            )
+        }
+        .await;
         // After an error the transaction's rollback is queued on the connection; a ping carries
         // it out and shows whether the connection itself still works.
         if pool.options().get_max_connections() > 1 && (result.is_ok() || conn.ping().await.is_ok())
@@ -548,7 +573,7 @@ impl Store {
     ) -> Result<Vec<Receipt>, StoreError> {
         let records: Vec<Record> = records
             .iter()
-            .map(|r| r.clone().into_record(0, options.body_mode))
+            .map(|r| r.clone().into_record(0, options.body_mode, self.now_ms()))
             .collect();
         // A connection of the pool's, for this transaction only.
         self.append_records(&mut None, &records, options).await
@@ -563,8 +588,10 @@ impl Store {
         options: &WriterOptions,
     ) -> Result<Vec<Receipt>, StoreError> {
         match &self.pools {
-            Pools::Sqlite(pool) => on_held!(held, pool, Sqlite, records, options),
-            Pools::Postgres(pool) => on_held!(held, pool, Postgres, records, options),
+            Pools::Sqlite(pool) => on_held!(held, pool, Sqlite, records, options, &self.clock),
+            Pools::Postgres(pool) => {
+                on_held!(held, pool, Postgres, records, options, &self.clock)
+            }
         }
     }
 
@@ -606,6 +633,7 @@ impl Store {
                 key,
                 seq,
                 ledger::to_hash(&hash, "ledger head hash")?,
+                self.now_ms(),
                 reason,
             );
             if existing.is_some() {

@@ -622,3 +622,34 @@ async fn only_create_creates(db: &TestDb) {
     read_only.close().await;
 }
 both!(only_create_creates_works, only_create_creates);
+
+/// Every time the store writes for itself comes from the clock it was given: rows, audit records
+/// (through both writers) and checkpoints.
+async fn stamps_by_its_clock(db: &TestDb) {
+    const AT: i64 = 1_772_415_000_000; // 2026-03-02T01:30:00Z, far from the system's time
+    let clock: hegui_store::clock::Clock =
+        Arc::new(|| chrono::DateTime::from_timestamp_millis(AT).unwrap());
+    let store = db.open().await.with_clock(clock);
+    assert_eq!(store.now_ms(), AT);
+    let tenant = store.create_tenant("t1", "Tenant One").await.unwrap();
+    assert_eq!(tenant.created_ms, AT);
+    let options = WriterOptions {
+        key: Some(key()),
+        checkpoint_every: 1,
+        ..WriterOptions::default()
+    };
+    let writer = AuditWriter::start(store.clone(), options.clone());
+    let receipt = writer.append(rec(0)).await.unwrap();
+    store.append_batch(&[rec(1)], &options).await.unwrap();
+    let records = store.records_page(1, 10).await.unwrap();
+    let times: Vec<i64> = records.iter().map(|(r, _)| r.time_ms).collect();
+    assert_eq!(times, [AT, AT], "record {}", receipt.seq);
+    let checkpoints = store.checkpoints_from(0).await.unwrap();
+    assert!(!checkpoints.is_empty());
+    assert!(
+        checkpoints.iter().all(|c| c.time_ms == AT),
+        "{checkpoints:?}"
+    );
+    store.close().await;
+}
+both!(stamps_by_its_clock_works, stamps_by_its_clock);

@@ -32,7 +32,7 @@ impl Store {
         key: &hegui_keys::SigningKey,
     ) -> Result<PruneReport, StoreError> {
         let days = self.options.retention_days;
-        let limit = crate::now_ms() - i64::from(days) * 86_400_000;
+        let limit = self.now_ms() - i64::from(days) * 86_400_000;
         if before_ms > limit {
             return Err(StoreError::Retention {
                 days,
@@ -87,7 +87,7 @@ impl Store {
                 .and_then(|r| r.try_get(0))
                 .map_err(StoreError::db("pruning"))?;
             let hash = ledger::to_hash(&hash, "record hash")?;
-            let cp = Checkpoint::sign(key, boundary, hash, "prune");
+            let cp = Checkpoint::sign(key, boundary, hash, self.now_ms(), "prune");
             sqlx::query("DELETE FROM audit_checkpoints WHERE seq <= $1")
                 .bind(boundary)
                 .execute(&mut *tx)

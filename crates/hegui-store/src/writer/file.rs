@@ -22,10 +22,16 @@ use super::{
     WriterOptions, answer, insert_one_sql, only, receipts,
 };
 use crate::StoreError;
+use crate::clock::Clock;
 use crate::ledger::{self, Checkpoint, Receipt, Record};
 
 /// Runs until every `AuditWriter` is gone.
-pub(super) fn run(path: &Path, options: &WriterOptions, receiver: &mut mpsc::Receiver<Job>) {
+pub(super) fn run(
+    path: &Path,
+    options: &WriterOptions,
+    clock: &Clock,
+    receiver: &mut mpsc::Receiver<Job>,
+) {
     let (wrote, checkpoints) = std_mpsc::sync_channel::<()>(1);
     let checkpointer = {
         let path = path.to_owned();
@@ -42,13 +48,19 @@ pub(super) fn run(path: &Path, options: &WriterOptions, receiver: &mut mpsc::Rec
             break;
         }
         let (records, replies): (Vec<Record>, Vec<Reply>) = jobs.drain(..).unzip();
-        let result = append(&mut conn, path, &records, options);
+        let result = append(&mut conn, path, &records, options, clock);
         if result.is_ok() {
             // Full means a checkpoint is due already.
             let _ = wrote.try_send(());
         }
         for (record, reply) in answer(&records, replies, result) {
-            let result = append(&mut conn, path, std::slice::from_ref(record), options);
+            let result = append(
+                &mut conn,
+                path,
+                std::slice::from_ref(record),
+                options,
+                clock,
+            );
             let _ = reply.send(only(result));
         }
     }
@@ -91,12 +103,13 @@ fn append(
     path: &Path,
     records: &[Record],
     options: &WriterOptions,
+    clock: &Clock,
 ) -> Result<Vec<Receipt>, StoreError> {
     let conn = match slot {
         Some(conn) => conn,
         None => slot.insert(open(path)?),
     };
-    let result = append_on(conn, records, options);
+    let result = append_on(conn, records, options, clock);
     if result.is_err() && conn.is_autocommit() && conn.execute_batch("SELECT 1").is_err() {
         // The connection itself is broken: open a new one next time.
         *slot = None;
@@ -108,6 +121,7 @@ fn append_on(
     conn: &mut Connection,
     records: &[Record],
     options: &WriterOptions,
+    clock: &Clock,
 ) -> Result<Vec<Receipt>, StoreError> {
     let e = StoreError::sqlite;
     let tx = conn
@@ -155,7 +169,7 @@ fn append_on(
     }
     let seq = last_seq + records.len() as i64;
     if let Some(key) = options.checkpoint_due(seq, checkpoint_seq) {
-        let cp = Checkpoint::sign(key, seq, hash, "periodic");
+        let cp = Checkpoint::sign(key, seq, hash, crate::clock::ms(clock), "periodic");
         tx.execute(
             INSERT_CHECKPOINT_SQL,
             params![cp.seq, &cp.hash[..], cp.time_ms, cp.reason, cp.signature],
