@@ -9,9 +9,9 @@
 //! - **Minutes of use** of minors (per end user and Beijing day) and **sessions** for the
 //!   reminders, each updated by a script, so that a daily limit holds fleet-wide. The times are
 //!   the gateway's (its injected clock), not the server's.
-//! - **Invalidation**: a sanction or a lexicon reload on one instance is published on
-//!   `PREFIX:invalidate`; every instance drops the end user's cached state, or reloads its
-//!   lexicon.
+//! - **Invalidation**: a sanction, an operator's identity or minor change, or a lexicon reload
+//!   on one instance is published on `PREFIX:invalidate`; every instance drops what it cached of
+//!   the end user, or reloads its lexicon.
 //!
 //! Every key and the channel start with `fleet.prefix` (default `hegui`).
 //!

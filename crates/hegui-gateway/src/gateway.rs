@@ -293,7 +293,7 @@ impl Gateway {
                 match notice {
                     Notice::User { tenant, user } => {
                         let key = (Arc::from(tenant.as_str()), Arc::from(user.as_str()));
-                        gateway.inner.tracked.user_states.invalidate(&key);
+                        gateway.inner.tracked.forget_user(&key);
                     }
                     Notice::Lexicon => {
                         tokio::spawn(async move {

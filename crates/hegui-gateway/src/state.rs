@@ -8,8 +8,9 @@
 //!   within one refill period can an eviction forget one user's spent budget (it then starts
 //!   full, as a new user would). Per tenant over governor's plain keyed map: only tenants an
 //!   API key resolved to get there, so clients cannot grow it.
-//! - Key lookups and user states are read-through caches of the store with the `guard.cache-ms`
-//!   time to live.
+//! - Key lookups and end users' facts ([`UserFacts`]: state, identity, minor, the end of a
+//!   suspension) are read-through caches of the store with the `guard.cache-ms` time to live;
+//!   one read of an end user serves the sanctions, identity and minors guards.
 //! - Violation counters live for a day without activity (the daily count resets anyway).
 //! - Refusal records are throttled to one per end user, guard and second, so that a flood of
 //!   refused requests cannot fill the ledger.
@@ -25,7 +26,8 @@ use governor::clock::DefaultClock;
 use governor::nanos::Nanos;
 use governor::state::StateStore;
 use governor::{Quota, RateLimiter};
-use hegui_store::users::UserState;
+use hegui_store::users::{IdentityStatus, UserState};
+use hegui_store::{Store, StoreError};
 use moka::ops::compute::Op;
 use moka::sync::Cache;
 
@@ -130,6 +132,19 @@ pub(crate) struct Violations {
 /// A (tenant, end user) pair.
 pub(crate) type UserKey = (Arc<str>, Arc<str>);
 
+/// What the admission guards know of an end user: the store's row, and when a suspension ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UserFacts {
+    pub(crate) state: UserState,
+    /// When the suspension ends (ms since the epoch): the policy's last `suspend-minutes` from
+    /// the suspension itself (not the row's last change: an identity or minor update must not
+    /// extend it); one a person decided stands until a person restores the user (`i64::MAX`).
+    /// Meaningless unless `state` is suspended.
+    pub(crate) suspended_until_ms: i64,
+    pub(crate) verified: bool,
+    pub(crate) minor: bool,
+}
+
 /// The bounded state; see the module docs.
 pub(crate) struct Tracked {
     /// Tenants are only those an API key resolved to, so their map needs no bound; a plain
@@ -139,7 +154,9 @@ pub(crate) struct Tracked {
     user_limit: Option<Limiter<UserKey>>,
     /// API-key digest → tenant (`None`: a wrong key).
     pub(crate) keys: Cache<[u8; 32], Option<String>>,
-    pub(crate) user_states: Cache<UserKey, UserState>,
+    users: Cache<UserKey, UserFacts>,
+    /// The policy's suspension, in ms (`policy.suspend-minutes`).
+    suspend_ms: i64,
     violations: Cache<UserKey, Violations>,
     /// (end user, guard) → a refusal of theirs was recorded in the last second.
     refusals: Cache<(UserKey, &'static str), ()>,
@@ -166,10 +183,13 @@ impl Tracked {
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
-            user_states: Cache::builder()
+            users: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+            suspend_ms: i64::try_from(config.policy.suspend_minutes)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(60_000),
             violations: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_idle(Duration::from_secs(86_400))
@@ -189,6 +209,62 @@ impl Tracked {
                 NonZeroU32::new(crate::console::session::LOGINS_PER_SEC).unwrap_or(NonZeroU32::MIN),
             )),
         }
+    }
+
+    /// The end user's facts, from the cache or (`fresh`, or not cached) the store.
+    pub(crate) async fn user_facts(
+        &self,
+        store: &Store,
+        key: &UserKey,
+        fresh: bool,
+    ) -> Result<UserFacts, StoreError> {
+        if !fresh && let Some(facts) = self.users.get(key) {
+            return Ok(facts);
+        }
+        let (tenant, user) = (&*key.0, &*key.1);
+        let row = store.end_user(tenant, user).await?;
+        let mut facts = row.map_or(
+            UserFacts {
+                state: UserState::Normal,
+                suspended_until_ms: 0,
+                verified: false,
+                minor: false,
+            },
+            |u| UserFacts {
+                state: u.state,
+                suspended_until_ms: 0,
+                verified: u.identity == IdentityStatus::Verified,
+                minor: u.minor,
+            },
+        );
+        if facts.state == UserState::Suspended {
+            facts.suspended_until_ms = match store.sanctions(tenant, user).await?.pop() {
+                Some(s) if s.actor != hegui_store::sanctions::POLICY => i64::MAX,
+                Some(s) => s.created_ms.saturating_add(self.suspend_ms),
+                None => 0,
+            };
+        }
+        self.users.insert(key.clone(), facts);
+        Ok(facts)
+    }
+
+    /// Changes the cached facts of an end user, if there are any.
+    pub(crate) fn update_user(&self, key: &UserKey, change: impl FnOnce(&mut UserFacts)) {
+        self.users
+            .entry_by_ref(key)
+            .and_compute_with(|entry| match entry {
+                Some(entry) => {
+                    let mut facts = entry.into_value();
+                    change(&mut facts);
+                    Op::Put(facts)
+                }
+                None => Op::Nop,
+            });
+    }
+
+    /// Drops the cached facts of an end user: the next request reads the store.
+    pub(crate) fn forget_user(&self, key: &UserKey) {
+        self.users.invalidate(key);
     }
 
     /// Takes one from the budget of console password checks; `false` when it is spent.
@@ -257,18 +333,18 @@ impl Tracked {
             });
     }
 
-    /// Entries held: (end users with a rate-limit state, cached user states, violation
+    /// Entries held: (end users with a rate-limit state, cached end users' facts, violation
     /// counters). For `/metrics` and the memory tests.
     pub(crate) fn sizes(&self) -> (u64, u64, u64) {
         let users = self.user_limit.as_ref().map_or(0, |l| {
             l.cache.run_pending_tasks();
             l.cache.entry_count()
         });
-        self.user_states.run_pending_tasks();
+        self.users.run_pending_tasks();
         self.violations.run_pending_tasks();
         (
             users,
-            self.user_states.entry_count(),
+            self.users.entry_count(),
             self.violations.entry_count(),
         )
     }
@@ -305,7 +381,13 @@ mod tests {
             );
             assert!(tracked.tenant_allows(&tenant));
             tracked.count_violation(&key, 0);
-            tracked.user_states.insert(key, UserState::Warned);
+            let facts = UserFacts {
+                state: UserState::Warned,
+                suspended_until_ms: 0,
+                verified: false,
+                minor: false,
+            };
+            tracked.users.insert(key, facts);
         }
         let (limits, states, violations) = tracked.sizes();
         for (what, n) in [

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use hegui_gateway::config::TenantConfig;
+use hegui_gateway::config::{Config, TenantConfig};
 use hegui_gateway::mock::MockOptions;
 use hegui_gateway::{Clock, demo};
 use hegui_store::admins::Role;
@@ -26,11 +26,16 @@ pub(crate) struct Admin {
 }
 
 pub(crate) async fn admin_harness(webhook: Option<String>) -> Admin {
-    admin_harness_clocked(webhook, hegui_gateway::clock::system()).await
+    admin_harness_with(webhook, hegui_gateway::clock::system(), |_| {}).await
 }
 
-/// As [`admin_harness`], with the gateway's time read from `clock`.
-async fn admin_harness_clocked(webhook: Option<String>, clock: Clock) -> Admin {
+/// As [`admin_harness`], with the gateway's time read from `clock`, and `tweak` applied to the
+/// config last.
+async fn admin_harness_with(
+    webhook: Option<String>,
+    clock: Clock,
+    tweak: impl FnOnce(&mut Config),
+) -> Admin {
     let h = harness_clocked(MockOptions::default(), clock, |c| {
         for id in ["acme", "beta"] {
             let mut pages = demo::public_pages();
@@ -42,6 +47,7 @@ async fn admin_harness_clocked(webhook: Option<String>, clock: Clock) -> Admin {
                 public: Some(pages),
             });
         }
+        tweak(c);
     })
     .await;
     let store = h.gateway.store();
@@ -376,6 +382,48 @@ async fn a_sanction_takes_effect_and_is_exported() {
     assert_eq!(view["identity_source"], "admin");
 }
 
+/// An operator's identity change counts at the next request, however long the guards cache
+/// what they know of the end user.
+#[tokio::test]
+async fn an_identity_change_counts_at_once() {
+    let a = admin_harness_with(None, hegui_gateway::clock::system(), |c| {
+        c.guard.cache_ms = 600_000;
+        for tenant in &mut c.tenants {
+            if let Some(pages) = tenant.public.as_mut() {
+                pages.require_identity = true;
+            }
+        }
+    })
+    .await;
+    let status = |identity: &'static str| {
+        let a = &a;
+        async move {
+            let r = a
+                .call(
+                    &a.operator,
+                    Method::PUT,
+                    "/admin/v1/users/ann/status",
+                    Some(json!({"identity": identity, "reason": "短信验证"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+    };
+    let body = json!({"model": "mock-chat", "user": "ann",
+                      "messages": [{"role": "user", "content": "你好"}]});
+    // (the status an operator sets, then what the next request gets)
+    let steps = [
+        ("verified", StatusCode::OK),
+        ("unverified", StatusCode::FORBIDDEN),
+        ("verified", StatusCode::OK),
+    ];
+    for (identity, expected) in steps {
+        status(identity).await;
+        let r = a.h.post("/v1/chat/completions", &body).await;
+        assert_eq!(r.status, expected, "after `{identity}`: {}", r.text);
+    }
+}
+
 /// The violation policy's suspension ends after `suspend-minutes`; an operator's stands until
 /// an operator restores the user.
 #[tokio::test]
@@ -565,7 +613,7 @@ async fn deadlines_are_read_off_the_gateways_clock() {
         let now = now.clone();
         Arc::new(move || *now.lock().unwrap())
     };
-    let a = admin_harness_clocked(None, clock).await;
+    let a = admin_harness_with(None, clock, |_| {}).await;
     let record = a.chat("alice", "你好").await;
     let stored = a.h.gateway.store().record_by_id(&record).await.unwrap();
     assert_eq!(

@@ -217,6 +217,13 @@ pub(crate) async fn status(
             .map_err(|e| super::store_error("recording the minor flag", e))?;
         changed.push(format!("minor {minor}"));
     }
+    // The guards read identity and minor from their cache: drop it here and on the fleet.
+    gateway
+        .inner
+        .pipeline
+        .sanctions
+        .changed(tenant, &user)
+        .await;
     let now = store
         .end_user(tenant, &user)
         .await
@@ -336,7 +343,7 @@ pub(crate) async fn apply_sanction(
         .inner
         .pipeline
         .sanctions
-        .applied(admin.tenant(), &user, state)
+        .changed(admin.tenant(), &user)
         .await;
     let mut subjects = vec![format!("sanction:{}", sanction.id)];
     if !record_id.is_empty() {

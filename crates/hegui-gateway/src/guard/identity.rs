@@ -20,16 +20,19 @@
 //! verified gets 403 `identity_not_verified`, on the record; so does a request that names no
 //! end user, since an anonymous user cannot be verified. Listing the models is not refused.
 //!
-//! Statuses are cached per end user for `guard.cache-ms` (bounded); an unverified status is
-//! read again when verification is required, so a verification made elsewhere counts at once.
+//! Statuses are cached per end user for `guard.cache-ms` (bounded), with the rest of what the
+//! admission guards know of them (`state::UserFacts`, one read of the store for all); an
+//! unverified status is read again when verification is required, so a verification made
+//! elsewhere counts at once. The admin API's status changes drop the cached facts on every
+//! instance.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use futures_util::future::BoxFuture;
 use hegui_store::Store;
-use hegui_store::users::IdentityStatus;
 use hmac::{Hmac, Mac as _};
 use moka::sync::Cache;
 use sha2::Sha256;
@@ -38,7 +41,7 @@ use super::end_user::EndUser;
 use super::{Admission, Caller, Parts, Refusal, RequestMeta};
 use crate::Clock;
 use crate::error::AppError;
-use crate::state::UserKey;
+use crate::state::{Tracked, UserKey};
 
 /// The signed identity header.
 pub(crate) const HEADER: &str = "x-hegui-identity";
@@ -142,8 +145,8 @@ pub(crate) struct IdentityGuard {
     required: HashSet<String>,
     /// Tenant → the secret of its signed header.
     secrets: HashMap<String, Vec<u8>>,
-    /// The known statuses.
-    statuses: Cache<UserKey, Status>,
+    /// The end users' facts, shared with the other admission guards.
+    tracked: Arc<Tracked>,
     /// Statuses recorded from a header lately (not written again for a minute).
     recorded: Cache<(UserKey, bool, bool), ()>,
 }
@@ -166,10 +169,7 @@ impl IdentityGuard {
                 .map(|t| t.id.clone())
                 .collect(),
             secrets: parts.identity_secrets.clone(),
-            statuses: Cache::builder()
-                .max_capacity(capacity)
-                .time_to_live(Duration::from_millis(config.guard.cache_ms.max(1)))
-                .build(),
+            tracked: parts.tracked.clone(),
             recorded: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(Duration::from_secs(60))
@@ -219,33 +219,24 @@ impl IdentityGuard {
             }
             self.recorded.insert(recorded, ());
         }
-        self.statuses.insert(key, status);
+        self.tracked.update_user(&key, |f| {
+            f.verified = status.verified;
+            f.minor = status.minor;
+        });
         Ok(status)
     }
 
     /// The status in the cache or the store; `fresh` skips the cache.
     async fn stored(&self, caller: &Caller, fresh: bool) -> Result<Status, Refusal> {
-        let key = caller.key();
-        if !fresh && let Some(status) = self.statuses.get(&key) {
-            return Ok(status);
-        }
-        let user = self
-            .store
-            .end_user(&caller.tenant, &caller.user)
+        let facts = self
+            .tracked
+            .user_facts(&self.store, &caller.key(), fresh)
             .await
             .map_err(|e| Refusal::plain(AppError::internal("reading the end user", e)))?;
-        let status = user.map_or(
-            Status {
-                verified: false,
-                minor: false,
-            },
-            |u| Status {
-                verified: u.identity == IdentityStatus::Verified,
-                minor: u.minor,
-            },
-        );
-        self.statuses.insert(key, status);
-        Ok(status)
+        Ok(Status {
+            verified: facts.verified,
+            minor: facts.minor,
+        })
     }
 
     async fn check(&self, caller: &mut Caller, request: RequestMeta<'_>) -> Result<(), Refusal> {

@@ -7,7 +7,7 @@
 //! suspension an operator decided stands until an operator restores the user). After a refused input,
 //! [`Sanctions::record_violation`] counts it and applies the configured thresholds; a sanction
 //! is written to the store with the record id that caused it. States are cached for
-//! `guard.cache-ms` in the bounded per-user state.
+//! `guard.cache-ms` with the rest of the end user's facts (`state::UserFacts`).
 //!
 //! In a fleet the counters are Redis's (shared by every instance), a sanction is claimed there
 //! so that it is recorded once however many instances cross the threshold together, and every
@@ -74,54 +74,35 @@ impl Sanctions {
     /// The end user's state, from the cache or the store; an expired suspension is lifted.
     async fn state(&self, tenant: &str, user: &str) -> Result<UserState, AppError> {
         let key: UserKey = (Arc::from(tenant), Arc::from(user));
-        if let Some(state) = self.tracked.user_states.get(&key) {
-            return Ok(state);
-        }
-        let found = self
-            .store
-            .end_user(tenant, user)
+        let facts = self
+            .tracked
+            .user_facts(&self.store, &key, false)
             .await
             .map_err(|e| AppError::internal("reading the end user", e))?;
-        let mut state = found.as_ref().map_or(UserState::Normal, |u| u.state);
-        if state == UserState::Suspended {
-            // The policy's suspensions last `suspend-minutes` from the suspension itself (not
-            // the user's last change: an identity or minor update must not extend it); a
-            // person's suspension stands until a person restores the user.
-            let last = self
-                .store
-                .sanctions(tenant, user)
-                .await
-                .map_err(|e| AppError::internal("reading sanctions", e))?
-                .pop();
-            let until = match &last {
-                Some(s) if s.actor != hegui_store::sanctions::POLICY => i64::MAX,
-                Some(s) => s.created_ms + (self.policy.suspend_minutes as i64) * 60_000,
-                None => 0,
-            };
-            if self.now_ms() >= until {
-                self.store
-                    .sanction(
-                        tenant,
-                        user,
-                        UserState::Normal,
-                        "suspension expired",
-                        None,
-                        hegui_store::sanctions::POLICY,
-                    )
-                    .await
-                    .map_err(|e| AppError::internal("lifting a suspension", e))?;
-                state = UserState::Normal;
-            }
+        if facts.state != UserState::Suspended || self.now_ms() < facts.suspended_until_ms {
+            return Ok(facts.state);
         }
-        self.tracked.user_states.insert(key, state);
-        Ok(state)
+        self.store
+            .sanction(
+                tenant,
+                user,
+                UserState::Normal,
+                "suspension expired",
+                None,
+                hegui_store::sanctions::POLICY,
+            )
+            .await
+            .map_err(|e| AppError::internal("lifting a suspension", e))?;
+        self.tracked
+            .update_user(&key, |f| f.state = UserState::Normal);
+        Ok(UserState::Normal)
     }
 
-    /// A sanction recorded in the store takes effect: the cached state is replaced here and, in
-    /// a fleet, dropped on every other instance.
-    pub(crate) async fn applied(&self, tenant: &str, user: &str, state: UserState) {
+    /// The end user's row changed in the store (a sanction, an identity or minor status): the
+    /// cached facts are dropped here and, in a fleet, on every other instance.
+    pub(crate) async fn changed(&self, tenant: &str, user: &str) {
         let key: UserKey = (Arc::from(tenant), Arc::from(user));
-        self.tracked.user_states.insert(key, state);
+        self.tracked.forget_user(&key);
         if let Some(fleet) = &self.fleet {
             let notice = Notice::User {
                 tenant: tenant.to_owned(),
@@ -220,7 +201,7 @@ impl Sanctions {
         {
             Ok(_) => {
                 tracing::info!(tenant = ?caller.tenant, user = ?caller.user, state = target.as_str(), %reason, "sanction");
-                self.applied(&caller.tenant, &caller.user, target).await;
+                self.changed(&caller.tenant, &caller.user).await;
                 Some(target)
             }
             Err(e) => {
