@@ -145,6 +145,16 @@ pub(crate) struct UserFacts {
     pub(crate) minor: bool,
 }
 
+impl UserFacts {
+    /// An end user the store has no row for: normal, not verified, not a minor.
+    const UNKNOWN: UserFacts = UserFacts {
+        state: UserState::Normal,
+        suspended_until_ms: 0,
+        verified: false,
+        minor: false,
+    };
+}
+
 /// The bounded state; see the module docs.
 pub(crate) struct Tracked {
     /// Tenants are only those an API key resolved to, so their map needs no bound; a plain
@@ -223,20 +233,12 @@ impl Tracked {
         }
         let (tenant, user) = (&*key.0, &*key.1);
         let row = store.end_user(tenant, user).await?;
-        let mut facts = row.map_or(
-            UserFacts {
-                state: UserState::Normal,
-                suspended_until_ms: 0,
-                verified: false,
-                minor: false,
-            },
-            |u| UserFacts {
-                state: u.state,
-                suspended_until_ms: 0,
-                verified: u.identity == IdentityStatus::Verified,
-                minor: u.minor,
-            },
-        );
+        let mut facts = row.map_or(UserFacts::UNKNOWN, |u| UserFacts {
+            state: u.state,
+            verified: u.identity == IdentityStatus::Verified,
+            minor: u.minor,
+            ..UserFacts::UNKNOWN
+        });
         if facts.state == UserState::Suspended {
             facts.suspended_until_ms = match store.sanctions(tenant, user).await?.pop() {
                 Some(s) if s.actor != hegui_store::sanctions::POLICY => i64::MAX,
@@ -383,9 +385,7 @@ mod tests {
             tracked.count_violation(&key, 0);
             let facts = UserFacts {
                 state: UserState::Warned,
-                suspended_until_ms: 0,
-                verified: false,
-                minor: false,
+                ..UserFacts::UNKNOWN
             };
             tracked.users.insert(key, facts);
         }

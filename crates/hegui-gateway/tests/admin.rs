@@ -91,6 +91,20 @@ impl Admin {
         self.call(token, Method::POST, path, Some(body)).await
     }
 
+    /// Files a personal-information request of `kind` for `user` as the operator; returns the
+    /// request.
+    pub(crate) async fn pi_request(&self, user: &str, kind: &str, detail: &str) -> Value {
+        let r = self
+            .post(
+                &self.operator,
+                "/admin/v1/pi-requests",
+                json!({"user": user, "kind": kind, "detail": detail}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json()["request"].clone()
+    }
+
     /// A chat answer for `user`; returns its record id.
     pub(crate) async fn chat(&self, user: &str, text: &str) -> String {
         let r = self
@@ -563,15 +577,7 @@ async fn a_taken_down_answer_is_not_served_again() {
 async fn personal_information_requests_wait_for_the_retention_period() {
     let a = admin_harness(None).await;
     a.chat("carol", "你好").await;
-    let r = a
-        .post(
-            &a.operator,
-            "/admin/v1/pi-requests",
-            json!({"user": "carol", "kind": "deletion", "detail": "删除我的信息"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let request = r.json()["request"].clone();
+    let request = a.pi_request("carol", "deletion", "删除我的信息").await;
     assert!(request["deadline_ms"].as_i64().unwrap() > chrono::Utc::now().timestamp_millis());
     let id = request["id"].as_str().unwrap();
     let r = a
@@ -640,15 +646,9 @@ async fn deadlines_are_read_off_the_gateways_clock() {
     assert_eq!(a.get(&a.auditor, &detail).await.json()["overdue"], true);
     let queue = a.get(&a.auditor, overdue).await.json();
     assert_eq!(queue[0]["ticket"], ticket.as_str(), "{queue}");
-    let r = a
-        .post(
-            &a.operator,
-            "/admin/v1/pi-requests",
-            json!({"user": "alice", "kind": "access", "detail": ""}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let deadline = r.json()["request"]["deadline_ms"].as_i64().unwrap();
+    let deadline = a.pi_request("alice", "access", "").await["deadline_ms"]
+        .as_i64()
+        .unwrap();
     assert!(
         deadline > later.timestamp_millis(),
         "due {deadline}, made at {later}"

@@ -115,6 +115,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A blocking thread or task (`what`) that died: an error, never a panic here.
+    pub(crate) fn task_failed(what: &'static str, cause: impl std::fmt::Display) -> StoreError {
+        StoreError::Invalid {
+            what,
+            reason: cause.to_string(),
+        }
+    }
+
     pub(crate) fn sqlite(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
         move |source| StoreError::Sqlite { action, source }
     }

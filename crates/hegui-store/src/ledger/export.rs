@@ -101,10 +101,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(job)
         .await
-        .map_err(|e| StoreError::Invalid {
-            what: "export task",
-            reason: e.to_string(),
-        })
+        .map_err(|e| StoreError::task_failed("export task", e))
 }
 
 impl Store {

@@ -372,10 +372,7 @@ async fn stored_hash_on(conn: &mut Conn<'_>, seq: i64) -> Result<Option<[u8; 32]
 
 /// A verification thread or task that died: an error, never a gap in the walk.
 fn task_failed(cause: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid {
-        what: "verification task",
-        reason: cause.to_string(),
-    }
+    StoreError::task_failed("verification task", cause)
 }
 
 /// Reads what a walk starts from on `conn` (head, checkpoints, the stored chain value before
