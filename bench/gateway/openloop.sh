@@ -18,6 +18,13 @@
 # alternates too), and their ratio is the median of the per-round ratios: a search takes minutes,
 # and the machine's speed drifts over that time. The direct mock and LiteLLM are searched once.
 #
+# Every round also measures the disk itself (`disk` row, bench/loadgen's hegui-diskprobe): at
+# the same rate, a 16 KiB write per job on a ring file next to hegui's ledger and one `fsync`
+# per commit, the jobs that fell due during a commit going into the next (group commit, as
+# hegui's writer does). That is the floor of any durable ledger on this disk; "added p99 above
+# the disk" (hegui's added p99 − the disk's p99, per round) is what hegui adds beyond it. The
+# disk's own stalls (tens of ms, now and then) show in that row first.
+#
 # TMPFS=1 adds a diagnostic target to the fixed rates: the same hegui config with its ledger on
 # tmpfs (/dev/shm: a commit's fsync returns at once, so the ledger is NOT durable there). The
 # difference between its added p99 and hegui's is what waiting for the disk costs.
@@ -66,7 +73,9 @@ start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
 } > "$WORK/pass.toml"
 start_hegui "$WORK/pass.toml" "$WORK/pass.log"
 
-TARGETS="direct hegui pass"
+TARGETS="direct hegui pass disk"
+# The probe's ring file, made now: filling it slows the disk's syncs for a while.
+"$BIN/hegui-diskprobe" --file "$WORK/disk.ring" --rate 1000 --duration 1 >/dev/null
 if [ "${TMPFS:-0}" = 1 ]; then
   SHM="$(mktemp -d /dev/shm/hegui-bench.XXXXXX)"
   CLEANUP_DIRS+=("$SHM")
@@ -120,10 +129,14 @@ key_of() { case "$1" in hegui | pass | tmpfs) echo "$BENCH_KEY" ;; *) echo mock 
 measure() {
   local kind="$1" target="$2" rate="$3" round="$4" dur="$5" before after out
   before="$(load1)"
-  out="$("$BIN/hegui-loadgen" --url "$(url_of "$target")" --rate "$rate" --duration "$dur" \
-    --connections "$CONNS" --threads "$LOADGEN_THREADS" \
-    -H "Authorization: Bearer $(key_of "$target")" -H 'Content-Type: application/json' \
-    --body "$BODY")"
+  if [ "$target" = disk ]; then
+    out="$("$BIN/hegui-diskprobe" --file "$WORK/disk.ring" --rate "$rate" --duration "$dur")"
+  else
+    out="$("$BIN/hegui-loadgen" --url "$(url_of "$target")" --rate "$rate" --duration "$dur" \
+      --connections "$CONNS" --threads "$LOADGEN_THREADS" \
+      -H "Authorization: Bearer $(key_of "$target")" -H 'Content-Type: application/json' \
+      --body "$BODY")"
+  fi
   after="$(load1)"
   out="{\"kind\":\"$kind\",\"target\":\"$target\",\"rate\":$rate,\"round\":$round,\"load_before\":$before,\"load_after\":$after,\"at\":\"$(date -u +%H:%M:%S)\",\"r\":$out}"
   echo "$out" >> "$RESULTS"
@@ -136,7 +149,7 @@ START_LOAD="$(load3)"
 log "start at load $START_LOAD; targets: $TARGETS"
 
 # Warm-up (connections, caches, SQLite file): 3 s at 200 req/s each, not recorded.
-for t in $TARGETS; do
+for t in ${TARGETS/disk/}; do
   "$BIN/hegui-loadgen" --url "$(url_of "$t")" --rate 200 --duration 3 --connections "$CONNS" \
     -H "Authorization: Bearer $(key_of "$t")" -H 'Content-Type: application/json' --body "$BODY" >/dev/null
 done
@@ -193,7 +206,8 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 name = {"direct": "mock direct", "hegui": "hegui (all guards, durable ledger)",
         "pass": "hegui pass-through (no guard, no ledger)", "litellm": "LiteLLM proxy 1.102.4",
-        "tmpfs": "hegui, ledger on tmpfs (diagnostic, not durable)"}
+        "tmpfs": "hegui, ledger on tmpfs (diagnostic, not durable)",
+        "disk": "the disk alone: 16 KiB write + fsync per job, group-committed (the floor of a durable ledger)"}
 med = statistics.median
 fixed = [r for r in rows if r["kind"] == "fixed"]
 by = {}
@@ -204,18 +218,26 @@ print("| target | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | add
 print("|---|---|---|---|---|---|---|---|---|")
 rates = sorted({r["rate"] for r in fixed})
 for rate in rates:
-    for t in ("direct", "hegui", "pass", "tmpfs", "litellm"):
+    for t in ("direct", "hegui", "pass", "tmpfs", "litellm", "disk"):
         rs = by.get((t, rate))
         if not rs:
             continue
         m = lambda k: med(x["r"][k] for x in rs)
         errs = sum(x["r"]["non2xx"] + x["r"]["socket_errors"] + x["r"]["timeouts"] for x in rs)
         dropped = sum(x["r"]["dropped"] for x in rs)
-        added = "–" if t == "direct" else "%.3f" % med(x["r"]["p99_ms"] - direct[(rate, x["round"])] for x in rs)
+        added = "–" if t in ("direct", "disk") else "%.3f" % med(x["r"]["p99_ms"] - direct[(rate, x["round"])] for x in rs)
         each = " / ".join("%.3f" % x["r"]["p99_ms"] for x in rs)
         loads = ", ".join("%s→%s" % (x["load_before"], x["load_after"]) for x in rs)
         err = str(errs) + (" (+%d unsent at the end)" % dropped if dropped else "")
         print(f"| {name[t]} | {rate} | {m('achieved_rps'):.1f} | {m('p50_ms'):.3f} | {m('p99_ms'):.3f} (rounds: {each}) | {m('p999_ms'):.3f} | {added} | {err} | {loads} |")
+print()
+disk = {(r["rate"], r["round"]): r["r"]["p99_ms"] for r in fixed if r["target"] == "disk"}
+for rate in rates:
+    rs = [x for x in by.get(("hegui", rate), []) if (rate, x["round"]) in disk]
+    if rs:
+        above = [x["r"]["p99_ms"] - direct[(rate, x["round"])] - disk[(rate, x["round"])] for x in rs]
+        print("hegui at %d req/s, added p99 above the disk's own p99 (per round): %s; median **%.3f ms**"
+              % (rate, " / ".join("%.3f" % a for a in above), med(above)))
 print()
 mx = [r for r in rows if r["kind"] == "max"]
 if mx:

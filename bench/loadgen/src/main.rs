@@ -23,38 +23,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
+use hegui_loadgen::{Schedule, Summary, flag_pairs, new_histogram, number, record};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-
-/// When request `i` should be sent: `i / rate` after the start, in nanoseconds.
-#[derive(Clone, Copy, Debug)]
-struct Schedule {
-    rate: f64,
-    duration_ns: u64,
-}
-
-impl Schedule {
-    fn intended_ns(&self, i: u64) -> u64 {
-        (i as f64 * 1e9 / self.rate).round() as u64
-    }
-    /// Number of requests scheduled within the duration.
-    fn count(&self) -> u64 {
-        (self.duration_ns as f64 * self.rate / 1e9).ceil() as u64
-    }
-}
-
-/// Latencies in microseconds, 1 µs to 10 min, 3 significant digits.
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds")
-}
-
-/// The corrected latency of one request: from its intended send time, not its actual one.
-fn record(hist: &mut Histogram<u64>, intended_ns: u64, done_ns: u64) {
-    let us = done_ns.saturating_sub(intended_ns) / 1_000;
-    hist.saturating_record(us.max(1));
-}
 
 /// Discrete-event model of the generator: requests released at their intended times into one
 /// FIFO queue, `conns` connections each taking the next request when free. `service(send_ns)`
@@ -98,7 +71,6 @@ const USAGE: &str = "usage: hegui-loadgen --url URL --rate REQ_PER_S [--duration
 [--body TEXT | --body-file PATH] [--timeout SECS=10] [--drain SECS=5]";
 
 fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
     let (mut url, mut rate) = (None, None);
     let mut a = Args {
         url: hyper::Uri::from_static("http://127.0.0.1/"),
@@ -113,18 +85,12 @@ fn parse_args() -> Result<Args, String> {
         drain: Duration::from_secs(5),
     };
     let mut method = None;
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Err(USAGE.into());
-        }
-        let v = it
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        let num = |v: &str| v.parse::<f64>().map_err(|e| format!("{flag} {v}: {e}"));
+    for (flag, v) in flag_pairs(USAGE)? {
+        let num = |v: &str| number(&flag, v);
         match flag.as_str() {
             "--url" => url = Some(v.parse::<hyper::Uri>().map_err(|e| format!("--url: {e}"))?),
             "--rate" | "-R" => rate = Some(num(&v)?),
-            "--duration" | "-d" => a.duration = num(&v.trim_end_matches('s'))?,
+            "--duration" | "-d" => a.duration = num(&v)?,
             "--connections" | "-c" => a.connections = num(&v)? as usize,
             "--threads" | "-t" => a.threads = num(&v)? as usize,
             "--method" | "-m" => method = Some(v.parse().map_err(|e| format!("--method: {e}"))?),
@@ -272,10 +238,6 @@ fn ticker(sched: Schedule, start: Instant, tx: async_channel::Sender<u64>) -> u6
     sent
 }
 
-fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
-}
-
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => Arc::new(a),
@@ -344,28 +306,20 @@ fn main() -> ExitCode {
         - completed
         - counters.socket_errors.load(Ordering::Relaxed)
         - counters.timeouts.load(Ordering::Relaxed);
-    println!(
-        "{{\"target_rps\":{},\"duration_s\":{},\"connections\":{},\"scheduled\":{},\"completed\":{},\
-\"achieved_rps\":{:.1},\"ok\":{},\"non2xx\":{},\"socket_errors\":{},\"timeouts\":{},\"dropped\":{},\
-\"p50_ms\":{:.3},\"p90_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"max_ms\":{:.3},\"mean_ms\":{:.3}}}",
-        args.rate,
-        args.duration,
-        args.connections,
+    let summary = Summary {
+        target_rps: args.rate,
+        duration_s: args.duration,
+        connections: args.connections,
         scheduled,
         completed,
-        achieved,
+        achieved_rps: achieved,
         ok,
         non2xx,
-        counters.socket_errors.load(Ordering::Relaxed) + connect_errors,
-        counters.timeouts.load(Ordering::Relaxed),
+        socket_errors: counters.socket_errors.load(Ordering::Relaxed) + connect_errors,
+        timeouts: counters.timeouts.load(Ordering::Relaxed),
         dropped,
-        ms(hist.value_at_quantile(0.50)),
-        ms(hist.value_at_quantile(0.90)),
-        ms(hist.value_at_quantile(0.99)),
-        ms(hist.value_at_quantile(0.999)),
-        ms(hist.max()),
-        hist.mean() / 1000.0,
-    );
+    };
+    println!("{}", summary.to_json(&hist));
     ExitCode::SUCCESS
 }
 
@@ -380,24 +334,6 @@ mod tests {
             .filter(|v| v.value_iterated_to() > ms * 1000)
             .map(|v| v.count_at_value())
             .sum()
-    }
-
-    #[test]
-    fn schedule_is_evenly_spaced() {
-        let s = Schedule {
-            rate: 1000.0,
-            duration_ns: 2_000 * MS,
-        };
-        assert_eq!(s.count(), 2000);
-        assert_eq!(s.intended_ns(0), 0);
-        assert_eq!(s.intended_ns(1), MS);
-        assert_eq!(s.intended_ns(1500), 1500 * MS);
-        let s = Schedule {
-            rate: 3.0,
-            duration_ns: 1_000 * MS,
-        };
-        assert_eq!(s.count(), 3);
-        assert_eq!(s.intended_ns(2), 666_666_667);
     }
 
     /// One connection at 1,000 req/s, a 10 µs server that stalls for 100 ms once: every request
