@@ -79,8 +79,12 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
         user: None,
         tenant: Some(c.admin.tenant().to_owned()),
     };
-    let dir =
-        tempfile::tempdir().map_err(|e| AppError::internal("making a temporary folder", e))?;
+    let dir = Scratch(Some(
+        tokio::task::spawn_blocking(tempfile::tempdir)
+            .await
+            .map_err(|e| AppError::internal("making a temporary folder", e))?
+            .map_err(|e| AppError::internal("making a temporary folder", e))?,
+    ));
     let file = dir.path().join("hegui-ledger.jsonl");
     let key = gateway.inner.pipeline.label.key();
     let manifest = gateway
@@ -132,6 +136,27 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
         Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(zipped))),
     )
         .into_response())
+}
+
+/// The export's temporary folder. Removing it unlinks a JSONL and a ZIP that may be gigabytes,
+/// which takes the file system a while: the removal goes to the blocking pool, whichever way the
+/// export ends, so that it never holds up a runtime thread that serves the gateway's requests.
+struct Scratch(Option<tempfile::TempDir>);
+
+impl Scratch {
+    fn path(&self) -> &Path {
+        self.0.as_ref().map_or(Path::new(""), |d| d.path())
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Some(dir) = self.0.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || drop(dir))),
+            Err(_) => drop(dir),
+        }
+    }
 }
 
 /// Writes `files` into a ZIP at `target`, copying each through (never read whole, so a long
@@ -209,4 +234,40 @@ async fn complaints_csv(gateway: &Gateway, c: &Console) -> Page {
         ],
         rows.into_iter(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch_with_a_file() -> (Scratch, PathBuf) {
+        let dir = Scratch(Some(tempfile::tempdir().unwrap()));
+        let path = dir.path().to_owned();
+        std::fs::write(path.join("hegui-ledger.jsonl"), b"{}\n").unwrap();
+        (dir, path)
+    }
+
+    /// On the runtime the folder goes on the blocking pool, soon after the drop.
+    #[tokio::test]
+    async fn the_scratch_folder_is_removed_off_the_runtime() {
+        let (dir, path) = scratch_with_a_file();
+        drop(dir);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while path.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} is still there",
+                path.display()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Without a runtime it goes at once.
+    #[test]
+    fn the_scratch_folder_is_removed_without_a_runtime() {
+        let (dir, path) = scratch_with_a_file();
+        drop(dir);
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
 }
