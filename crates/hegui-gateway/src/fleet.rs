@@ -27,7 +27,7 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 
 use crate::config::Fleet as FleetConfig;
-use crate::state::Violations;
+use crate::state::{Tracked, Violations};
 
 /// GCRA: KEYS[1] the bucket; ARGV[1] the emission interval and ARGV[2] the burst, both in
 /// microseconds of budget. Returns 1 when allowed.
@@ -97,6 +97,24 @@ redis.call('HSET', KEYS[1], 'last', last, 'due', due)
 redis.call('PEXPIRE', KEYS[1], gap)
 return out
 ";
+
+/// An end user's row changed in the store (a sanction, an identity or minor status): what this
+/// instance cached of them is dropped and, in a fleet, every other instance is told to drop it.
+pub(crate) async fn user_changed(
+    tracked: &Tracked,
+    fleet: Option<&Fleet>,
+    tenant: &str,
+    user: &str,
+) {
+    tracked.forget_user(tenant, user);
+    if let Some(fleet) = fleet {
+        let notice = Notice::User {
+            tenant: tenant.to_owned(),
+            user: user.to_owned(),
+        };
+        fleet.publish(&notice).await;
+    }
+}
 
 /// What an instance is told by another.
 #[derive(Debug, Clone, PartialEq, Eq)]

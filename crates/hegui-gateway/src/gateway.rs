@@ -292,8 +292,7 @@ impl Gateway {
                 let gateway = Gateway { inner };
                 match notice {
                     Notice::User { tenant, user } => {
-                        let key = (Arc::from(tenant.as_str()), Arc::from(user.as_str()));
-                        gateway.inner.tracked.forget_user(&key);
+                        gateway.inner.tracked.forget_user(&tenant, &user);
                     }
                     Notice::Lexicon => {
                         tokio::spawn(async move {
@@ -322,6 +321,12 @@ impl Gateway {
     /// The lexicon matcher (swap it to reload).
     pub fn matcher(&self) -> &SharedMatcher {
         &self.inner.matcher
+    }
+
+    /// An end user's row changed in the store: see [`crate::fleet::user_changed`].
+    pub(crate) async fn user_changed(&self, tenant: &str, user: &str) {
+        let fleet = self.inner.fleet.as_deref();
+        crate::fleet::user_changed(&self.inner.tracked, fleet, tenant, user).await;
     }
 
     /// Reloads the lexicon named by `guard.lexicon` (a directory or a compiled file) off the

@@ -265,8 +265,8 @@ impl Tracked {
     }
 
     /// Drops the cached facts of an end user: the next request reads the store.
-    pub(crate) fn forget_user(&self, key: &UserKey) {
-        self.users.invalidate(key);
+    pub(crate) fn forget_user(&self, tenant: &str, user: &str) {
+        self.users.invalidate(&(Arc::from(tenant), Arc::from(user)));
     }
 
     /// Takes one from the budget of console password checks; `false` when it is spent.

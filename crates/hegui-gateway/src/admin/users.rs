@@ -218,12 +218,7 @@ pub(crate) async fn status(
         changed.push(format!("minor {minor}"));
     }
     // The guards read identity and minor from their cache: drop it here and on the fleet.
-    gateway
-        .inner
-        .pipeline
-        .sanctions
-        .changed(tenant, &user)
-        .await;
+    gateway.user_changed(tenant, &user).await;
     let now = store
         .end_user(tenant, &user)
         .await
@@ -339,12 +334,7 @@ pub(crate) async fn apply_sanction(
         )
         .await
         .map_err(|e| super::store_error("recording a sanction", e))?;
-    gateway
-        .inner
-        .pipeline
-        .sanctions
-        .changed(admin.tenant(), &user)
-        .await;
+    gateway.user_changed(admin.tenant(), &user).await;
     let mut subjects = vec![format!("sanction:{}", sanction.id)];
     if !record_id.is_empty() {
         subjects.push(record_id);

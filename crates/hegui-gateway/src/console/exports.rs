@@ -80,10 +80,7 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
         tenant: Some(c.admin.tenant().to_owned()),
     };
     let dir = Scratch(Some(
-        tokio::task::spawn_blocking(tempfile::tempdir)
-            .await
-            .map_err(|e| AppError::internal("making a temporary folder", e))?
-            .map_err(|e| AppError::internal("making a temporary folder", e))?,
+        blocking("making a temporary folder", tempfile::tempdir).await?,
     ));
     let file = dir.path().join("hegui-ledger.jsonl");
     let key = gateway.inner.pipeline.label.key();
@@ -104,10 +101,10 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
     let manifest_file = manifest_path(&file);
     let files = [file, manifest_file];
     let target = dir.path().join("hegui-ledger.zip");
-    let (zipped, length) = tokio::task::spawn_blocking(move || zip_files(&files, &target))
-        .await
-        .map_err(|e| AppError::internal("writing the export archive", e))?
-        .map_err(|e| AppError::internal("writing the export archive", e))?;
+    let (zipped, length) = blocking("writing the export archive", move || {
+        zip_files(&files, &target)
+    })
+    .await?;
     admin::record(
         gateway,
         &c.admin,
@@ -136,6 +133,17 @@ async fn ledger_zip(gateway: &Gateway, c: &Console, window: &Window) -> Page {
         Body::from_stream(ReaderStream::new(tokio::fs::File::from_std(zipped))),
     )
         .into_response())
+}
+
+/// Runs file work (`what`) on the blocking pool; a failure, or a task that died, is a 500.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    job: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| AppError::internal(what, e))?
+        .map_err(|e| AppError::internal(what, e))
 }
 
 /// The export's temporary folder. Removing it unlinks a JSONL and a ZIP that may be gigabytes,

@@ -24,7 +24,7 @@ use super::{Admission, Caller, Refusal, RequestMeta};
 use crate::clock::Clock;
 use crate::config::Policy;
 use crate::error::AppError;
-use crate::fleet::{Fleet, Notice};
+use crate::fleet::{Fleet, user_changed};
 use crate::state::{Tracked, UserKey};
 
 /// What a restricted end user may not use: the generation of media, which spreads further
@@ -96,20 +96,6 @@ impl Sanctions {
         self.tracked
             .update_user(&key, |f| f.state = UserState::Normal);
         Ok(UserState::Normal)
-    }
-
-    /// The end user's row changed in the store (a sanction, an identity or minor status): the
-    /// cached facts are dropped here and, in a fleet, on every other instance.
-    pub(crate) async fn changed(&self, tenant: &str, user: &str) {
-        let key: UserKey = (Arc::from(tenant), Arc::from(user));
-        self.tracked.forget_user(&key);
-        if let Some(fleet) = &self.fleet {
-            let notice = Notice::User {
-                tenant: tenant.to_owned(),
-                user: user.to_owned(),
-            };
-            fleet.publish(&notice).await;
-        }
     }
 
     /// A passed input: the consecutive count starts again.
@@ -201,7 +187,8 @@ impl Sanctions {
         {
             Ok(_) => {
                 tracing::info!(tenant = ?caller.tenant, user = ?caller.user, state = target.as_str(), %reason, "sanction");
-                self.changed(&caller.tenant, &caller.user).await;
+                let fleet = self.fleet.as_deref();
+                user_changed(&self.tracked, fleet, &caller.tenant, &caller.user).await;
                 Some(target)
             }
             Err(e) => {
