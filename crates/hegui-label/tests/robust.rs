@@ -77,6 +77,23 @@ fn damaged_mp4_box_sizes_never_hide_the_label() {
     }
 }
 
+/// A RIFF file (WebP, WAV) that ends where an odd-sized chunk's pad byte should be: the label
+/// written after that chunk must stay aligned. A random mutation found WebP writing it one byte
+/// off, so that its own output did not parse.
+#[test]
+fn a_missing_pad_byte_keeps_the_label_aligned() {
+    for (format, bytes) in fixtures() {
+        if !matches!(format, Format::Webp | Format::Wav) {
+            continue;
+        }
+        let mut odd = bytes.clone();
+        odd.extend_from_slice(b"ABCD\x03\0\0\0xyz");
+        let size = u32::try_from(odd.len() - 8).unwrap();
+        odd[4..8].copy_from_slice(&size.to_le_bytes());
+        exercise(format, &odd);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

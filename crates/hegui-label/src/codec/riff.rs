@@ -87,6 +87,15 @@ pub(crate) fn content(
     }
 }
 
+/// Copies `chunk` from the input into `out` with its pad byte, also when the file ended without
+/// it (`content` counts it as present), so that a chunk written after it stays aligned.
+pub(crate) fn copy_chunk(out: &mut Pieces, chunk: &Chunk) {
+    out.input(chunk.start..chunk.end);
+    if chunk.end - chunk.data.end < (chunk.data.len() & 1) {
+        out.owned([0u8]);
+    }
+}
+
 /// Appends a chunk with padding.
 pub(crate) fn push_chunk(out: &mut Vec<u8>, id: &[u8; 4], data: &[u8]) -> Result<(), LabelError> {
     let size = u32::try_from(data.len())
@@ -167,10 +176,7 @@ impl Codec for Wav {
             if &c.id == b"AIGC" {
                 continue;
             }
-            out.input(c.start..c.end);
-            if c.end - c.data.end < (c.data.len() & 1) {
-                out.owned([0u8]);
-            }
+            copy_chunk(&mut out, c);
             if &c.id == b"fmt "
                 && let Some(label) = label.take()
             {

@@ -113,11 +113,11 @@ pub(crate) fn splice_packet(bytes: &[u8], packet: &str) -> Result<Vec<Piece>, La
         out.owned(riff::chunk(b"VP8X", &header)?);
     } else {
         out.owned(riff::chunk(b"VP8X", &vp8x_for(bytes, first)?)?);
-        out.input(first.start..first.end);
+        riff::copy_chunk(&mut out, first);
     }
     for chunk in chunks.iter().skip(1) {
         if &chunk.id != b"XMP " {
-            out.input(chunk.start..chunk.end);
+            riff::copy_chunk(&mut out, chunk);
         }
     }
     out.owned(riff::chunk(b"XMP ", packet.as_bytes())?);
