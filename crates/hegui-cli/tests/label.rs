@@ -563,3 +563,61 @@ fn old_spellings_are_hidden_from_help() {
         assert!(help.contains(new), "help lacks `{new}`:\n{help}");
     }
 }
+
+/// With the ledger (`--database`), `label add --produce-id` refuses an id that a takedown names,
+/// in whichever tenant, before any file is written; another id, or no ledger, labels as before.
+#[test]
+fn a_taken_down_produce_id_is_not_labeled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("audit.db").display());
+    let takedown = hegui_store::block_on(async {
+        let store = hegui_store::Store::open(&url).await.unwrap();
+        let new = hegui_store::takedowns::NewTakedown {
+            record_id: "rec-illegal".into(),
+            reason: "违法内容 illegal content".into(),
+            risk: "A1".into(),
+            ..Default::default()
+        };
+        let takedown = store.create_takedown("acme", "op1", new).await.unwrap();
+        store.close().await;
+        takedown
+    });
+    let out = dir.path().join("out.png");
+    // (ProduceID, with the ledger, exit code)
+    let cases = [
+        ("rec-illegal", true, 2),
+        ("rec-fine", true, 0),
+        ("rec-illegal", false, 0),
+    ];
+    for (id, with_ledger, code) in cases {
+        let _ = std::fs::remove_file(&out);
+        let mut command = hegui();
+        command
+            .args(["label", "add"])
+            .arg(fixture("image.png"))
+            .args(["--producer", CODE, "--produce-id", id, "-o"])
+            .arg(&out)
+            .env_remove("HEGUI_DATABASE_URL")
+            .env_remove("HEGUI_CONFIG");
+        if with_ledger {
+            command.args(["--database", &url]);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "{id}: {output:?}");
+        assert_eq!(out.exists(), code == 0, "{id}: written only when labeled");
+        if code == 2 {
+            let text = clean(&summary(&output), dir.path())
+                .replace(&takedown.id, "[TAKEDOWN]")
+                .replace(
+                    &hegui_gateway::clock::beijing_rfc3339(takedown.created_ms),
+                    "[TIME]",
+                );
+            insta::assert_snapshot!(text, @r"
+            exit: 2
+            --- stdout
+            --- stderr
+            error: ProduceID `rec-illegal` was taken down on [TIME] (takedown `[TAKEDOWN]`, tenant `acme`, by `op1`: 违法内容 illegal content); content taken down is not labeled or served again
+            ");
+        }
+    }
+}

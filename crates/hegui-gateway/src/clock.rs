@@ -35,7 +35,7 @@ pub(crate) fn beijing(at: DateTime<Utc>) -> BeijingTime {
 
 /// A time in ms since the epoch as RFC 3339 in Beijing time (what a page or a report for a
 /// Chinese authority shows); the number itself if it is out of range.
-pub(crate) fn beijing_rfc3339(ms: i64) -> String {
+pub fn beijing_rfc3339(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
         .map(|t| t.with_timezone(&beijing_offset()).to_rfc3339())
         .unwrap_or_else(|| ms.to_string())

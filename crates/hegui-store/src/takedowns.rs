@@ -188,6 +188,22 @@ impl Store {
         })
     }
 
+    /// Every tenant's takedowns of the record `record_id`, oldest first: for a caller that has
+    /// a ProduceID but no tenant (`hegui label add --produce-id` before it relabels a file).
+    /// Record ids are unique across tenants, so this is at most one row unless a caller chose
+    /// the same id in two tenants.
+    pub async fn takedowns_of_record(&self, record_id: &str) -> Result<Vec<Takedown>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM takedowns WHERE record_id = $1 ORDER BY created_ms, id");
+        with_pool!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(record_id)
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db("reading takedowns"))
+        })
+    }
+
     /// The tenant's takedowns, oldest first (also the rectification set: prompt, answer,
     /// reason).
     pub async fn takedowns(&self, tenant_id: &str) -> Result<Vec<Takedown>, StoreError> {

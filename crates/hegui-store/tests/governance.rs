@@ -269,6 +269,12 @@ async fn takedowns_and_reports(db: &TestDb) {
         Some(t.clone())
     );
     assert_eq!(store.taken_down("t2", "rec1").await.unwrap(), None);
+    // Without a tenant (the CLI's check before it labels a ProduceID).
+    assert_eq!(
+        store.takedowns_of_record("rec1").await.unwrap(),
+        vec![t.clone()]
+    );
+    assert_eq!(store.takedowns_of_record("rec2").await.unwrap(), vec![]);
     let review = store.lexicon_review("t1").await.unwrap();
     assert_eq!(review.len(), 1);
     assert_eq!(review[0].source, format!("takedown:{}", t.id));

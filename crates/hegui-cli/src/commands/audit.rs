@@ -31,6 +31,11 @@ pub(crate) struct Database {
 }
 
 impl Database {
+    /// Whether `--database` or `--config` was given (or set in the environment).
+    pub(crate) fn is_given(&self) -> bool {
+        self.url.is_some() || self.config.is_some()
+    }
+
     /// The database URL: `--database`, else the config's `storage`.
     pub(crate) fn url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.url {
@@ -123,7 +128,11 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 /// Opens an existing ledger; never creates one.
-async fn open(database: &Database, access: Access, retention_days: u32) -> anyhow::Result<Store> {
+pub(crate) async fn open(
+    database: &Database,
+    access: Access,
+    retention_days: u32,
+) -> anyhow::Result<Store> {
     let url = database.url()?;
     Store::open_with(
         &url,

@@ -11,7 +11,8 @@
 //! The flags follow one vocabulary with `hegui keys`: `-o/--output`, `--key` (secret key),
 //! `--public-key` (repeatable), `--format table|json`; the old spellings (`--out`, `--pubkey`,
 //! `--pub`, `--json`) are hidden aliases. Exit codes: 0 ok, 1 a finding (`verify`: a file not
-//! intact; `read` has none), 2 a usage or input error (a missing or unreadable file, named).
+//! intact; `read` has none), 2 a usage or input error (a missing or unreadable file, named; a
+//! `--produce-id` that the ledger's takedowns name, when `add` is given the ledger).
 
 mod add;
 mod report;
@@ -27,7 +28,7 @@ use hegui_label::Format;
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
     /// Write the implicit label (and with `--explicit` a visible one) into files.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Show the labels found in files: the Annex E format verdict and whether a signature is
     /// there (not checked: that is `verify`).
     Read {
@@ -121,6 +122,10 @@ pub(crate) struct AddArgs {
     /// Replace the input files.
     #[arg(long)]
     in_place: bool,
+    /// The audit ledger whose takedowns a `--produce-id` is checked against: content taken
+    /// down is not labeled again.
+    #[command(flatten, next_help_heading = "Takedowns (with --produce-id)")]
+    database: super::audit::Database,
 }
 
 /// Runs `hegui label`.

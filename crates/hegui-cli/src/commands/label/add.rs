@@ -6,14 +6,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use hegui_gateway::clock::beijing_rfc3339;
 use hegui_keys::SigningKey;
 use hegui_label::explicit::{self, Position};
 use hegui_label::{Format, Label};
+use hegui_store::Access;
 
 use super::{AddArgs, Progress, collect, detect, is_text, load_key};
+use crate::commands::audit::{self, Database};
 
 pub(super) fn add(args: &AddArgs) -> anyhow::Result<ExitCode> {
     check_values(args)?;
+    if let Some(id) = &args.produce_id {
+        refuse_taken_down(&args.database, id)?;
+    }
     let files = collect(&args.paths)?;
     let key = match &args.key {
         Some(path) => Some(load_key("signing key", path, SigningKey::load)?),
@@ -56,6 +62,33 @@ pub(super) fn add(args: &AddArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// Refuses a ProduceID that a takedown in the ledger names, before any file is touched: content
+/// found illegal is not transmitted again (Interim Measures art. 14), and a label would give it
+/// a fresh, valid provenance. Without `--database` or `--config` there is nothing to consult.
+fn refuse_taken_down(database: &Database, produce_id: &str) -> anyhow::Result<()> {
+    if !database.is_given() {
+        return Ok(());
+    }
+    let takedowns = hegui_store::block_on(async {
+        let store = audit::open(database, Access::ReadOnly, 180).await?;
+        let found = store.takedowns_of_record(produce_id).await;
+        store.close().await;
+        found.context("cannot read the takedowns")
+    })?;
+    match takedowns.first() {
+        None => Ok(()),
+        Some(t) => bail!(
+            "ProduceID `{produce_id}` was taken down on {} (takedown `{}`, tenant `{}`, by `{}`: {}); \
+             content taken down is not labeled or served again",
+            beijing_rfc3339(t.created_ms),
+            t.id,
+            t.tenant_id,
+            t.actor,
+            t.reason
+        ),
+    }
 }
 
 /// Checks the values `label add` will write (`hegui_label::check`) before any file is touched:
