@@ -42,16 +42,9 @@ bench_config "$HEGUI_PORT" "sqlite:$WORK/bench.db" "$MOCK_PORT" > "$WORK/hegui.t
 start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
 declare -A PID_OF PORT_OF=([hegui]=$HEGUI_PORT [pass]=$PASS_PORT [tmpfs]=$TMPFS_PORT)
 PID_OF[hegui]=$HEGUI_PID
-SHM="$(mktemp -d /dev/shm/hegui-cpu.XXXXXX)"
-CLEANUP_DIRS+=("$SHM")
-sed -e "s/:$HEGUI_PORT\"/:$TMPFS_PORT\"/" -e "s#sqlite:$WORK/bench.db#sqlite:$SHM/bench.db#" \
-  "$WORK/hegui.toml" > "$WORK/tmpfs.toml"
-start_hegui "$WORK/tmpfs.toml" "$WORK/tmpfs.log"
+start_tmpfs "$TMPFS_PORT"
 PID_OF[tmpfs]=$HEGUI_PID
-{ echo "pass-through = true"
-  sed -e "s/:$HEGUI_PORT\"/:$PASS_PORT\"/" -e "s#bench.db#pass.db#" "$WORK/hegui.toml"
-} > "$WORK/pass.toml"
-start_hegui "$WORK/pass.toml" "$WORK/pass.log"
+start_pass "$PASS_PORT"
 PID_OF[pass]=$HEGUI_PID
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -19,6 +19,10 @@
 #                                      `hegui serve --config CONFIG` with the environment given
 #                                      (RUST_LOG=warn unless given) and HEGUI_BENCH_KEY=$BENCH_KEY;
 #                                      waits for the config's port; HEGUI_PID is its pid
+#   start_pass PORT                    the same hegui as $WORK/hegui.toml (on HEGUI_PORT) with
+#                                      `pass-through = true`, on PORT and a database of its own
+#   start_tmpfs PORT                   the same hegui with its ledger on /dev/shm (fsync returns
+#                                      at once: not durable), on PORT
 #   stop_pid PID                       SIGTERM, then waits for it to exit
 #   load1, load3                       the 1-minute load average; all three
 #   wait_quiet                         waits up to QUIET_WAIT s (default 600) for the 1-minute
@@ -100,6 +104,22 @@ start_hegui() {
   HEGUI_PID=$!
   PIDS+=("$HEGUI_PID")
   wait_port "$port" "$HEGUI_PID" || { tail -5 "$out" >&2; return 1; }
+}
+
+start_pass() {
+  { echo "pass-through = true"
+    sed -e "s/:$HEGUI_PORT\"/:$1\"/" -e "s#bench.db#pass.db#" "$WORK/hegui.toml"
+  } > "$WORK/pass.toml"
+  start_hegui "$WORK/pass.toml" "$WORK/pass.log"
+}
+
+start_tmpfs() {
+  local shm
+  shm="$(mktemp -d /dev/shm/hegui-bench.XXXXXX)"
+  CLEANUP_DIRS+=("$shm")
+  sed -e "s/:$HEGUI_PORT\"/:$1\"/" -e "s#sqlite:$WORK/bench.db#sqlite:$shm/bench.db#" \
+    "$WORK/hegui.toml" > "$WORK/tmpfs.toml"
+  start_hegui "$WORK/tmpfs.toml" "$WORK/tmpfs.log"
 }
 
 stop_pid() {

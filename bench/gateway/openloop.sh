@@ -68,20 +68,13 @@ BENCH_KEY="$(new_key)"
 bench_config "$HEGUI_PORT" "sqlite:$WORK/bench.db" "$MOCK_PORT" > "$WORK/hegui.toml"
 start_hegui "$WORK/hegui.toml" "$WORK/hegui.log"
 # The same binary and config with the guards, labels and ledger off, on a database of its own.
-{ echo "pass-through = true"
-  sed -e "s/:$HEGUI_PORT\"/:$PASS_PORT\"/" -e "s#bench.db#pass.db#" "$WORK/hegui.toml"
-} > "$WORK/pass.toml"
-start_hegui "$WORK/pass.toml" "$WORK/pass.log"
+start_pass "$PASS_PORT"
 
 TARGETS="direct hegui pass disk"
 # The probe's ring file, made now: filling it slows the disk's syncs for a while.
 "$BIN/hegui-diskprobe" --file "$WORK/disk.ring" --rate 1000 --duration 1 >/dev/null
 if [ "${TMPFS:-0}" = 1 ]; then
-  SHM="$(mktemp -d /dev/shm/hegui-bench.XXXXXX)"
-  CLEANUP_DIRS+=("$SHM")
-  sed -e "s/:$HEGUI_PORT\"/:$TMPFS_PORT\"/" -e "s#sqlite:$WORK/bench.db#sqlite:$SHM/bench.db#" \
-    "$WORK/hegui.toml" > "$WORK/tmpfs.toml"
-  start_hegui "$WORK/tmpfs.toml" "$WORK/tmpfs.log"
+  start_tmpfs "$TMPFS_PORT"
   TARGETS="$TARGETS tmpfs"
 fi
 if [ "${SKIP_LITELLM:-0}" != 1 ]; then

@@ -193,25 +193,27 @@ impl Store {
     /// Record ids are unique across tenants, so this is at most one row unless a caller chose
     /// the same id in two tenants.
     pub async fn takedowns_of_record(&self, record_id: &str) -> Result<Vec<Takedown>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM takedowns WHERE record_id = $1 ORDER BY created_ms, id");
-        with_pool!(self, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(record_id)
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::db("reading takedowns"))
-        })
+        self.takedowns_where("record_id", record_id).await
     }
 
     /// The tenant's takedowns, oldest first (also the rectification set: prompt, answer,
     /// reason).
     pub async fn takedowns(&self, tenant_id: &str) -> Result<Vec<Takedown>, StoreError> {
+        self.takedowns_where("tenant_id", tenant_id).await
+    }
+
+    /// The takedowns whose `column` (one of this module's names, never input) is `value`,
+    /// oldest first.
+    async fn takedowns_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Vec<Takedown>, StoreError> {
         let sql =
-            format!("SELECT {COLUMNS} FROM takedowns WHERE tenant_id = $1 ORDER BY created_ms, id");
+            format!("SELECT {COLUMNS} FROM takedowns WHERE {column} = $1 ORDER BY created_ms, id");
         with_pool!(self, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(tenant_id)
+                .bind(value)
                 .fetch_all(pool)
                 .await
                 .map_err(StoreError::db("reading takedowns"))
