@@ -225,7 +225,10 @@ impl Gateway {
             Some(variable) => Some(env_var("guard.classifier.api-key-env".into(), variable)?),
             None => None,
         };
+        // No redirects: a prompt goes to the upstream the config names (the model the provider
+        // filed) and nowhere else; a 3xx is the upstream's failure (`answered HTTP 307`).
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(config.limits.connect_timeout_secs))
             .pool_max_idle_per_host(4096)
             .tcp_nodelay(true)

@@ -13,8 +13,8 @@
 //!   whole answer, or for a stream a list of chunks, each sent as one event, then `[DONE]`
 //!   (chat and images; for reproducing what upstreams send, odd fields included, without the
 //!   input guard seeing it);
-//! - `#fault:400`, `#fault:500`, `#fault:timeout`, `#fault:malformed`, `#fault:truncate`, `#fault:slowloris`
-//!   — inject that [`Fault`].
+//! - `#fault:400`, `#fault:500`, `#fault:timeout`, `#fault:malformed`, `#fault:truncate`,
+//!   `#fault:slowloris`, `#fault:redirect` — inject that [`Fault`].
 //!
 //! Not for production: it has no authentication and answers anything.
 
@@ -45,7 +45,16 @@ pub enum Fault {
     TruncatedStream,
     /// Headers at once, then one byte every 2 seconds.
     SlowLoris,
+    /// HTTP 307 to [`MOVED_PATH`], where the mock answers any POST with a plain chat
+    /// completion: a client that follows it gets a 200.
+    Redirect,
 }
+
+/// Where [`Fault::Redirect`] points (relative to the mock's address).
+pub const MOVED_PATH: &str = "/v1/moved";
+
+/// The answer at [`MOVED_PATH`].
+pub const MOVED_ANSWER: &str = "mock: you followed a redirect";
 
 impl std::str::FromStr for Fault {
     type Err = String;
@@ -57,9 +66,11 @@ impl std::str::FromStr for Fault {
             "malformed" => Fault::MalformedJson,
             "truncate" => Fault::TruncatedStream,
             "slowloris" => Fault::SlowLoris,
+            "redirect" => Fault::Redirect,
             other => {
                 return Err(format!(
-                    "fault `{other}` is not one of 400, 500, timeout, malformed, truncate, slowloris"
+                    "fault `{other}` is not one of 400, 500, timeout, malformed, truncate, \
+                     slowloris, redirect"
                 ));
             }
         })
@@ -147,6 +158,7 @@ pub fn router(options: MockOptions) -> Router {
         .route("/v1/images/generations", post(images))
         .route("/v1/audio/speech", post(speech))
         .route("/v1/embeddings", post(embeddings))
+        .route(MOVED_PATH, post(moved))
         .with_state(std::sync::Arc::new(options))
 }
 
@@ -282,6 +294,7 @@ async fn chat(State(options): State<Options>, body: Bytes) -> Response {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return server_error();
         }
+        Some(Fault::Redirect) => return redirect(),
         _ => {}
     }
     if !stream {
@@ -478,7 +491,26 @@ async fn fault_response(options: &MockOptions, prompt: &str) -> Option<Response>
                 .unwrap_or_default(),
         ),
         Fault::SlowLoris => Some(slow_loris("{\"data\": []}".into())),
+        Fault::Redirect => Some(redirect()),
     }
+}
+
+fn redirect() -> Response {
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, MOVED_PATH)],
+    )
+        .into_response()
+}
+
+/// What a client that followed [`Fault::Redirect`] gets: a plain chat completion.
+async fn moved() -> Response {
+    axum::Json(json!({
+        "id": "chatcmpl-moved", "object": "chat.completion", "created": 0, "model": "mock",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": MOVED_ANSWER},
+                     "finish_reason": "stop"}]
+    }))
+    .into_response()
 }
 
 /// A `width` × `height` RGB PNG (a gradient), encoded with stored deflate blocks.

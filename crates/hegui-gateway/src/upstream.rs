@@ -1,6 +1,7 @@
 //! The upstream client: one request to an OpenAI-compatible upstream within
 //! `limits.upstream-timeout-secs`, and what the client and the ledger get when it fails (a 504
-//! when late, a 502 when broken or answering 5xx, its own 4xx passed through).
+//! when late, a 502 when broken or answering 5xx or 3xx, its own 4xx passed through). The client
+//! follows no redirect (see `Gateway::with_clock`, where it is built).
 
 use std::time::Duration;
 
@@ -162,8 +163,8 @@ pub(crate) fn upstream_error((status, message): (StatusCode, String)) -> AppErro
     AppError::new(status, code, message)
 }
 
-/// A non-2xx upstream answer: 4xx are passed through (they are about the request), 5xx become
-/// 502.
+/// A non-2xx upstream answer: 4xx are passed through (they are about the request), 5xx and 3xx
+/// (a redirect, not followed) become 502.
 pub(crate) async fn upstream_status(
     gateway: &Gateway,
     caller: &Caller,

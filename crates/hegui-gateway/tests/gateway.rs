@@ -186,8 +186,27 @@ async fn every_fault_gives_an_openai_error_and_a_record() {
         ("malformed", true, StatusCode::OK),
         ("truncate", true, StatusCode::OK),
         ("slowloris", true, StatusCode::OK),
+        // Not followed: the prompt goes only where the config says.
+        ("redirect", false, StatusCode::BAD_GATEWAY),
+        ("redirect", true, StatusCode::BAD_GATEWAY),
     ];
     let h = harness(MockOptions::default(), |_| {}).await;
+    // The mock's redirect leads somewhere that answers: a client that follows it gets a 200.
+    let mock = h.mock.as_ref().expect("the harness's mock");
+    let followed = reqwest::Client::new()
+        .post(format!("{}/chat/completions", mock.base_url()))
+        .body(chat("你好 #fault:redirect").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), reqwest::StatusCode::OK);
+    assert!(
+        followed
+            .text()
+            .await
+            .unwrap()
+            .contains(hegui_gateway::mock::MOVED_ANSWER)
+    );
     for (fault, stream, status) in cases {
         let prompt = format!("你好 #fault:{fault}");
         let body = if stream {
@@ -208,6 +227,11 @@ async fn every_fault_gives_an_openai_error_and_a_record() {
                 r.text
             );
         }
+        assert!(
+            !r.text.contains(hegui_gateway::mock::MOVED_ANSWER),
+            "{fault}: {}",
+            r.text
+        );
         let record = h.record(&r.header("x-hegui-record-id")).await;
         assert_eq!(record.outcome, "upstream_error", "{fault} stream={stream}");
     }

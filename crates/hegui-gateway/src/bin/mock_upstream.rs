@@ -1,13 +1,14 @@
 //! `hegui-mock-upstream`: the mock OpenAI-compatible upstream as a process, for benchmarks and
 //! manual tests. Arguments: `--listen ADDR --latency-ms N --ttft-ms N --chunk-delay-ms N
-//! --chunk-chars N --chunk-count N --reply TEXT --fault 400|500|timeout|malformed|truncate|slowloris`.
+//! --chunk-chars N --chunk-count N --reply TEXT
+//! --fault 400|500|timeout|malformed|truncate|slowloris|redirect`.
 
 use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: hegui-mock-upstream [--listen ADDR (127.0.0.1:9090)] [--latency-ms N] [--ttft-ms N] \
 [--chunk-delay-ms N] [--chunk-chars N (4)] [--chunk-count N] [--reply TEXT] \
-[--fault 400|500|timeout|malformed|truncate|slowloris]
+[--fault 400|500|timeout|malformed|truncate|slowloris|redirect]
 Per request, `#say:TEXT` in the last user message sets the answer and `#fault:F` injects a fault.";
 
 fn main() -> ExitCode {
