@@ -195,7 +195,7 @@ fn explicit_labels_and_plain_text() {
     );
 
     let png = dir.path().join("big.png");
-    std::fs::write(&png, hegui_png(200, 100)).unwrap();
+    std::fs::write(&png, hegui_label::testdata::png_image(200, 100)).unwrap();
     let out = hegui()
         .args(["label", "add"])
         .arg(&png)
@@ -204,58 +204,6 @@ fn explicit_labels_and_plain_text() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", summary(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("+caption"));
-}
-
-/// A decodable grey PNG of the given size (stored zlib blocks), big enough for a caption; the
-/// fixtures are too small for a 5 % caption to fit.
-fn hegui_png(width: u32, height: u32) -> Vec<u8> {
-    // Uncompressed (stored) zlib PNG, greyscale.
-    let row = 1 + width as usize;
-    let raw: Vec<u8> = (0..height)
-        .flat_map(|_| std::iter::once(0).chain(std::iter::repeat_n(0x80, width as usize)))
-        .collect();
-    assert_eq!(raw.len(), row * height as usize);
-    let mut z = vec![0x78, 0x01];
-    for (i, block) in raw.chunks(65535).enumerate() {
-        let last = (i + 1) * 65535 >= raw.len();
-        z.push(u8::from(last));
-        let len = block.len() as u16;
-        z.extend_from_slice(&len.to_le_bytes());
-        z.extend_from_slice(&(!len).to_le_bytes());
-        z.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &x in &raw {
-        a = (a + u32::from(x)) % 65521;
-        b = (b + a) % 65521;
-    }
-    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let mut c = 0xffff_ffffu32;
-        for &byte in kind.iter().chain(data) {
-            c ^= u32::from(byte);
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        out.extend_from_slice(&(c ^ 0xffff_ffff).to_be_bytes());
-    };
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
-    chunk(b"IHDR", &ihdr);
-    chunk(b"IDAT", &z);
-    chunk(b"IEND", &[]);
-    out
 }
 
 #[test]

@@ -423,7 +423,8 @@ async fn images(State(options): State<Options>, body: Bytes) -> Response {
         .and_then(Value::as_u64)
         .unwrap_or(1)
         .clamp(1, 4);
-    let png = base64::engine::general_purpose::STANDARD.encode(png(64, 48));
+    let png =
+        base64::engine::general_purpose::STANDARD.encode(hegui_label::testdata::png_image(64, 48));
     let data: Vec<Value> = (0..n)
         .map(|_| json!({"b64_json": png, "revised_prompt": prompt}))
         .collect();
@@ -511,59 +512,6 @@ async fn moved() -> Response {
                      "finish_reason": "stop"}]
     }))
     .into_response()
-}
-
-/// A `width` × `height` RGB PNG (a gradient), encoded with stored deflate blocks.
-pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(((width * 3 + 1) * height) as usize);
-    for y in 0..height {
-        raw.push(0);
-        for x in 0..width {
-            raw.extend_from_slice(&[(x * 4) as u8, (y * 5) as u8, 0x80]);
-        }
-    }
-    let mut zlib = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        zlib.push(u8::from(i + 1 == blocks.len()));
-        let len = block.len() as u16;
-        zlib.extend_from_slice(&len.to_le_bytes());
-        zlib.extend_from_slice(&(!len).to_le_bytes());
-        zlib.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for byte in &raw {
-        a = (a + u32::from(*byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(&mut out, b"IDAT", &zlib);
-    png_chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = 0xFFFF_FFFFu32;
-    for byte in kind.iter().chain(data) {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    out.extend_from_slice(&(!crc).to_be_bytes());
 }
 
 /// Parses the mock binary's arguments (`--listen ADDR --latency-ms N --ttft-ms N

@@ -35,6 +35,42 @@ pub fn png() -> Vec<u8> {
     png_sized(0)
 }
 
+/// A decodable `width` × `height` RGB PNG (a gradient), its pixels in stored (uncompressed)
+/// zlib blocks: big enough for a visible caption, and what the mock upstream generates.
+pub fn png_image(width: u32, height: u32) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(((width * 3 + 1) * height) as usize);
+    for y in 0..height {
+        raw.push(0);
+        for x in 0..width {
+            raw.extend_from_slice(&[(x * 4) as u8, (y * 5) as u8, 0x80]);
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in &raw {
+        a = (a + u32::from(*byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    png_chunk(&mut out, b"IDAT", &zlib);
+    png_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
 /// A minimal JPEG-shaped file: SOI, APP0 JFIF, a DQT-like segment, SOS and `scan` bytes, EOI.
 /// Structurally valid for the segment walker; not decodable.
 pub fn jpeg_sized(scan: usize) -> Vec<u8> {
