@@ -61,7 +61,8 @@ pub(super) fn run(
         if receiver.blocking_recv_many(&mut jobs, limit) == 0 {
             break;
         }
-        if busy {
+        // A batch that is full already has nothing to wait for.
+        if busy && jobs.len() < limit {
             std::thread::sleep(COMMIT_DELAY);
             while jobs.len() < limit {
                 let Ok(job) = receiver.try_recv() else { break };
