@@ -22,8 +22,10 @@
 # the same rate, a 16 KiB write per job on a ring file next to hegui's ledger and one `fsync`
 # per commit, the jobs that fell due during a commit going into the next (group commit, as
 # hegui's writer does). That is the floor of any durable ledger on this disk; "added p99 above
-# the disk" (hegui's added p99 − the disk's p99, per round) is what hegui adds beyond it. The
-# disk's own stalls (tens of ms, now and then) show in that row first.
+# the disk" (hegui's added p99 − the disk's p99, per round) is what hegui adds beyond it, and
+# that minus pass-through's added p99 what it adds beyond proxying and the disk together (the
+# guards, the record, the hand-offs). The disk's own stalls (tens of ms, now and then) show in
+# that row first.
 #
 # TMPFS=1 adds a diagnostic target to the fixed rates: the same hegui config with its ledger on
 # tmpfs (/dev/shm: a commit's fsync returns at once, so the ledger is NOT durable there). The
@@ -231,6 +233,13 @@ for rate in rates:
         above = [x["r"]["p99_ms"] - direct[(rate, x["round"])] - disk[(rate, x["round"])] for x in rs]
         print("hegui at %d req/s, added p99 above the disk's own p99 (per round): %s; median **%.3f ms**"
               % (rate, " / ".join("%.3f" % a for a in above), med(above)))
+        # What hegui adds beyond proxying (pass-through) and the disk's floor, per round.
+        passed = {x["round"]: x["r"]["p99_ms"] for x in by.get(("pass", rate), [])}
+        beyond = [a - (passed[x["round"]] - direct[(rate, x["round"])])
+                  for a, x in zip(above, rs) if x["round"] in passed]
+        if beyond:
+            print("hegui at %d req/s, added p99 − (pass-through's added p99 + the disk's p99), per round: %s; median **%.3f ms**"
+                  % (rate, " / ".join("%.3f" % b for b in beyond), med(beyond)))
 print()
 mx = [r for r in rows if r["kind"] == "max"]
 if mx:
