@@ -12,6 +12,7 @@
 //! Not for: nested fields (only top-level JSON keys, CSV columns and Parquet columns are
 //! addressed).
 
+mod contain;
 mod lines;
 mod parquet;
 

@@ -12,6 +12,9 @@
 //! JSON or ENUM, or none); the other fields may also be integer (`INT32`, `INT64`) or boolean
 //! columns, given as their text like JSON numbers. A null is a missing field. Anything else is
 //! an error naming the file, the column and its type. Codecs: uncompressed, snappy and zstd.
+//!
+//! Every call into the crate that decodes the file goes through [`decoded`]: the crate panics
+//! on some corrupt files, and that panic becomes the same error as its own errors do.
 
 use std::path::Path;
 
@@ -22,6 +25,7 @@ use parquet::file::reader::{FileReader, RowGroupReader};
 use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::schema::types::ColumnDescriptor;
 
+use super::contain::contain;
 use super::{InputError, Record};
 
 /// Rows decoded per column before they are handed out.
@@ -48,6 +52,15 @@ fn at(
             group.1
         ),
     )
+}
+
+/// Runs one decoding call into the `parquet` crate: its error, or its panic (see
+/// [`contain`]), as a message.
+fn decoded<T, E: std::fmt::Display>(call: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    match contain(call) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(format!("corrupt data (the Parquet reader failed: {panic})")),
+    }
 }
 
 /// What a selected column holds.
@@ -126,7 +139,7 @@ pub(super) fn parquet_records(
     each: &mut impl FnMut(Record) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let file = std::fs::File::open(path).map_err(|e| InputError::io(name, e))?;
-    let reader = SerializedFileReader::new(file)
+    let reader = decoded(|| SerializedFileReader::new(file))
         .map_err(|e| InputError::invalid(name, 0, format!("not a readable Parquet file: {e}")))?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     // The selected columns: index and kind, checked once for the whole file.
@@ -155,7 +168,7 @@ pub(super) fn parquet_records(
     let groups = reader.num_row_groups();
     for index in 0..groups {
         let group = (index, groups);
-        let row_group = reader.get_row_group(index).map_err(|e| {
+        let row_group = decoded(|| reader.get_row_group(index)).map_err(|e| {
             InputError::invalid(name, 0, format!("row group {} of {groups}: {e}", index + 1))
         })?;
         let rows = u64::try_from(row_group.metadata().num_rows()).unwrap_or(0);
@@ -185,8 +198,7 @@ fn read_group(
 ) -> Result<(), InputError> {
     let mut readers = Vec::with_capacity(selected.len());
     for (&(index, kind, _), field) in selected.iter().zip(fields) {
-        let reader = row_group
-            .get_column_reader(index)
+        let reader = decoded(|| row_group.get_column_reader(index))
             .map_err(|e| at(name, group, None, field, e))?;
         readers.push(match (kind, reader) {
             (Kind::Text, ColumnReader::ByteArrayColumnReader(r)) => Reader::Text(r),
@@ -266,9 +278,8 @@ fn read_batch<T: DataType, E: std::fmt::Display>(
 ) -> Result<usize, (Option<usize>, String)> {
     let mut values = Vec::with_capacity(BATCH);
     levels.clear();
-    let (records, _, _) = reader
-        .read_records(BATCH, Some(levels), None, &mut values)
-        .map_err(|e| (None, e.to_string()))?;
+    let (records, _, _) = decoded(|| reader.read_records(BATCH, Some(levels), None, &mut values))
+        .map_err(|e| (None, e))?;
     let mut values = values.iter();
     for i in 0..records {
         let present = max_def == 0 || levels.get(i).is_some_and(|&l| l == max_def);
