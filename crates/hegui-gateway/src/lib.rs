@@ -75,6 +75,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -184,6 +185,7 @@ impl Gateway {
             .layer(PropagateRequestIdLayer::x_request_id());
         public
             .merge(protected)
+            .layer(CatchPanicLayer::custom(panicked as fn(_) -> _))
             .layer(axum::middleware::from_fn_with_state(self.clone(), track))
             .layer(plumbing)
             .with_state(self.clone())
@@ -224,6 +226,24 @@ pub fn init_logging() {
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
         .try_init();
+}
+
+/// A handler that panicked: an OpenAI-shaped 500 instead of a connection cut off without an
+/// answer (the panic's message is logged by the panic hook, and here as an error; `track`
+/// counts the 500). Nothing was delivered, so no record is owed for the answer; a stream that
+/// had begun is cut off as before.
+#[allow(clippy::needless_pass_by_value)] // tower-http hands the payload over by value
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    error::AppError::internal(
+        "handling the request (a bug: the handler panicked)",
+        message,
+    )
+    .into_response()
 }
 
 /// The gateway-wide concurrency limit: one slot of `limits.concurrency` per request being
@@ -276,4 +296,46 @@ async fn track(
     let status = response.status().as_u16();
     gateway.inner.metrics.request(&route, &status.to_string());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn boom_str() -> &'static str {
+        panic!("boom")
+    }
+
+    async fn boom_string() -> &'static str {
+        panic!("boom {}", 7)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_an_openai_500() {
+        for (path, message) in [("/str", "boom"), ("/string", "boom 7")] {
+            let router = Router::new()
+                .route("/str", get(boom_str))
+                .route("/string", get(boom_string))
+                .layer(CatchPanicLayer::custom(panicked as fn(_) -> _));
+            let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+            let response = router.oneshot(request).await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{message}"
+            );
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["error"]["code"], "internal_error");
+            assert_eq!(
+                body["error"]["message"],
+                "internal error while handling the request (a bug: the handler panicked)"
+            );
+        }
+    }
 }
