@@ -27,13 +27,12 @@ MOCK_PORT=9341
 HEGUI_PORT=9342
 PASS_PORT=9344
 TMPFS_PORT=9345
-BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
 
 log() { echo "[cpu] $(date -u +%H:%M:%S) $*" >&2; }
 . bench/gateway/lib.sh
 
 build_gateway
-cargo build --release -q --manifest-path bench/loadgen/Cargo.toml >&2
+build_loadgen
 stack_init
 start_mock "$MOCK_PORT" "$WORK/mock.log"
 MOCK_PID="${PIDS[-1]}"
@@ -70,7 +69,7 @@ for round in $(seq 1 "$ROUNDS"); do
     g0=$(ticks "$pid"); w0=$(writer_ticks "$pid"); m0=$(ticks "$MOCK_PID"); s0=$(machine_ticks)
     out="$("$BIN/hegui-loadgen" --url "http://127.0.0.1:${PORT_OF[$target]}/v1/chat/completions" \
       --rate "$RATE" --duration "$DURATION" --connections "$CONNS" --threads 1 \
-      -H "Authorization: Bearer $BENCH_KEY" -H 'Content-Type: application/json' --body "$BODY")"
+      -H "Authorization: Bearer $BENCH_KEY" -H 'Content-Type: application/json' --body "$CHAT_BODY")"
     g1=$(ticks "$pid"); w1=$(writer_ticks "$pid"); m1=$(ticks "$MOCK_PID"); s1=$(machine_ticks)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" $((g1 - g0)) $((w1 - w0)) \
       $((m1 - m0)) $((s1 - s0)) "$out" >> "$RESULTS"

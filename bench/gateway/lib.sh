@@ -7,6 +7,9 @@
 #                                      directories to remove at exit), the cleanup trap
 #   build_gateway                      release builds of hegui and hegui-mock-upstream (BIN);
 #                                      SKIP_BUILD=1 uses the binaries already there
+#   build_loadgen                      the release build of bench/loadgen (hegui-loadgen,
+#                                      hegui-diskprobe), whatever SKIP_BUILD says
+#   CHAT_BODY                          the benches' chat request (non-streamed, one user message)
 #   start_mock PORT LOG [ARGS...]      the mock upstream on 127.0.0.1:PORT; waits for the port
 #   new_key                            prints a fresh API key for HEGUI_BENCH_KEY
 #   bench_config PORT STORAGE MOCK_PORT
@@ -52,6 +55,12 @@ build_gateway() {
   log "building release binaries"
   cargo build --release -q -p hegui-cli -p hegui-gateway --bins >&2
 }
+
+build_loadgen() {
+  cargo build --release -q --manifest-path bench/loadgen/Cargo.toml >&2
+}
+
+CHAT_BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
 
 wait_port() { # PORT [PID: give up when it has exited]
   for _ in $(seq 1 600); do

@@ -53,13 +53,12 @@ HEGUI_PORT=9312
 LITELLM_PORT=9313
 PASS_PORT=9314
 TMPFS_PORT=9315
-BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
 
 log() { echo "[openloop] $(date -u +%H:%M:%S) $*" >&2; }
 . bench/gateway/lib.sh
 
 build_gateway
-cargo build --release -q --manifest-path bench/loadgen/Cargo.toml >&2
+build_loadgen
 stack_init
 RESULTS="${RESULTS:-$WORK/results.jsonl}"
 : > "$RESULTS"
@@ -130,7 +129,7 @@ measure() {
     out="$("$BIN/hegui-loadgen" --url "$(url_of "$target")" --rate "$rate" --duration "$dur" \
       --connections "$CONNS" --threads "$LOADGEN_THREADS" \
       -H "Authorization: Bearer $(key_of "$target")" -H 'Content-Type: application/json' \
-      --body "$BODY")"
+      --body "$CHAT_BODY")"
   fi
   after="$(load1)"
   out="{\"kind\":\"$kind\",\"target\":\"$target\",\"rate\":$rate,\"round\":$round,\"load_before\":$before,\"load_after\":$after,\"at\":\"$(date -u +%H:%M:%S)\",\"r\":$out}"
@@ -146,7 +145,7 @@ log "start at load $START_LOAD; targets: $TARGETS"
 # Warm-up (connections, caches, SQLite file): 3 s at 200 req/s each, not recorded.
 for t in ${TARGETS/disk/}; do
   "$BIN/hegui-loadgen" --url "$(url_of "$t")" --rate 200 --duration 3 --connections "$CONNS" \
-    -H "Authorization: Bearer $(key_of "$t")" -H 'Content-Type: application/json' --body "$BODY" >/dev/null
+    -H "Authorization: Bearer $(key_of "$t")" -H 'Content-Type: application/json' --body "$CHAT_BODY" >/dev/null
 done
 
 for round in $(seq 1 "$ROUNDS"); do

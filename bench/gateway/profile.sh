@@ -17,18 +17,18 @@ CONNS="${CONNS:-50}"
 MOCK_PORT=9331
 HEGUI_PORT=9332
 STREAM="${STREAM:-0}"
-if [ "$STREAM" = 1 ]; then
-  BODY='{"model":"mock-chat","stream":true,"messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
-else
-  BODY='{"model":"mock-chat","messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
-fi
 
 log() { echo "[profile] $(date -u +%H:%M:%S) $*" >&2; }
 . bench/gateway/lib.sh
+if [ "$STREAM" = 1 ]; then
+  BODY='{"model":"mock-chat","stream":true,"messages":[{"role":"user","content":"你好，请介绍一下你自己"}]}'
+else
+  BODY="$CHAT_BODY"
+fi
 command -v perf >/dev/null || { log "perf is missing (apt-get install linux-perf)"; exit 1; }
 
 build_gateway
-cargo build --release -q --manifest-path bench/loadgen/Cargo.toml >&2
+build_loadgen
 stack_init
 start_mock "$MOCK_PORT" "$WORK/mock.log"
 BENCH_KEY="$(new_key)"

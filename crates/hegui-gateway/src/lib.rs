@@ -315,13 +315,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_answers_an_openai_500() {
+        let router = Router::new()
+            .route("/str", get(boom_str))
+            .route("/string", get(boom_string))
+            .layer(CatchPanicLayer::custom(panicked as fn(_) -> _));
         for (path, message) in [("/str", "boom"), ("/string", "boom 7")] {
-            let router = Router::new()
-                .route("/str", get(boom_str))
-                .route("/string", get(boom_string))
-                .layer(CatchPanicLayer::custom(panicked as fn(_) -> _));
             let request = Request::builder().uri(path).body(Body::empty()).unwrap();
-            let response = router.oneshot(request).await.unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
             assert_eq!(
                 response.status(),
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -127,8 +127,14 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     hegui_store::block_on(run_async(command))
 }
 
-/// Opens an existing ledger; never creates one.
-pub(crate) async fn open(
+/// Opens an existing ledger; never creates one. Its retention is the store's default (only
+/// `prune` acts on it: [`open_retaining`]).
+pub(crate) async fn open(database: &Database, access: Access) -> anyhow::Result<Store> {
+    open_retaining(database, access, OpenOptions::default().retention_days).await
+}
+
+/// [`open`], with the retention period that `prune` enforces.
+async fn open_retaining(
     database: &Database,
     access: Access,
     retention_days: u32,
@@ -210,7 +216,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             export: None,
         } => {
             let keys = key_ring(&public)?;
-            let store = open(&database, Access::ReadOnly, 180).await?;
+            let store = open(&database, Access::ReadOnly).await?;
             let report = store
                 .verify(&VerifyOptions { from, keys })
                 .await
@@ -239,7 +245,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 Access::ReadOnly
             };
-            let store = open(&database, access, 180).await?;
+            let store = open(&database, access).await?;
             let manifest = store
                 .export(&filter, key.as_ref(), &out)
                 .await
@@ -273,7 +279,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 target.clone()
             };
-            let store = open(&database, Access::ReadOnly, 180).await?;
+            let store = open(&database, Access::ReadOnly).await?;
             let exchange = store
                 .exchange(&id)
                 .await
@@ -310,7 +316,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let before_ms = ledger::parse_time(&before).context("`--before`")?;
             let key = load_key(&key)?;
-            let store = open(&database, Access::Existing, retention_days).await?;
+            let store = open_retaining(&database, Access::Existing, retention_days).await?;
             let report = store.prune(before_ms, &key).await.context("cannot prune")?;
             // Deletion requests that waited for these records' retention period end now.
             let deletions = store
@@ -336,7 +342,7 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Checkpoint { database, key } => {
             let key = load_key(&key)?;
-            let store = open(&database, Access::Existing, 180).await?;
+            let store = open(&database, Access::Existing).await?;
             let checkpoint = store
                 .checkpoint(&key, "manual")
                 .await

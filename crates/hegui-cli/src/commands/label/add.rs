@@ -72,7 +72,7 @@ fn refuse_taken_down(database: &Database, produce_id: &str) -> anyhow::Result<()
         return Ok(());
     }
     let takedowns = hegui_store::block_on(async {
-        let store = audit::open(database, Access::ReadOnly, 180).await?;
+        let store = audit::open(database, Access::ReadOnly).await?;
         let found = store.takedowns_of_record(produce_id).await;
         store.close().await;
         found.context("cannot read the takedowns")
