@@ -325,8 +325,9 @@ impl Tracked {
     /// A clean input: the consecutive count starts again (today's count stays).
     pub(crate) fn clear_consecutive(&self, user: &UserKey) {
         // Most inputs are clean and most users have nothing to clear: a read, without the entry
-        // lock that a compute takes (about 1 % of the gateway's CPU at full load). A count that
-        // grows between the two is the same race as a blocked and a clean input arriving together.
+        // lock that a compute takes (moka's computes here and in the rate limits were 2.6 % of
+        // the gateway's CPU in a profile at 4,000 req/s). A count that grows between the two is
+        // the same race as a blocked and a clean input arriving together.
         if self.violations.get(user).is_none_or(|v| v.consecutive == 0) {
             return;
         }
